@@ -1,0 +1,1 @@
+"""LangChain integration for ERNIE on the AI/ML API."""

@@ -1,0 +1,1 @@
+"""`from llama_index.llms.ernie_aiml import ErnieAIML`: the ecosystem-conventional path."""

@@ -1,0 +1,1 @@
+"""LlamaIndex integration for ERNIE on the AI/ML API."""

@@ -1,0 +1,157 @@
+"""ernie_aiml: the framework-free core that speaks the AI/ML API for Baidu ERNIE models.
+
+Public names load lazily, so `import ernie_aiml` stays cheap and imports neither
+LangChain, LlamaIndex nor openai.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+_EXPORTS: dict[str, str] = {
+    # neutral types
+    "TextPart": "_types",
+    "ImagePart": "_types",
+    "FilePart": "_types",
+    "Part": "_types",
+    "ToolCall": "_types",
+    "InvalidToolCall": "_types",
+    "Message": "_types",
+    "Usage": "_types",
+    "Completion": "_types",
+    "ToolCallChunk": "_types",
+    "Delta": "_types",
+    # errors
+    "AIMLError": "_errors",
+    "ConfigurationError": "_errors",
+    "MissingAPIKeyError": "_errors",
+    "InsecureTransportError": "_errors",
+    "ParameterError": "_errors",
+    "APIStatusError": "_errors",
+    "BadRequestError": "_errors",
+    "ContextOverflowError": "_errors",
+    "AuthenticationError": "_errors",
+    "PermissionDeniedError": "_errors",
+    "NotFoundError": "_errors",
+    "DeprecatedModelError": "_errors",
+    "ConflictError": "_errors",
+    "RequestTimeoutStatusError": "_errors",
+    "RateLimitError": "_errors",
+    "ServerError": "_errors",
+    "APIConnectionError": "_errors",
+    "APITimeoutError": "_errors",
+    "StreamInterruptedError": "_errors",
+    "StreamError": "_errors",
+    "ResponseParseError": "_errors",
+    # settings
+    "DEFAULT_BASE_URL": "_settings",
+    "resolve_api_key": "_settings",
+    "resolve_base_url": "_settings",
+    "find_api_key": "_settings",
+    # catalog
+    "DEFAULT_MODEL": "_catalog",
+    "ModelInfo": "_catalog",
+    "get_model": "_catalog",
+    "canonical_id": "_catalog",
+    "list_catalog": "_catalog",
+    "warn_if_deprecated": "_catalog",
+    "DeprecatedModelWarning": "_catalog",
+    # request side
+    "validate_params": "_params",
+    "build_chat_request": "_request",
+    "normalize_tool": "_tools",
+    "normalize_tool_choice": "_tools",
+    "image_part": "_content",
+    "file_part": "_content",
+    # response side
+    "parse_completion": "_response",
+    "parse_delta": "_response",
+    "ToolCallAccumulator": "_accumulate",
+    # transport
+    "SSEDecoder": "_sse",
+    "ServerSentEvent": "_sse",
+    "RetryPolicy": "_retry",
+    "AIMLClient": "_transport",
+    "ChatStream": "_transport",
+    "AsyncChatStream": "_transport",
+    # accounting
+    "UsageTally": "_tally",
+    "track_usage": "_tally",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ernie_aiml' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._accumulate import ToolCallAccumulator
+    from ._catalog import (
+        DEFAULT_MODEL,
+        DeprecatedModelWarning,
+        ModelInfo,
+        canonical_id,
+        get_model,
+        list_catalog,
+        warn_if_deprecated,
+    )
+    from ._content import file_part, image_part
+    from ._errors import (
+        AIMLError,
+        APIConnectionError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ConfigurationError,
+        ConflictError,
+        ContextOverflowError,
+        DeprecatedModelError,
+        InsecureTransportError,
+        MissingAPIKeyError,
+        NotFoundError,
+        ParameterError,
+        PermissionDeniedError,
+        RateLimitError,
+        RequestTimeoutStatusError,
+        ResponseParseError,
+        ServerError,
+        StreamError,
+        StreamInterruptedError,
+    )
+    from ._params import validate_params
+    from ._request import build_chat_request
+    from ._response import parse_completion, parse_delta
+    from ._retry import RetryPolicy
+    from ._settings import DEFAULT_BASE_URL, find_api_key, resolve_api_key, resolve_base_url
+    from ._sse import SSEDecoder, ServerSentEvent
+    from ._tally import UsageTally, track_usage
+    from ._tools import normalize_tool, normalize_tool_choice
+    from ._transport import AIMLClient, AsyncChatStream, ChatStream
+    from ._types import (
+        Completion,
+        Delta,
+        FilePart,
+        ImagePart,
+        InvalidToolCall,
+        Message,
+        Part,
+        TextPart,
+        ToolCall,
+        ToolCallChunk,
+        Usage,
+    )

@@ -1,0 +1,88 @@
+"""Where the key, base URL and timeouts come from, and the rule that guards the key.
+
+Order: explicit argument, then `AIML_API_KEY`, then `AIMLAPI_API_KEY` (likewise
+`AIML_API_BASE`, `AIMLAPI_API_BASE`). `OPENAI_API_KEY` is never read: it would send an
+OpenAI key to a third party.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from urllib.parse import urlsplit
+
+import httpx
+
+from ._errors import InsecureTransportError, MissingAPIKeyError
+
+DEFAULT_BASE_URL = "https://api.aimlapi.com/v1"
+KEY_ENV_VARS = ("AIML_API_KEY", "AIMLAPI_API_KEY")
+BASE_ENV_VARS = ("AIML_API_BASE", "AIMLAPI_API_BASE")
+
+#: Connect fast, but let a long chain of thought take its time before the first byte.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=600.0, write=60.0, pool=60.0)
+DEFAULT_MAX_RETRIES = 2
+
+
+def resolve_api_key(api_key: str | None = None) -> str:
+    """The key to use, or `MissingAPIKeyError` naming both environment variables."""
+    if api_key:
+        return api_key
+    for name in KEY_ENV_VARS:
+        value = os.environ.get(name)
+        if value:
+            return value
+    raise MissingAPIKeyError(
+        "No AI/ML API key: pass api_key=... or set AIML_API_KEY (or AIMLAPI_API_KEY). "
+        "OPENAI_API_KEY is never used."
+    )
+
+
+def find_api_key(api_key: str | None = None) -> str | None:
+    """Like `resolve_api_key` but returns None instead of raising."""
+    try:
+        return resolve_api_key(api_key)
+    except MissingAPIKeyError:
+        return None
+
+
+def resolve_base_url(base_url: str | None = None) -> str:
+    """The base URL to use, without a trailing slash."""
+    if not base_url:
+        base_url = next(
+            (os.environ[n] for n in BASE_ENV_VARS if os.environ.get(n)), DEFAULT_BASE_URL
+        )
+    return base_url.rstrip("/")
+
+
+def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    """A number is the read timeout; connect stays short so a dead host fails fast."""
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    return httpx.Timeout(float(timeout), connect=min(float(timeout), 10.0))
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for localhost and any 127.0.0.0/8 or ::1 address."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport_security(url: str, *, allow_insecure_http: bool = False) -> None:
+    """Refuse to send the key over plain http to a host that is not loopback."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" or allow_insecure_http:
+        return
+    if parts.scheme == "http" and is_loopback_host(parts.hostname or ""):
+        return
+    raise InsecureTransportError(
+        f"Refusing to send the API key over {parts.scheme or 'an unknown scheme'}:// to "
+        f"{parts.hostname!r}: use https, a loopback address, or allow_insecure_http=True."
+    )

@@ -1,0 +1,164 @@
+"""Neutral types shared by the core and both adapters.
+
+Slotted dataclasses, not pydantic models: a `Delta` is built for every streamed chunk,
+and per-chunk cost is a goal of this package. Adapters translate these to and from
+their framework's own types; nothing here knows LangChain or LlamaIndex.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+Role = Literal["system", "developer", "user", "assistant", "tool"]
+
+
+# ---------------------------------------------------------------- request side
+
+
+@dataclass(slots=True)
+class TextPart:
+    """A text part of a user message."""
+
+    text: str
+
+
+@dataclass(slots=True)
+class ImagePart:
+    """An image: either `url` (http(s) or a `data:` URL) or `base64` with its `mime_type`.
+
+    Build it with `ernie_aiml.image_part(...)`, which sniffs the MIME type of raw bytes
+    and rejects what AIML cannot take, rather than by hand.
+    """
+
+    url: str | None = None
+    base64: str | None = None
+    mime_type: str | None = None
+    detail: str | None = None
+
+
+@dataclass(slots=True)
+class FilePart:
+    """A document (AIML takes PDF only): `base64` data, or a server-side `file_id`."""
+
+    base64: str | None = None
+    mime_type: str = "application/pdf"
+    filename: str | None = None
+    file_id: str | None = None
+
+
+Part = Union[TextPart, ImagePart, FilePart]
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """A complete tool call: `arguments` parsed to a dict, `raw_arguments` as sent."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any]
+    raw_arguments: str = ""
+    extra_content: Any = None  # ernie-5.0 opaque field, echoed back unchanged
+
+
+@dataclass(slots=True)
+class InvalidToolCall:
+    """A tool call whose arguments are not a JSON object: the raw text and the parse error."""
+
+    id: str | None
+    name: str | None
+    raw_arguments: str | None
+    error: str
+
+
+@dataclass(slots=True)
+class Message:
+    """One turn of history in neutral form.
+
+    `content` is a string or a list of parts (parts only in user messages).
+    `reasoning` is what the model thought on an earlier assistant turn; the core strips
+    it from the request unless the caller opts in (`preserve_reasoning_in_history`).
+    """
+
+    role: Role
+    content: str | list[Part] = ""
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+    reasoning: str | None = None
+    name: str | None = None
+
+
+# --------------------------------------------------------------- response side
+
+
+@dataclass(slots=True)
+class Usage:
+    """Token counts of one call. Details are None when the server did not send them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    reasoning_tokens: int | None = None
+    cached_tokens: int | None = None
+
+
+@dataclass(slots=True)
+class Completion:
+    """A parsed non-streamed answer.
+
+    `reasoning` is None when the server sent none or an empty string.
+    `model` is the name the server echoed (often not the requested id).
+    `credits_used`/`usd_spent` come from `meta.usage` or the `x-aimlapi-*` headers.
+    """
+
+    content: str
+    reasoning: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    invalid_tool_calls: list[InvalidToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    id: str | None = None
+    model: str | None = None
+    inference_id: str | None = None
+    credits_used: float | None = None
+    usd_spent: float | None = None
+    flag: int | None = None
+    system_fingerprint: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ToolCallChunk:
+    """A fragment of a streamed tool call, as it arrived (keyed by `index`)."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str | None = None
+
+
+_NO_CHUNKS: tuple[ToolCallChunk, ...] = ()
+
+
+@dataclass(slots=True)
+class Delta:
+    """One parsed stream event.
+
+    `content`/`reasoning` are None when the event carries none (an empty-string reasoning
+    is reported as None too). `usage`, credits and `inference_id` appear on the event that
+    carries them (usually the last). `raw` is the decoded chunk.
+    """
+
+    content: str | None = None
+    reasoning: str | None = None
+    tool_call_chunks: tuple[ToolCallChunk, ...] | list[ToolCallChunk] = _NO_CHUNKS
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    id: str | None = None
+    model: str | None = None
+    role: str | None = None
+    credits_used: float | None = None
+    usd_spent: float | None = None
+    flag: int | None = None
+    inference_id: str | None = None
+    raw: dict[str, Any] | None = None

@@ -1,0 +1,40 @@
+"""Shared fixtures: seed responses, a clean environment, and a running emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+_ENV_VARS = ("AIML_API_KEY", "AIMLAPI_API_KEY", "AIML_API_BASE", "AIMLAPI_API_BASE", "OPENAI_API_KEY")
+
+
+def load_fixture(name: str) -> Any:
+    """A JSON file from tests/fixtures (seed responses are under seeds/)."""
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline tests never see the developer's real key or base URL."""
+    if request.node.get_closest_marker("live"):
+        return
+    for name in _ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def emulator() -> Iterator[Any]:
+    """A fresh emulator on 127.0.0.1 for one test."""
+    from ernie_aiml.emulator import Emulator
+
+    with Emulator() as emu:
+        yield emu
+
+
+LIVE_KEY = os.environ.get("AIML_API_KEY")
