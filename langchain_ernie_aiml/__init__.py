@@ -1,1 +1,69 @@
-"""LangChain integration for ERNIE on the AI/ML API."""
+"""LangChain integration for Baidu ERNIE on the AI/ML API: `ChatErnieAIML`.
+
+Names load lazily so `import langchain_ernie_aiml` stays cheap until a class is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, str] = {
+    "ChatErnieAIML": "chat_models",
+    "get_aiml_usage_callback": "_usage",
+    "AIMLUsageCallback": "_usage",
+    "ErnieAIMLAPIError": "_errors",
+    "ErnieAIMLAuthenticationError": "_errors",
+    "ErnieAIMLBadRequestError": "_errors",
+    "ErnieAIMLConflictError": "_errors",
+    "ErnieAIMLConnectionError": "_errors",
+    "ErnieAIMLContextOverflowError": "_errors",
+    "ErnieAIMLDeprecatedModelError": "_errors",
+    "ErnieAIMLNotFoundError": "_errors",
+    "ErnieAIMLPermissionDeniedError": "_errors",
+    "ErnieAIMLRateLimitError": "_errors",
+    "ErnieAIMLRequestTimeoutError": "_errors",
+    "ErnieAIMLResponseParseError": "_errors",
+    "ErnieAIMLServerError": "_errors",
+    "ErnieAIMLStreamError": "_errors",
+    "ErnieAIMLStreamInterruptedError": "_errors",
+    "ErnieAIMLTimeoutError": "_errors",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'langchain_ernie_aiml' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._errors import (
+        ErnieAIMLAPIError,
+        ErnieAIMLAuthenticationError,
+        ErnieAIMLBadRequestError,
+        ErnieAIMLConflictError,
+        ErnieAIMLConnectionError,
+        ErnieAIMLContextOverflowError,
+        ErnieAIMLDeprecatedModelError,
+        ErnieAIMLNotFoundError,
+        ErnieAIMLPermissionDeniedError,
+        ErnieAIMLRateLimitError,
+        ErnieAIMLRequestTimeoutError,
+        ErnieAIMLResponseParseError,
+        ErnieAIMLServerError,
+        ErnieAIMLStreamError,
+        ErnieAIMLStreamInterruptedError,
+        ErnieAIMLTimeoutError,
+    )
+    from ._usage import AIMLUsageCallback, get_aiml_usage_callback
+    from .chat_models import ChatErnieAIML

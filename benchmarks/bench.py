@@ -1,0 +1,394 @@
+"""The side-by-side client benchmark (issue 6): run it with `make bench`.
+
+Starts the loopback server (`server.py`) in its own process, then measures each client in a
+fresh worker process (`worker.py`): client CPU per non-streamed call and per streamed chunk,
+1,000 concurrent async streams, and import time / RSS in fresh interpreters. Prints a table
+and the ratios ours/floor and anchor/ours, and saves JSON under `benchmarks/results/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from clients import CLIENTS
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+#: Extra import rows (not clients): the core alone.
+EXTRA_IMPORTS = {"ernie_aiml (core)": "import ernie_aiml"}
+#: Modules looked for in `sys.modules` after each import.
+WATCH = (
+    "httpx",
+    "pydantic",
+    "ernie_aiml",
+    "openai",
+    "langchain_core",
+    "langchain_core.language_models",
+    "langchain_openai",
+    "llama_index.core",
+    "llama_index.llms.openai",
+)
+FRAMEWORK_FLOOR = {"langchain": "null langchain", "llama_index": "null llama-index"}
+OURS_FOR = {"langchain": "ChatErnieAIML", "llama_index": "ErnieAIML"}
+ANCHOR_FOR = {"ChatErnieAIML": "ChatOpenAI", "ErnieAIML": "OpenAILike"}
+TARGET_RATIO = 1.3
+TARGET_IMPORT_EXTRA_S = 0.15
+
+_PROBE = """\
+import time as _time
+_t0 = _time.perf_counter()
+{stmt}
+_elapsed = _time.perf_counter() - _t0
+import json as _json, sys as _sys
+with open("/proc/self/status") as _f:
+    _rss = next(int(l.split()[1]) for l in _f if l.startswith("VmRSS:")) / 1024
+print(_json.dumps({{"s": _elapsed, "rss_mb": _rss,
+                   "modules": [m for m in {watch!r} if m in _sys.modules]}}))
+"""
+
+
+def start_server(python: str) -> tuple[subprocess.Popen[str], int]:
+    """The server in its own process; returns it and its port."""
+    proc = subprocess.Popen(
+        [python, str(HERE / "server.py"), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=HERE,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line.startswith("PORT "):
+        proc.kill()
+        raise RuntimeError(f"server did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+    return proc, int(line.split()[1])
+
+
+def run_worker(python: str, name: str, port: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Measure one client in a fresh process."""
+    base = f"http://127.0.0.1:{port}"
+    cmd = [
+        python,
+        str(HERE / "worker.py"),
+        name,
+        "--base-url",
+        f"{base}/event/n{args.n}/v1",
+        "--bulk-base-url",
+        f"{base}/bulk/n{args.n}/v1",
+        "--conc-base-url",
+        f"{base}/event/n{args.conc_n}/v1",
+        "--n",
+        str(args.n),
+        "--conc-n",
+        str(args.conc_n),
+        "--streams",
+        str(args.streams),
+        "--repeats",
+        str(args.repeats),
+        "--target",
+        str(args.target),
+    ]
+    try:
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=args.worker_timeout, cwd=HERE
+        )
+    except subprocess.TimeoutExpired:
+        return {"client": name, "skipped": f"worker timed out after {args.worker_timeout} s"}
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        tail = done.stderr.strip().splitlines()[-3:]
+        return {"client": name, "skipped": f"worker failed (rc {done.returncode}): {tail}"}
+    result = json.loads(lines[-1])
+    if done.stderr.strip():
+        result["stderr_tail"] = done.stderr.strip().splitlines()[-5:]
+    return result
+
+
+def import_probe(python: str, stmt: str, runs: int) -> dict[str, Any]:
+    """Median import seconds and RSS over fresh interpreters (after one warm-up run)."""
+    code = _PROBE.format(stmt=stmt, watch=WATCH)
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # the warm-up writes .pyc, as a user's first run
+    samples = []
+    for i in range(runs + 1):
+        done = subprocess.run(
+            [python, "-c", code], capture_output=True, text=True, env=env, cwd="/"
+        )
+        if done.returncode != 0:
+            tail = done.stderr.strip().splitlines()[-1:] or ["?"]
+            return {"stmt": stmt, "error": tail[0][:300]}
+        if i:
+            samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {
+        "stmt": stmt,
+        "s": statistics.median(s["s"] for s in samples),
+        "s_all": [s["s"] for s in samples],
+        "rss_mb": statistics.median(s["rss_mb"] for s in samples),
+        "modules": samples[-1]["modules"],
+    }
+
+
+def _version(dist: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def machine_info() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    dists = (
+        "ernie-aiml",
+        "httpx",
+        "pydantic",
+        "langchain-core",
+        "llama-index-core",
+        "langchain-openai",
+        "llama-index-llms-openai-like",
+        "llama-index-llms-openai",
+        "openai",
+    )
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": {d: _version(d) for d in dists},
+    }
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def _get(results: dict[str, Any], client: str, *keys: str) -> float | None:
+    value: Any = results.get(client)
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value if isinstance(value, (int, float)) else None
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def compute_ratios(runs: dict[str, Any], imports: dict[str, Any]) -> dict[str, Any]:
+    """ours / (raw httpx + framework floor), anchor / ours, import deltas and checks."""
+    out: dict[str, Any] = {}
+    for framework, ours in OURS_FOR.items():
+        floor = FRAMEWORK_FLOOR[framework]
+        entry: dict[str, Any] = {}
+        for metric, keys in (
+            ("call", ("call", "cpu_us")),
+            ("chunk", ("stream", "cpu_us")),
+            ("chunk_bulk", ("stream_bulk", "cpu_us")),
+        ):
+            raw = _get(runs, "raw httpx", *keys)
+            null = _get(runs, floor, *keys)
+            mine = _get(runs, ours, *keys)
+            floor_sum = raw + null if raw is not None and null is not None else None
+            ratio = _ratio(mine, floor_sum)
+            entry[metric] = {
+                "ours_us": mine,
+                "floor_us": floor_sum,
+                "ratio": ratio,
+                "target_met": None if ratio is None else ratio <= TARGET_RATIO,
+            }
+        anchor = ANCHOR_FOR[ours]
+        entry["anchor"] = anchor
+        entry["anchor_over_ours"] = {
+            "call": _ratio(_get(runs, anchor, "call", "cpu_us"), _get(runs, ours, "call", "cpu_us")),
+            "chunk": _ratio(
+                _get(runs, anchor, "stream", "cpu_us"), _get(runs, ours, "stream", "cpu_us")
+            ),
+            "concurrency_wall": _ratio(
+                _get(runs, anchor, "concurrency", "wall_s"),
+                _get(runs, ours, "concurrency", "wall_s"),
+            ),
+            "import": _ratio(_get(imports, anchor, "s"), _get(imports, ours, "s")),
+        }
+        mine_import = _get(imports, ours, "s")
+        floor_import = _get(imports, floor, "s")
+        extra = mine_import - floor_import if mine_import is not None and floor_import else None
+        forbidden = CLIENTS[ours].forbidden
+        modules = imports.get(ours, {}).get("modules", [])
+        leaked = [m for m in modules if any(m == f or m.startswith(f + ".") for f in forbidden)]
+        entry["import"] = {
+            "ours_s": mine_import,
+            "framework_s": floor_import,
+            "extra_s": extra,
+            "target_met": None if extra is None else extra <= TARGET_IMPORT_EXTRA_S,
+            "forbidden_imported": leaked if ours in imports and "error" not in imports[ours] else None,
+        }
+        out[ours] = entry
+    return out
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def render_table(runs: dict[str, Any], imports: dict[str, Any]) -> str:
+    """The results as a Markdown table."""
+    head = (
+        "| client | kind | call CPU µs | chunk CPU µs (event) | chunk CPU µs (bulk) "
+        "| 1000 streams wall s | completed | peak RSS MB | import s | RSS after import MB |\n"
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n"
+    )
+    rows = []
+    for name in [*CLIENTS, *EXTRA_IMPORTS]:
+        run = runs.get(name, {})
+        imp = imports.get(name, {})
+        if name in EXTRA_IMPORTS:
+            kind = "core"
+        else:
+            kind = CLIENTS[name].kind
+        if run.get("skipped"):
+            rows.append(f"| {name} | {kind} | skipped: {run['skipped'][:90]} ||||||||")
+            continue
+        conc = run.get("concurrency", {})
+        completed = (
+            f"{conc['completed']}/{conc['streams']}" if "completed" in conc else conc.get("error", "—")
+        )
+        rows.append(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+                name,
+                kind,
+                _fmt(_get(runs, name, "call", "cpu_us"), ".0f"),
+                _fmt(_get(runs, name, "stream", "cpu_us"), ".1f"),
+                _fmt(_get(runs, name, "stream_bulk", "cpu_us"), ".1f"),
+                _fmt(_get(runs, name, "concurrency", "wall_s"), ".2f"),
+                completed if name not in EXTRA_IMPORTS else "—",
+                _fmt(_get(runs, name, "peak_rss_mb"), ".0f"),
+                _fmt(_get(imports, name, "s"), ".3f") if "error" not in imp else "error",
+                _fmt(_get(imports, name, "rss_mb"), ".0f"),
+            )
+        )
+    return head + "\n".join(rows) + "\n"
+
+
+def render_ratios(ratios: dict[str, Any], runs: dict[str, Any]) -> str:
+    """The ratios and checks as Markdown bullet lines."""
+    lines = []
+    for ours, entry in ratios.items():
+        if runs.get(ours, {}).get("skipped") or ours not in runs:
+            lines.append(f"- **{ours}**: not measured ({runs.get(ours, {}).get('skipped', 'absent')})")
+            continue
+        parts = []
+        for metric in ("call", "chunk", "chunk_bulk"):
+            m = entry[metric]
+            ok = {True: "ok", False: "MISSED", None: "n/a"}[m["target_met"]]
+            parts.append(
+                f"{metric} {_fmt(m['ours_us'], '.1f')} / {_fmt(m['floor_us'], '.1f')} µs "
+                f"= {_fmt(m['ratio'], '.2f')}× ({ok})"
+            )
+        lines.append(f"- **{ours}** ours/(raw httpx + framework floor), target ≤ {TARGET_RATIO}×: " + "; ".join(parts))
+        imp = entry["import"]
+        ok = {True: "ok", False: "MISSED", None: "n/a"}[imp["target_met"]]
+        leaked = imp["forbidden_imported"]
+        lines.append(
+            f"- **{ours}** import {_fmt(imp['ours_s'], '.3f')} s vs framework "
+            f"{_fmt(imp['framework_s'], '.3f')} s: +{_fmt(imp['extra_s'], '.3f')} s "
+            f"(target ≤ +{TARGET_IMPORT_EXTRA_S} s: {ok}); forbidden modules imported: "
+            + ("n/a" if leaked is None else (", ".join(leaked) if leaked else "none"))
+        )
+        a = entry["anchor_over_ours"]
+        lines.append(
+            f"- **{entry['anchor']} / {ours}**: call {_fmt(a['call'], '.1f')}×, chunk "
+            f"{_fmt(a['chunk'], '.1f')}×, 1000-stream wall {_fmt(a['concurrency_wall'], '.1f')}×, "
+            f"import {_fmt(a['import'], '.1f')}×"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    """Run everything, print, save."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", nargs="*", default=list(CLIENTS), help="names to run")
+    parser.add_argument("--n", type=int, default=500, help="reasoning = content chunks")
+    parser.add_argument("--conc-n", type=int, default=10, help="N for the concurrent streams")
+    parser.add_argument("--streams", type=int, default=1000, help="concurrent async streams")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--target", type=float, default=0.25, help="CPU s per timed batch")
+    parser.add_argument("--import-runs", type=int, default=5)
+    parser.add_argument("--skip-imports", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and streams")
+    parser.add_argument("--worker-timeout", type=float, default=180.0)
+    parser.add_argument("--python", default=sys.executable, help="interpreter for workers")
+    args = parser.parse_args()
+    if args.quick:
+        args.repeats, args.target, args.import_runs, args.streams = 3, 0.1, 3, 200
+
+    started = time.perf_counter()
+    info = machine_info()
+    print(f"machine: {info['nproc']} × {info['cpu']}, Python {info['python']}", flush=True)
+    server, port = start_server(args.python)
+    runs: dict[str, Any] = {}
+    try:
+        for name in args.clients:
+            t0 = time.perf_counter()
+            print(f"  measuring {name} …", end=" ", flush=True)
+            runs[name] = run_worker(args.python, name, port, args)
+            note = runs[name].get("skipped", "done")
+            print(f"{note} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    imports: dict[str, Any] = {}
+    if not args.skip_imports:
+        print("  import times …", end=" ", flush=True)
+        stmts = {name: CLIENTS[name].import_stmt for name in args.clients}
+        stmts.update(EXTRA_IMPORTS)
+        for name, stmt in stmts.items():
+            imports[name] = import_probe(args.python, stmt, args.import_runs)
+        print("done", flush=True)
+
+    ratios = compute_ratios(runs, imports)
+    table = render_table(runs, imports)
+    ratio_text = render_ratios(ratios, runs)
+    elapsed = time.perf_counter() - started
+    print()
+    print(table)
+    print(ratio_text)
+    print(f"(total {elapsed:.0f} s)")
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    RESULTS.mkdir(exist_ok=True)
+    payload = {
+        "when": stamp,
+        "machine": info,
+        "settings": {k: v for k, v in vars(args).items() if k != "python"},
+        "runs": runs,
+        "imports": imports,
+        "ratios": ratios,
+        "elapsed_s": elapsed,
+    }
+    for path in (RESULTS / f"bench-{stamp}.json", RESULTS / "latest.json"):
+        path.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+    (RESULTS / "latest.md").write_text(table + "\n" + ratio_text)
+    print(f"saved {RESULTS / f'bench-{stamp}.json'}")
+
+
+if __name__ == "__main__":
+    main()

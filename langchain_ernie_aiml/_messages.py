@@ -1,0 +1,282 @@
+"""LangChain messages to the core's neutral `Message`s, and the core's answers back.
+
+Outbound: text, images and PDFs (LangChain standard blocks, legacy `source_type` blocks,
+OpenAI `image_url`/`file` parts), assistant tool calls, tool results. Reasoning travels as
+`Message.reasoning`; the core decides whether it goes on the wire.
+Inbound: `Completion` to `AIMessage`, `Delta` to `AIMessageChunk` (the per-chunk path: plain
+attribute reads, one `AIMessageChunk`, nothing else).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ernie_aiml
+from ernie_aiml import Completion, Delta, Message, Part, ToolCall, Usage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+
+#: `response_metadata["model_provider"]`: selects this package's content-block translator.
+MODEL_PROVIDER = "ernie_aiml"
+#: Where an ernie-5.0 tool call's opaque `extra_content` is kept, by tool call id.
+EXTRA_CONTENT_KEY = "tool_call_extra_content"
+REASONING_KEY = "reasoning_content"
+
+_TEXT_TYPES = frozenset({"text", "input_text", "output_text"})
+
+
+# ----------------------------------------------------------------- outbound
+
+
+def to_core_messages(messages: Sequence[BaseMessage]) -> list[Message]:
+    """The neutral history for `ernie_aiml.build_chat_request`."""
+    return [_to_core(m) for m in messages]
+
+
+def _to_core(message: BaseMessage) -> Message:
+    if isinstance(message, HumanMessage):
+        return Message("user", _user_content(message.content), name=message.name)
+    if isinstance(message, AIMessage):
+        return _assistant(message)
+    if isinstance(message, SystemMessage):
+        role = message.additional_kwargs.get("__openai_role__", "system")
+        return Message(role, _flat_text(message.content), name=message.name)
+    if isinstance(message, ToolMessage):
+        return Message("tool", _tool_text(message.content), tool_call_id=message.tool_call_id)
+    if isinstance(message, ChatMessage):
+        if message.role == "user":
+            return Message("user", _user_content(message.content), name=message.name)
+        return Message(message.role, _flat_text(message.content), name=message.name)  # type: ignore[arg-type]
+    raise ernie_aiml.ParameterError(
+        f"message type {type(message).__name__} is not supported: use System, Human, AI, "
+        "Tool or ChatMessage"
+    )
+
+
+def _assistant(message: AIMessage) -> Message:
+    extras = message.additional_kwargs.get(EXTRA_CONTENT_KEY) or {}
+    calls = [
+        ToolCall(
+            id=tc.get("id") or "",
+            name=tc["name"],
+            arguments=tc["args"],
+            raw_arguments=json.dumps(tc["args"], ensure_ascii=False),
+            extra_content=extras.get(tc.get("id")),
+        )
+        for tc in message.tool_calls
+    ]
+    return Message(
+        "assistant",
+        _flat_text(message.content),
+        tool_calls=calls or None,
+        reasoning=_reasoning_of(message),
+        name=message.name,
+    )
+
+
+def _reasoning_of(message: AIMessage) -> str | None:
+    """Reasoning from `additional_kwargs`, else from v1 `reasoning` blocks."""
+    reasoning = message.additional_kwargs.get(REASONING_KEY)
+    if reasoning:
+        return reasoning
+    if isinstance(message.content, list):
+        texts = [
+            b.get("reasoning") or ""
+            for b in message.content
+            if isinstance(b, dict) and b.get("type") == "reasoning"
+        ]
+        return "".join(texts) or None
+    return None
+
+
+def _flat_text(content: str | list[Any]) -> str:
+    """Text blocks joined; reasoning, tool-call and other non-text blocks are not content."""
+    if isinstance(content, str):
+        return content
+    return "".join(
+        b if isinstance(b, str) else b.get("text", "")
+        for b in content
+        if isinstance(b, str) or (isinstance(b, dict) and b.get("type") in _TEXT_TYPES)
+    )
+
+
+def _tool_text(content: str | list[Any]) -> str:
+    """A tool result as the string AIML wants: text joined, anything richer JSON-dumped."""
+    if isinstance(content, str):
+        return content
+    if all(isinstance(b, str) or (isinstance(b, dict) and b.get("type") in _TEXT_TYPES) for b in content):
+        return _flat_text(content)
+    return json.dumps(content, ensure_ascii=False)
+
+
+def _user_content(content: str | list[Any]) -> str | list[Part]:
+    if isinstance(content, str):
+        return content
+    parts = [_part(block) for block in content]
+    if all(isinstance(p, ernie_aiml.TextPart) for p in parts):
+        return "".join(p.text for p in parts)  # type: ignore[union-attr]
+    return parts
+
+
+def _part(block: Any) -> Part:
+    """One user content block as a core part (images and PDFs checked by the core)."""
+    if isinstance(block, str):
+        return ernie_aiml.TextPart(block)
+    kind = block.get("type") if isinstance(block, Mapping) else None
+    if kind in _TEXT_TYPES:
+        return ernie_aiml.TextPart(block.get("text", ""))
+    if kind == "image_url":
+        return _openai_image(block)
+    if kind == "image":
+        return _image(block)
+    if kind == "file":
+        return _file(block)
+    raise ernie_aiml.ParameterError(
+        f"content block type {kind!r} is not supported: AIML takes text, images "
+        "(JPEG, PNG, GIF, WEBP) and PDF files"
+    )
+
+
+def _openai_image(block: Mapping[str, Any]) -> Part:
+    image = block.get("image_url")
+    if isinstance(image, str):
+        return ernie_aiml.image_part(url=image)
+    if not isinstance(image, Mapping):
+        raise ernie_aiml.ParameterError(f"image_url block needs an 'image_url' (got {image!r})")
+    return ernie_aiml.image_part(url=image.get("url"), detail=image.get("detail"))
+
+
+def _image(block: Mapping[str, Any]) -> Part:
+    """Standard v1 image block, or the legacy `source_type` form."""
+    detail = (block.get("extras") or {}).get("detail") or block.get("detail")
+    source = block.get("source_type")
+    if source == "url" or (source is None and block.get("url") is not None):
+        return ernie_aiml.image_part(url=block["url"], mime_type=block.get("mime_type"), detail=detail)
+    data = block.get("base64") if source is None else block.get("data")
+    if source in (None, "base64") and data is not None:
+        return ernie_aiml.image_part(base64=data, mime_type=block.get("mime_type"), detail=detail)
+    raise ernie_aiml.ParameterError(
+        "image block needs 'url' or 'base64' data (AIML takes no image file ids)"
+    )
+
+
+def _file(block: Mapping[str, Any]) -> Part:
+    """Standard v1 file block, legacy `source_type`, or the OpenAI `{"file": {...}}` part."""
+    nested = block.get("file")
+    if isinstance(nested, Mapping):
+        if nested.get("file_id"):
+            return ernie_aiml.file_part(file_id=nested["file_id"], filename=nested.get("filename"))
+        return ernie_aiml.file_part(base64=nested.get("file_data"), filename=nested.get("filename"))
+    extras = block.get("extras") or {}
+    filename = block.get("filename") or extras.get("filename") or (block.get("metadata") or {}).get("filename")
+    source = block.get("source_type")
+    if block.get("file_id") or source == "id":
+        return ernie_aiml.file_part(file_id=block.get("file_id") or block.get("id"), filename=filename)
+    data = block.get("base64") if source is None else block.get("data")
+    if data is not None:
+        return ernie_aiml.file_part(base64=data, mime_type=block.get("mime_type"), filename=filename)
+    raise ernie_aiml.ParameterError(
+        "file block needs base64 PDF data or a file_id (AIML does not fetch file URLs)"
+    )
+
+
+# ------------------------------------------------------------------ inbound
+
+
+def usage_metadata(usage: Usage) -> UsageMetadata:
+    """LangChain usage: totals plus reasoning and cache-read details when the server sent them."""
+    out = UsageMetadata(
+        input_tokens=usage.prompt_tokens,
+        output_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens,
+    )
+    if usage.cached_tokens is not None:
+        out["input_token_details"] = InputTokenDetails(cache_read=usage.cached_tokens)
+    if usage.reasoning_tokens is not None:
+        out["output_token_details"] = OutputTokenDetails(reasoning=usage.reasoning_tokens)
+    return out
+
+
+def answer_metadata(answer: Completion | Delta, model: str) -> dict[str, Any]:
+    """`response_metadata` of a finished answer: requested model, echo, ids and credits."""
+    meta: dict[str, Any] = {"model_provider": MODEL_PROVIDER, "model_name": model}
+    if answer.model is not None:
+        meta["server_model_name"] = answer.model
+    for key in ("finish_reason", "id", "inference_id", "credits_used", "usd_spent", "flag"):
+        value = getattr(answer, key)
+        if value is not None:
+            meta[key] = value
+    return meta
+
+
+def completion_to_message(completion: Completion, model: str) -> AIMessage:
+    """The `AIMessage` of a non-streamed answer."""
+    kwargs: dict[str, Any] = {}
+    if completion.reasoning:
+        kwargs[REASONING_KEY] = completion.reasoning
+    extras = {tc.id: tc.extra_content for tc in completion.tool_calls if tc.extra_content is not None}
+    if extras:
+        kwargs[EXTRA_CONTENT_KEY] = extras
+    meta = answer_metadata(completion, model)
+    if completion.system_fingerprint:
+        meta["system_fingerprint"] = completion.system_fingerprint
+    raw_usage = completion.raw.get("usage")
+    if raw_usage:
+        meta["token_usage"] = raw_usage
+    return AIMessage(
+        content=completion.content,
+        additional_kwargs=kwargs,
+        tool_calls=[tool_call(name=tc.name, args=tc.arguments, id=tc.id) for tc in completion.tool_calls],
+        invalid_tool_calls=[
+            invalid_tool_call(name=bad.name, args=bad.raw_arguments, id=bad.id, error=bad.error)
+            for bad in completion.invalid_tool_calls
+        ],
+        usage_metadata=usage_metadata(completion.usage) if completion.usage else None,
+        response_metadata=meta,
+        id=completion.id,
+    )
+
+
+def delta_to_chunk(delta: Delta, tool_names: dict[int, str | None]) -> AIMessageChunk | None:
+    """The chunk for one delta's content, reasoning and tool-call fragments (None if it has none).
+
+    Metadata and usage are not put here: the stream's final chunk carries them, once.
+    `tool_names` (per stream) drops a tool name the server repeats on later fragments, which
+    LangChain's chunk merging would otherwise concatenate.
+    """
+    content = delta.content
+    reasoning = delta.reasoning
+    if delta.tool_call_chunks:
+        return AIMessageChunk(
+            content=content or "",
+            additional_kwargs={REASONING_KEY: reasoning} if reasoning else {},
+            tool_call_chunks=[_fragment(f, tool_names) for f in delta.tool_call_chunks],
+            response_metadata={"model_provider": MODEL_PROVIDER},
+        )
+    if not content and not reasoning:
+        return None
+    return AIMessageChunk(
+        content=content or "",
+        additional_kwargs={REASONING_KEY: reasoning} if reasoning else {},
+        response_metadata={"model_provider": MODEL_PROVIDER},
+    )
+
+
+def _fragment(fragment: ernie_aiml.ToolCallChunk, tool_names: dict[int, str | None]) -> Any:
+    name = fragment.name
+    if fragment.index in tool_names and tool_names[fragment.index]:
+        name = None
+    elif name:
+        tool_names[fragment.index] = name
+    return tool_call_chunk(name=name, args=fragment.arguments, id=fragment.id, index=fragment.index)

@@ -1,0 +1,617 @@
+"""`ChatErnieAIML`: Baidu ERNIE on the AI/ML API as a langchain-core chat model.
+
+Everything AIML-specific (request body, validation, HTTP, SSE, retries, parsing, credits)
+is the core's (`ernie_aiml`); this module maps LangChain calls onto it and back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import Any, Literal, NoReturn
+
+import ernie_aiml
+from ernie_aiml import AIMLClient, Completion, Delta
+from ernie_aiml._params import KNOWN_PARAMS
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LanguageModelInput, ModelProfile
+from langchain_core.language_models.chat_models import BaseChatModel, LangSmithParams
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.output_parsers import JsonOutputKeyToolsParser, JsonOutputParser, PydanticToolsParser
+from langchain_core.output_parsers.pydantic import PydanticOutputParser
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
+from langchain_core.utils import get_pydantic_field_names
+from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
+from langchain_core.utils.utils import _build_model_kwargs
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
+from typing_extensions import Self
+
+from . import _blocks
+from ._errors import to_langchain_error
+from ._messages import (
+    MODEL_PROVIDER,
+    answer_metadata,
+    completion_to_message,
+    delta_to_chunk,
+    to_core_messages,
+    usage_metadata,
+)
+from .data._profiles import profile_for
+
+logger = logging.getLogger(__name__)
+
+_blocks.register()
+
+StructuredOutputMethod = Literal["function_calling", "json_schema", "json_mode"]
+_FORCED_CHOICES = ("required",)
+_CALL_KEYS = frozenset({"stream", "stream_usage", "extra_body"})
+
+
+def _aiml_error_in(exc: ValidationError) -> ernie_aiml.AIMLError | None:
+    """The core error a validator raised, if that is what pydantic wrapped."""
+    for error in exc.errors():
+        cause = (error.get("ctx") or {}).get("error")
+        if isinstance(cause, ernie_aiml.AIMLError):
+            return cause
+    return None
+
+
+class _StreamEnd:
+    """What a stream tells once (ids, finish reason, usage, credits): kept for its last chunk."""
+
+    __slots__ = ("first", "last", "usage", "values")
+
+    def __init__(self) -> None:
+        self.first: Delta | None = None
+        self.usage: ernie_aiml.Usage | None = None
+        self.values: dict[str, Any] = {}
+
+    def absorb(self, delta: Delta) -> None:
+        if delta.usage is not None:
+            self.usage = delta.usage
+        values = self.values
+        for key in ("finish_reason", "inference_id", "credits_used", "usd_spent", "flag"):
+            value = getattr(delta, key)
+            if value is not None:
+                values[key] = value
+
+    def chunk(self, model: str, headers: Any = None, fallback: str | None = None) -> ChatGenerationChunk:
+        first = self.first
+        meta = answer_metadata(first, model) if first is not None else {
+            "model_provider": MODEL_PROVIDER,
+            "model_name": model,
+        }
+        meta.pop("finish_reason", None)
+        meta.update(self.values)
+        if headers is not None:
+            meta["headers"] = dict(headers)
+        if fallback:
+            meta["tool_choice_fallback"] = fallback
+        message = AIMessageChunk(
+            content="",
+            usage_metadata=usage_metadata(self.usage) if self.usage is not None else None,
+            response_metadata=meta,
+            chunk_position="last",
+            id=first.id if first is not None else None,
+        )
+        return ChatGenerationChunk(message=message)
+
+
+def _tool_choice_refused(error: ernie_aiml.AIMLError) -> bool:
+    return isinstance(error, ernie_aiml.BadRequestError) and "tool_choice" in error.message.lower()
+
+
+# WORKAROUND (belongs in the core, reported): which retries make a thinking model accept a
+# forced tool choice it refused. ernie-5.0 can turn thinking off; any model can go "auto".
+def _forced_tool_fallbacks(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    choice = body.get("tool_choice")
+    if not body.get("tools") or not (isinstance(choice, dict) or choice in _FORCED_CHOICES):
+        return []
+    out: list[tuple[str, dict[str, Any]]] = []
+    info = ernie_aiml.get_model(body.get("model"))
+    if info is not None and info.thinking_switch and body.get("enable_thinking") is not False:
+        no_thinking = {k: v for k, v in body.items() if k != "thinking_budget"}
+        no_thinking["enable_thinking"] = False
+        out.append(("enable_thinking=false", no_thinking))
+    out.append(("tool_choice=auto", {**body, "tool_choice": "auto"}))
+    return out
+
+
+class ChatErnieAIML(BaseChatModel):
+    """Baidu ERNIE models on the AI/ML API, with reasoning, tools, vision and credits.
+
+    Example:
+        from langchain_ernie_aiml import ChatErnieAIML
+
+        llm = ChatErnieAIML(model="baidu/ernie-5.0")  # key from AIML_API_KEY
+        msg = llm.invoke("Why is the sky blue?")
+        msg.additional_kwargs.get("reasoning_content"), msg.content
+    """
+
+    model_name: str = Field(default=ernie_aiml.DEFAULT_MODEL, alias="model")
+    """Model id or alias (`baidu/ernie-5.0`, `baidu/ernie-4.5-vl-424b-a47b`, ...)."""
+    api_key: SecretStr | None = Field(default=None)
+    """AI/ML API key; else `AIML_API_KEY`, then `AIMLAPI_API_KEY` (never `OPENAI_API_KEY`)."""
+    base_url: str | None = None
+    """API base URL; else `AIML_API_BASE`/`AIMLAPI_API_BASE`, else `https://api.aimlapi.com/v1`."""
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: list[str] | str | None = Field(default=None, alias="stop_sequences")
+    seed: int | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    enable_thinking: bool | None = None
+    """ernie-5.0 only: turn chain-of-thought on or off (on by default server-side)."""
+    thinking_budget: int | None = None
+    """ernie-5.0 only: maximum reasoning tokens (>= 100), with thinking on."""
+    timeout: float | Any | None = None
+    """Seconds (the read timeout) or an `httpx.Timeout`."""
+    max_retries: int = 2
+    """Retries after the first attempt, done once, in the core's transport."""
+    streaming: bool = False
+    stream_usage: bool = True
+    """Ask for token usage on streams (one chunk carries `usage_metadata`)."""
+    default_headers: dict[str, str] | None = None
+    http_client: Any | None = Field(default=None, exclude=True)
+    """An `httpx.Client` to use (never closed by this class)."""
+    http_async_client: Any | None = Field(default=None, exclude=True)
+    """An `httpx.AsyncClient` to use (never closed by this class)."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """More request fields: known parameters are validated, the rest sent as they are."""
+    extra_body: dict[str, Any] | None = None
+    """Fields merged into the request body last (e.g. `{"provider": "baidu"}`)."""
+    preserve_reasoning_in_history: bool = False
+    """Send earlier turns' `reasoning_content` back (off: ERNIE's schemas lack the field)."""
+    include_response_headers: bool = False
+    """Put the HTTP response headers in `response_metadata["headers"]` (streams)."""
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+
+    _client: AIMLClient | None = PrivateAttr(default=None)
+
+    def __init__(self, **kwargs: Any) -> None:
+        """Build the model; a bad parameter or a missing key raises the core's own error."""
+        try:
+            super().__init__(**kwargs)
+        except ValidationError as exc:
+            cause = _aiml_error_in(exc)
+            if cause is None:
+                raise
+            raise cause from None
+
+    # ----------------------------------------------------------------- validation
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_ernie_aiml_extra_kwargs(cls, values: Any) -> Any:
+        """Unknown constructor arguments go to `model_kwargs` (with a warning), not nowhere."""
+        if isinstance(values, dict):
+            return _build_model_kwargs(values, get_pydantic_field_names(cls))
+        return values
+
+    @model_validator(mode="after")
+    def _validate_ernie_aiml_params(self) -> Self:
+        """Key present and every parameter in range, before any request."""
+        if self.api_key is None:
+            self.api_key = SecretStr(ernie_aiml.resolve_api_key(None))
+        if self.max_retries < 0:
+            raise ernie_aiml.ParameterError(f"max_retries must be >= 0 (got {self.max_retries})")
+        ernie_aiml.validate_params(self.model_name, **self._call_params({}))
+        ernie_aiml.warn_if_deprecated(self.model_name, stacklevel=4)
+        return self
+
+    # ----------------------------------------------------------------- framework
+
+    @property
+    def _llm_type(self) -> str:
+        return "chat-ernie-aiml"
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        """Serialisable with `dumpd`/`load`; the key is stored as a secret reference."""
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        """`["langchain_ernie_aiml", "chat_models"]`."""
+        return ["langchain_ernie_aiml", "chat_models"]
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        """The key is restored from `AIML_API_KEY`."""
+        return {"api_key": "AIML_API_KEY"}
+
+    @property
+    def _default_params(self) -> dict[str, Any]:
+        return {k: v for k, v in self._call_params({}).items() if v is not None}
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, **self._default_params}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = MODEL_PROVIDER
+        stop = stop or kwargs.get("stop") or self.stop
+        if stop:
+            params["ls_stop"] = [stop] if isinstance(stop, str) else list(stop)
+        return params
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        return profile_for(self.model_name)
+
+    # ----------------------------------------------------------------- the client
+
+    @property
+    def aiml_client(self) -> AIMLClient:
+        """The core client of this model (one per instance, made on first use)."""
+        client = self._client
+        if client is None:
+            client = self._client = AIMLClient(
+                api_key=self.api_key.get_secret_value() if self.api_key else None,
+                base_url=self.base_url,
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+                default_headers=self.default_headers,
+                http_client=self.http_client,
+                http_async_client=self.http_async_client,
+            )
+        return client
+
+    # ----------------------------------------------------------------- requests
+
+    def _call_params(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Generation parameters: fields, then known `model_kwargs`, then per-call ones."""
+        params: dict[str, Any] = {
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "stop": self.stop or None,
+            "seed": self.seed,
+            "frequency_penalty": self.frequency_penalty,
+            "presence_penalty": self.presence_penalty,
+            "enable_thinking": self.enable_thinking,
+            "thinking_budget": self.thinking_budget,
+        }
+        for source in (self.model_kwargs, kwargs):
+            for key in KNOWN_PARAMS.intersection(source):
+                params[key] = source[key]
+        return params
+
+    def _request(
+        self, messages: list[BaseMessage], stop: list[str] | None, stream: bool, kwargs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """The requested model id and the validated request body for one call."""
+        model = kwargs.pop("model", None) or self.model_name
+        params = self._call_params(kwargs)
+        if stop:
+            params["stop"] = stop
+        extra = {k: v for k, v in self.model_kwargs.items() if k not in KNOWN_PARAMS}
+        extra.update(self.extra_body or {})
+        extra.update(kwargs.get("extra_body") or {})
+        tools = kwargs.pop("tools", None)
+        tool_choice = kwargs.pop("tool_choice", None)
+        parallel_tool_calls = kwargs.pop("parallel_tool_calls", None)
+        response_format = kwargs.pop("response_format", None)
+        for key, value in kwargs.items():
+            if key not in KNOWN_PARAMS and key not in _CALL_KEYS:
+                extra[key] = value
+        stream_usage = kwargs.get("stream_usage")
+        body = ernie_aiml.build_chat_request(
+            model,
+            to_core_messages(messages),
+            params=params,
+            tools=tools,
+            tool_choice=tool_choice,
+            parallel_tool_calls=parallel_tool_calls,
+            response_format=response_format,
+            stream=stream,
+            stream_usage=self.stream_usage if stream_usage is None else stream_usage,
+            preserve_reasoning_in_history=self.preserve_reasoning_in_history,
+            extra_body=extra or None,
+        )
+        return model, body
+
+    def _result(self, completion: Completion, model: str, fallback: str | None) -> ChatResult:
+        message = completion_to_message(completion, model)
+        if fallback:
+            message.response_metadata["tool_choice_fallback"] = fallback
+        llm_output: dict[str, Any] = {"model_name": model}
+        if "token_usage" in message.response_metadata:
+            llm_output["token_usage"] = message.response_metadata["token_usage"]
+        return ChatResult(generations=[ChatGeneration(message=message)], llm_output=llm_output)
+
+    def _chat(self, body: dict[str, Any]) -> tuple[Completion, str | None]:
+        client = self.aiml_client
+        try:
+            return client.chat(body), None
+        except ernie_aiml.AIMLError as exc:
+            if not _tool_choice_refused(exc):
+                raise
+            error = exc
+        for label, retry in _forced_tool_fallbacks(body):
+            logger.info("%s refused a forced tool_choice; retrying with %s", body["model"], label)
+            try:
+                return client.chat(retry), label
+            except ernie_aiml.AIMLError as exc:
+                if not _tool_choice_refused(exc):
+                    raise
+        raise error
+
+    async def _achat(self, body: dict[str, Any]) -> tuple[Completion, str | None]:
+        client = self.aiml_client
+        try:
+            return await client.achat(body), None
+        except ernie_aiml.AIMLError as exc:
+            if not _tool_choice_refused(exc):
+                raise
+            error = exc
+        for label, retry in _forced_tool_fallbacks(body):
+            logger.info("%s refused a forced tool_choice; retrying with %s", body["model"], label)
+            try:
+                return await client.achat(retry), label
+            except ernie_aiml.AIMLError as exc:
+                if not _tool_choice_refused(exc):
+                    raise
+        raise error
+
+    def _open_stream(self, body: dict[str, Any]) -> tuple[ernie_aiml.ChatStream, str | None]:
+        client = self.aiml_client
+        try:
+            return client.stream(body).open(), None
+        except ernie_aiml.AIMLError as exc:
+            if not _tool_choice_refused(exc):
+                raise
+            error = exc
+        for label, retry in _forced_tool_fallbacks(body):
+            try:
+                return client.stream(retry).open(), label
+            except ernie_aiml.AIMLError as exc:
+                if not _tool_choice_refused(exc):
+                    raise
+        raise error
+
+    async def _aopen_stream(
+        self, body: dict[str, Any]
+    ) -> tuple[ernie_aiml.AsyncChatStream, str | None]:
+        client = self.aiml_client
+        try:
+            return await client.astream(body).open(), None
+        except ernie_aiml.AIMLError as exc:
+            if not _tool_choice_refused(exc):
+                raise
+            error = exc
+        for label, retry in _forced_tool_fallbacks(body):
+            try:
+                return await client.astream(retry).open(), label
+            except ernie_aiml.AIMLError as exc:
+                if not _tool_choice_refused(exc):
+                    raise
+        raise error
+
+    # ----------------------------------------------------------------- generation
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        try:
+            model, body = self._request(messages, stop, False, kwargs)
+            completion, fallback = self._chat(body)
+        except ernie_aiml.AIMLError as exc:
+            _reraise(exc)
+        return self._result(completion, model, fallback)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        try:
+            model, body = self._request(messages, stop, False, kwargs)
+            completion, fallback = await self._achat(body)
+        except ernie_aiml.AIMLError as exc:
+            _reraise(exc)
+        return self._result(completion, model, fallback)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        try:
+            model, body = self._request(messages, stop, True, kwargs)
+            stream, fallback = self._open_stream(body)
+        except ernie_aiml.AIMLError as exc:
+            _reraise(exc)
+        end = _StreamEnd()
+        tool_ids: dict[int, str | None] = {}
+        new_token = run_manager.on_llm_new_token if run_manager is not None else None
+        try:
+            with stream:
+                for delta in stream:
+                    if end.first is None:
+                        end.first = delta
+                    if (
+                        delta.finish_reason is not None
+                        or delta.usage is not None
+                        or delta.credits_used is not None
+                    ):
+                        end.absorb(delta)
+                    message = delta_to_chunk(delta, tool_ids)
+                    if message is None:
+                        continue
+                    chunk = ChatGenerationChunk(message=message)
+                    if new_token is not None:
+                        new_token(message.content, chunk=chunk)  # type: ignore[arg-type]
+                    yield chunk
+        except ernie_aiml.AIMLError as exc:
+            _reraise(exc)
+        end.values.setdefault("inference_id", stream.inference_id)
+        headers = stream.headers if self.include_response_headers else None
+        last = end.chunk(model, headers, fallback)
+        if new_token is not None:
+            new_token("", chunk=last)
+        yield last
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        try:
+            model, body = self._request(messages, stop, True, kwargs)
+            stream, fallback = await self._aopen_stream(body)
+        except ernie_aiml.AIMLError as exc:
+            _reraise(exc)
+        end = _StreamEnd()
+        tool_ids: dict[int, str | None] = {}
+        new_token = run_manager.on_llm_new_token if run_manager is not None else None
+        try:
+            async with stream:
+                async for delta in stream:
+                    if end.first is None:
+                        end.first = delta
+                    if (
+                        delta.finish_reason is not None
+                        or delta.usage is not None
+                        or delta.credits_used is not None
+                    ):
+                        end.absorb(delta)
+                    message = delta_to_chunk(delta, tool_ids)
+                    if message is None:
+                        continue
+                    chunk = ChatGenerationChunk(message=message)
+                    if new_token is not None:
+                        await new_token(message.content, chunk=chunk)  # type: ignore[arg-type]
+                    yield chunk
+        except ernie_aiml.AIMLError as exc:
+            _reraise(exc)
+        end.values.setdefault("inference_id", stream.inference_id)
+        headers = stream.headers if self.include_response_headers else None
+        last = end.chunk(model, headers, fallback)
+        if new_token is not None:
+            await new_token("", chunk=last)
+        yield last
+
+    # ----------------------------------------------------------------- tools
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (any LangChain tool form) and optionally force their use.
+
+        `tool_choice`: "auto", "none", "required"/"any"/True, a tool's name, or a dict.
+        Tool schemas are normalised for AIML here, so a bad one fails at bind time.
+        """
+        formatted = [
+            ernie_aiml.normalize_tool(convert_to_openai_tool(tool, strict=strict)) for tool in tools
+        ]
+        names = [t["function"]["name"] for t in formatted]
+        choice = ernie_aiml.normalize_tool_choice(tool_choice, names)
+        if choice is not None:
+            kwargs["tool_choice"] = choice
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type,
+        *,
+        method: StructuredOutputMethod = "function_calling",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """Answers parsed into `schema` (Pydantic class, TypedDict or JSON schema).
+
+        `method`: "function_calling" (a forced tool; if a thinking model refuses the forced
+        choice, the call is retried without thinking, then with tool_choice="auto"),
+        "json_schema" (`response_format` json_schema) or "json_mode" (`json_object`).
+        With `include_raw=True` the result is `{"raw", "parsed", "parsing_error"}`.
+        """
+        if kwargs:
+            raise ValueError(f"Received unsupported arguments {sorted(kwargs)}")
+        is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
+        trace = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
+        if method == "function_calling":
+            tool = convert_to_openai_tool(schema, strict=strict)
+            name = tool["function"]["name"]
+            llm = self.bind_tools(
+                [schema],
+                tool_choice=name,
+                parallel_tool_calls=False,
+                strict=strict,
+                ls_structured_output_format={**trace, "schema": tool},
+            )
+            parser: Runnable = (
+                PydanticToolsParser(tools=[schema], first_tool_only=True)  # type: ignore[list-item]
+                if is_pydantic
+                else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
+            )
+        elif method in ("json_schema", "json_mode"):
+            llm = self.bind(
+                response_format=_response_format(schema, method, strict),
+                ls_structured_output_format={**trace, "schema": convert_to_json_schema(schema)},
+            )
+            parser = (
+                PydanticOutputParser(pydantic_object=schema)  # type: ignore[arg-type]
+                if is_pydantic
+                else JsonOutputParser()
+            )
+        else:
+            raise ValueError(
+                f"method must be 'function_calling', 'json_schema' or 'json_mode' (got {method!r})"
+            )
+        if not include_raw:
+            return llm | parser
+        parse = RunnablePassthrough.assign(
+            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+        )
+        no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=llm) | parse.with_fallbacks([no_parse], exception_key="parsing_error")
+
+
+def _response_format(schema: Any, method: str, strict: bool | None) -> dict[str, Any]:
+    """`response_format` for json_mode (`json_object`) or json_schema (named schema)."""
+    if method == "json_mode":
+        return {"type": "json_object"}
+    json_schema = convert_to_json_schema(schema)
+    spec: dict[str, Any] = {"name": json_schema.get("title") or "output", "schema": json_schema}
+    if json_schema.get("description"):
+        spec["description"] = json_schema["description"]
+    if strict is not None:
+        spec["strict"] = strict
+    return {"type": "json_schema", "json_schema": spec}
+
+
+def _reraise(exc: ernie_aiml.AIMLError) -> NoReturn:
+    """Raise the LangChain-facing twin of a core error, chained to it."""
+    twin = to_langchain_error(exc)
+    if twin is exc:
+        raise exc
+    raise twin from exc
+
+
+__all__ = ["ChatErnieAIML"]

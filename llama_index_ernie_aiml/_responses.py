@@ -1,0 +1,122 @@
+"""The core's parsed `Completion` as a LlamaIndex `ChatResponse`.
+
+Blocks come in the order `[ThinkingBlock?, TextBlock, ToolCallBlock…]`, so
+`message.content` is the answer alone; token counts, credits and the inference id go in
+`ChatResponse.additional_kwargs`, where `TokenCountingHandler` and users find them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ernie_aiml import Completion, InvalidToolCall, ToolCall, Usage
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+
+def usage_kwargs(
+    usage: Usage | None,
+    credits_used: float | None,
+    usd_spent: float | None,
+    inference_id: str | None,
+) -> dict[str, Any]:
+    """Token counts (the keys `TokenCountingHandler` reads), credits and inference id, when known."""
+    out: dict[str, Any] = {}
+    if usage is not None:
+        out["prompt_tokens"] = usage.prompt_tokens
+        out["completion_tokens"] = usage.completion_tokens
+        out["total_tokens"] = usage.total_tokens
+        if usage.reasoning_tokens is not None:
+            out["reasoning_tokens"] = usage.reasoning_tokens
+        if usage.cached_tokens is not None:
+            out["cached_tokens"] = usage.cached_tokens
+    if credits_used is not None:
+        out["credits_used"] = credits_used
+    if usd_spent is not None:
+        out["usd_spent"] = usd_spent
+    if inference_id is not None:
+        out["inference_id"] = inference_id
+    return out
+
+
+def tool_call_dict(
+    call_id: str | None, name: str | None, arguments: str, extra_content: Any = None
+) -> dict[str, Any]:
+    """One entry of `message.additional_kwargs["tool_calls"]`, OpenAI-style."""
+    out: dict[str, Any] = {
+        "id": call_id or "",
+        "type": "function",
+        "function": {"name": name or "", "arguments": arguments},
+    }
+    if extra_content is not None:
+        out["extra_content"] = extra_content
+    return out
+
+
+def tool_call_block(call: ToolCall | InvalidToolCall) -> ToolCallBlock:
+    """A finished tool call as a block: parsed arguments, or the raw text if they were invalid."""
+    if isinstance(call, ToolCall):
+        return ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=call.arguments)
+    return ToolCallBlock(
+        tool_call_id=call.id, tool_name=call.name or "", tool_kwargs=call.raw_arguments or ""
+    )
+
+
+def raw_arguments(call: ToolCall | InvalidToolCall) -> str:
+    """The arguments as the model sent them (re-encoded when only the parsed form is known)."""
+    if call.raw_arguments:
+        return call.raw_arguments
+    if isinstance(call, ToolCall):
+        return json.dumps(call.arguments, ensure_ascii=False)
+    return ""
+
+
+def tool_call_parts(
+    calls: list[ToolCall], invalid: list[InvalidToolCall]
+) -> tuple[list[ToolCallBlock], list[dict[str, Any]]]:
+    """Blocks and OpenAI-style dicts for finished tool calls, valid ones first."""
+    every: list[ToolCall | InvalidToolCall] = [*calls, *invalid]
+    blocks = [tool_call_block(call) for call in every]
+    dicts = [
+        tool_call_dict(call.id, call.name, raw_arguments(call), getattr(call, "extra_content", None))
+        for call in every
+    ]
+    return blocks, dicts
+
+
+def completion_to_chat_response(completion: Completion) -> ChatResponse:
+    """A non-streamed answer: reasoning block with its token count, answer, tool calls, usage."""
+    blocks: list[Any] = []
+    usage = completion.usage
+    if completion.reasoning is not None:
+        blocks.append(
+            ThinkingBlock(
+                content=completion.reasoning,
+                num_tokens=usage.reasoning_tokens if usage is not None else None,
+            )
+        )
+    blocks.append(TextBlock(text=completion.content))
+    message_kwargs: dict[str, Any] = {}
+    if completion.tool_calls or completion.invalid_tool_calls:
+        call_blocks, dicts = tool_call_parts(completion.tool_calls, completion.invalid_tool_calls)
+        blocks.extend(call_blocks)
+        message_kwargs["tool_calls"] = dicts
+    extra = usage_kwargs(
+        usage, completion.credits_used, completion.usd_spent, completion.inference_id
+    )
+    if completion.finish_reason is not None:
+        extra["finish_reason"] = completion.finish_reason
+    return ChatResponse(
+        message=ChatMessage(
+            role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs
+        ),
+        raw=completion.raw,
+        additional_kwargs=extra,
+    )

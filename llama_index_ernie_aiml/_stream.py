@@ -1,0 +1,141 @@
+"""Streamed `Delta`s folded into the cumulative `ChatResponse`s LlamaIndex expects.
+
+Per chunk this does only what the framework's contract needs: extend the one text that
+grew, rebuild the block it lives in (unchanged blocks are reused), and build the
+`ChatMessage`/`ChatResponse`. Reasoning rides in `additional_kwargs["thinking_delta"]`
+on every chunk that carries some, the first one included.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ernie_aiml import Delta, ToolCallAccumulator, Usage
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    MessageRole,
+    TextBlock,
+    ThinkingBlock,
+    ToolCallBlock,
+)
+
+from ._responses import tool_call_dict, tool_call_parts, usage_kwargs
+
+_ASSISTANT = MessageRole.ASSISTANT
+
+
+class StreamFolder:
+    """Turns each `Delta` of one stream into the `ChatResponse` to yield for it."""
+
+    __slots__ = (
+        "_acc",
+        "_call_blocks",
+        "_call_dicts",
+        "_reasoning_tokens",
+        "_text",
+        "_text_block",
+        "_thinking",
+        "_thinking_block",
+        "_usage_kwargs",
+        "_usage_raw",
+    )
+
+    def __init__(self) -> None:
+        self._text = ""
+        self._thinking = ""
+        self._text_block = TextBlock(text="")
+        self._thinking_block: ThinkingBlock | None = None
+        self._reasoning_tokens: int | None = None
+        self._acc: ToolCallAccumulator | None = None
+        self._call_blocks: list[ToolCallBlock] = []
+        self._call_dicts: list[dict[str, Any]] = []
+        self._usage_kwargs: dict[str, Any] | None = None
+        self._usage_raw: Any = None
+
+    def fold(self, delta: Delta) -> ChatResponse:
+        """The cumulative response after `delta`; `delta` text is the answer's new text only."""
+        extra: dict[str, Any] = {}
+        reasoning = delta.reasoning
+        if reasoning:
+            self._thinking += reasoning
+            self._thinking_block = ThinkingBlock(
+                content=self._thinking, num_tokens=self._reasoning_tokens
+            )
+            extra["thinking_delta"] = reasoning
+        content = delta.content
+        if content:
+            self._text += content
+            self._text_block = TextBlock(text=self._text)
+        if delta.tool_call_chunks:
+            self._add_tool_chunks(delta)
+        if delta.finish_reason is not None:
+            extra["finish_reason"] = delta.finish_reason
+            if self._acc:
+                self._finish_tool_calls()
+        raw = delta.raw
+        if delta.usage is not None or delta.credits_used is not None:
+            self._take_usage(delta)
+        if self._usage_kwargs is not None:
+            extra.update(self._usage_kwargs)
+            raw = self._raw_with_usage(raw)
+        return ChatResponse(
+            message=ChatMessage(
+                role=_ASSISTANT,
+                blocks=self._blocks(),
+                additional_kwargs={"tool_calls": list(self._call_dicts)} if self._call_dicts else {},
+            ),
+            delta=content or "",
+            raw=raw,
+            additional_kwargs=extra,
+        )
+
+    def _blocks(self) -> list[Any]:
+        """`[ThinkingBlock?, TextBlock, ToolCallBlock…]`, a fresh list over shared blocks."""
+        if self._thinking_block is None:
+            return [self._text_block, *self._call_blocks]
+        return [self._thinking_block, self._text_block, *self._call_blocks]
+
+    def _add_tool_chunks(self, delta: Delta) -> None:
+        """Merge tool-call fragments; blocks carry the arguments so far as a JSON string."""
+        if self._acc is None:
+            self._acc = ToolCallAccumulator()
+        self._acc.add(delta.tool_call_chunks)
+        calls, invalid = self._acc.result()
+        blocks: list[ToolCallBlock] = []
+        dicts: list[dict[str, Any]] = []
+        for call in (*calls, *invalid):
+            raw = call.raw_arguments or ""
+            blocks.append(
+                ToolCallBlock(tool_call_id=call.id, tool_name=call.name or "", tool_kwargs=raw)
+            )
+            dicts.append(tool_call_dict(call.id, call.name, raw))
+        self._call_blocks, self._call_dicts = blocks, dicts
+
+    def _finish_tool_calls(self) -> None:
+        """At the finish reason: the calls with parsed arguments, as a non-streamed answer has."""
+        assert self._acc is not None
+        calls, invalid = self._acc.result()
+        self._call_blocks, self._call_dicts = tool_call_parts(calls, invalid)
+
+    def _take_usage(self, delta: Delta) -> None:
+        """Token counts, credits and inference id; the reasoning block gets its token count."""
+        usage: Usage | None = delta.usage
+        previous = self._usage_kwargs or {}
+        kwargs = usage_kwargs(usage, delta.credits_used, delta.usd_spent, delta.inference_id)
+        self._usage_kwargs = {**previous, **kwargs}
+        if usage is not None:
+            self._usage_raw = (delta.raw or {}).get("usage")
+            if usage.reasoning_tokens is not None:
+                self._reasoning_tokens = usage.reasoning_tokens
+                if self._thinking_block is not None:
+                    self._thinking_block = ThinkingBlock(
+                        content=self._thinking, num_tokens=usage.reasoning_tokens
+                    )
+
+    def _raw_with_usage(self, raw: dict[str, Any] | None) -> dict[str, Any]:
+        """The chunk, with the stream's usage kept on chunks after the usage event."""
+        raw = raw or {}
+        if raw.get("usage") is None and self._usage_raw is not None:
+            return {**raw, "usage": self._usage_raw}
+        return raw

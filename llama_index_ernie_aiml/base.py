@@ -1,0 +1,420 @@
+"""`ErnieAIML`: ERNIE on the AI/ML API as a LlamaIndex `FunctionCallingLLM`.
+
+All HTTP, SSE, retries and wire mapping happen in `ernie_aiml`; this class translates
+LlamaIndex messages, tools and responses to and from the core's neutral types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from ernie_aiml import (
+    AIMLClient,
+    RetryPolicy,
+    build_chat_request,
+    get_model,
+    resolve_api_key,
+    resolve_base_url,
+    validate_params,
+    warn_if_deprecated,
+)
+from llama_index.core.base.llms.generic_utils import (
+    achat_to_completion_decorator,
+    astream_chat_to_completion_decorator,
+    chat_to_completion_decorator,
+    stream_chat_to_completion_decorator,
+)
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+    ToolCallBlock,
+)
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.utils import parse_partial_json
+
+from ._messages import to_core_messages
+from ._responses import completion_to_chat_response
+from ._stream import StreamFolder
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+DEFAULT_MODEL = "baidu/ernie-5.0"
+#: Context window assumed for a model the catalog does not know (the smallest current ERNIE
+#: class): prompts are packed for it, so an unknown model is never over-filled.
+DEFAULT_CONTEXT_WINDOW = 32_000
+#: Tokens reserved for the answer when `max_tokens` is unset (AIML documents no output cap).
+DEFAULT_NUM_OUTPUT = 4_096
+
+_GENERATION_FIELDS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "stop",
+    "seed",
+    "frequency_penalty",
+    "presence_penalty",
+    "enable_thinking",
+    "thinking_budget",
+)
+# Keyword arguments LlamaIndex passes around that must never reach the request body.
+_FRAMEWORK_KWARGS = frozenset(
+    {"tool_required", "verbose", "allow_parallel_tool_calls", "error_on_no_tool_call", "formatted"}
+)
+_REQUEST_OPTIONS = ("tools", "tool_choice", "parallel_tool_calls", "response_format")
+
+
+class ErnieAIML(FunctionCallingLLM):
+    """Baidu ERNIE on the AI/ML API: chat, streaming, tools, reasoning, images and PDFs.
+
+    The key comes from `api_key`, else `AIML_API_KEY`, else `AIMLAPI_API_KEY` (never
+    `OPENAI_API_KEY`); it is kept out of `to_dict()`, `to_json()`, repr and event payloads.
+
+    Example:
+        ```python
+        from llama_index.llms.ernie_aiml import ErnieAIML
+
+        llm = ErnieAIML(model="baidu/ernie-5.0")
+        print(llm.complete("Say hi").text)
+        ```
+    """
+
+    model: str = Field(default=DEFAULT_MODEL, description="AI/ML API model id or alias.")
+    api_key: SecretStr | None = Field(
+        default=None, exclude=True, repr=False, description="AI/ML API key (never serialised)."
+    )
+    base_url: str | None = Field(
+        default=None, description="API base URL; AIML_API_BASE or the public endpoint if unset."
+    )
+    temperature: float | None = Field(default=None, description="Sampling temperature, 0-2.")
+    top_p: float | None = Field(default=None, description="Nucleus sampling, 0.01-1.")
+    max_tokens: int | None = Field(default=None, description="Maximum answer tokens.")
+    stop: str | list[str] | None = Field(default=None, description="Up to 4 stop sequences.")
+    seed: int | None = Field(default=None, description="Sampling seed (>= 1).")
+    frequency_penalty: float | None = Field(default=None, description="-2 to 2.")
+    presence_penalty: float | None = Field(default=None, description="-2 to 2.")
+    enable_thinking: bool | None = Field(
+        default=None, description="Thinking switch (models that have one, e.g. ernie-5.0)."
+    )
+    thinking_budget: int | None = Field(
+        default=None, description="Maximum reasoning tokens (>= 100) when thinking is on."
+    )
+    timeout: float | None = Field(
+        default=None, description="Read timeout in seconds; the core's defaults if unset."
+    )
+    max_retries: int = Field(
+        default=2, ge=0, description="Retries after the first attempt (2 means 3 attempts)."
+    )
+    default_headers: dict[str, str] | None = Field(
+        default=None, description="Extra HTTP headers sent with every request."
+    )
+    http_client: httpx.Client | None = Field(
+        default=None, exclude=True, repr=False, description="A caller-owned httpx.Client."
+    )
+    http_async_client: httpx.AsyncClient | None = Field(
+        default=None, exclude=True, repr=False, description="A caller-owned httpx.AsyncClient."
+    )
+    retry_policy: RetryPolicy | None = Field(
+        default=None,
+        exclude=True,
+        repr=False,
+        description="Full retry policy (backoff, sleep); overrides max_retries when set.",
+    )
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="Extra request-body fields, merged last."
+    )
+    preserve_reasoning_in_history: bool = Field(
+        default=False, description="Send earlier turns' reasoning back as reasoning_content."
+    )
+    context_window: int | None = Field(
+        default=None, gt=0, description="Override the catalog's context window."
+    )
+
+    _client: AIMLClient = PrivateAttr()
+
+    def __init__(self, **data: Any) -> None:
+        """Validate everything a request will need now, so a bad setup fails before any call."""
+        super().__init__(**data)
+        key = self.api_key.get_secret_value() if self.api_key is not None else None
+        self.api_key = SecretStr(resolve_api_key(key))
+        self.base_url = resolve_base_url(self.base_url)
+        validate_params(self.model, **self._generation_params())
+        warn_if_deprecated(self.model)
+        self._client = AIMLClient(
+            api_key=self.api_key.get_secret_value(),
+            base_url=self.base_url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            default_headers=self.default_headers,
+            http_client=self.http_client,
+            http_async_client=self.http_async_client,
+            retry_policy=self.retry_policy,
+        )
+
+    @classmethod
+    def class_name(cls) -> str:
+        """Serialisation id of this LLM."""
+        return "ErnieAIML"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """Context window, output budget and tool support from the core's model catalog."""
+        info = get_model(self.model)
+        if self.context_window is not None:
+            context_window = self.context_window
+        else:
+            context_window = info.context_window if info else DEFAULT_CONTEXT_WINDOW
+        return LLMMetadata(
+            context_window=context_window,
+            num_output=self.max_tokens or DEFAULT_NUM_OUTPUT,
+            is_chat_model=True,
+            is_function_calling_model=info.tools if info else True,
+            model_name=self.model,
+            system_role=MessageRole.SYSTEM,
+        )
+
+    # ------------------------------------------------------------------ requests
+
+    def _generation_params(self) -> dict[str, Any]:
+        """The generation fields that are set (None ones are not sent)."""
+        return {
+            name: value
+            for name in _GENERATION_FIELDS
+            if (value := getattr(self, name)) is not None
+        }
+
+    def _request(
+        self, messages: Sequence[ChatMessage], stream: bool, kwargs: dict[str, Any]
+    ) -> tuple[dict[str, Any], str | None]:
+        """The request body for `messages` plus per-call options, and the client request id."""
+        kwargs = dict(kwargs)
+        client_request_id = kwargs.pop("client_request_id", None)
+        params = self._generation_params()
+        for name in _GENERATION_FIELDS:
+            if name in kwargs:
+                params[name] = kwargs.pop(name)
+        options = {name: kwargs.pop(name) for name in _REQUEST_OPTIONS if name in kwargs}
+        extra_body = {**self.additional_kwargs, **kwargs.pop("extra_body", {})}
+        extra_body.update(
+            (key, value) for key, value in kwargs.items() if key not in _FRAMEWORK_KWARGS
+        )
+        body = build_chat_request(
+            self.model,
+            to_core_messages(messages),
+            params=params,
+            stream=stream,
+            preserve_reasoning_in_history=self.preserve_reasoning_in_history,
+            extra_body=extra_body,
+            **options,
+        )
+        return body, client_request_id
+
+    # ------------------------------------------------------------------ chat
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """One answer: `[ThinkingBlock?, TextBlock, ToolCallBlock…]` plus usage and credits."""
+        return self._chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Async `chat`, natively async (no thread hop)."""
+        return await self._achat(messages, **kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """Cumulative responses; `delta` is answer text, `thinking_delta` the reasoning."""
+        return self._stream_chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        """Async `stream_chat`: returns an async generator (what LlamaIndex's agents await)."""
+        return self._astream_chat(messages, **kwargs)
+
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        body, request_id = self._request(messages, False, kwargs)
+        return completion_to_chat_response(self._client.chat(body, client_request_id=request_id))
+
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        body, request_id = self._request(messages, False, kwargs)
+        completion = await self._client.achat(body, client_request_id=request_id)
+        return completion_to_chat_response(completion)
+
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        body, request_id = self._request(messages, True, kwargs)
+        stream = self._client.stream(body, client_request_id=request_id)
+
+        def gen() -> Iterator[ChatResponse]:
+            fold = StreamFolder().fold
+            with stream:
+                for delta in stream:
+                    yield fold(delta)
+
+        return gen()
+
+    def _astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        body, request_id = self._request(messages, True, kwargs)
+        stream = self._client.astream(body, client_request_id=request_id)
+
+        async def gen() -> AsyncIterator[ChatResponse]:
+            fold = StreamFolder().fold
+            async with stream:
+                async for delta in stream:
+                    yield fold(delta)
+
+        return gen()
+
+    # ------------------------------------------------------------------ completion
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        """`chat` with `prompt` as one user message."""
+        return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        """Async `complete`."""
+        return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        """Streamed `complete`: each response's `delta` is new answer text."""
+        return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        """Async `stream_complete`: returns an async generator."""
+        return await astream_chat_to_completion_decorator(self._astream_chat_awaitable)(
+            prompt, **kwargs
+        )
+
+    async def _astream_chat_awaitable(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        return self._astream_chat(messages, **kwargs)
+
+    # ------------------------------------------------------------------ tools
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Chat arguments with OpenAI-style tool specs; the core normalises them for AIML."""
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
+        elif user_msg is not None:
+            messages.append(user_msg)
+        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+        if tool_choice is None:
+            tool_choice = "required" if tool_required else "auto"
+        return {
+            "messages": messages,
+            "tools": specs or None,
+            "tool_choice": tool_choice if specs else None,
+            "parallel_tool_calls": allow_parallel_tool_calls if specs else None,
+            **kwargs,
+        }
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        """Keep only the first tool call unless parallel calls were allowed."""
+        if not allow_parallel_tool_calls:
+            _keep_first_tool_call(response.message)
+        return response
+
+    def get_tool_calls_from_response(
+        self,
+        response: ChatResponse,
+        error_on_no_tool_call: bool = True,
+        **kwargs: Any,
+    ) -> list[ToolSelection]:
+        """The tool calls of a response (streamed ones too: partial JSON is parsed leniently)."""
+        selections = [
+            ToolSelection(
+                tool_id=block.tool_call_id or "",
+                tool_name=block.tool_name,
+                tool_kwargs=_kwargs_of(block.tool_kwargs),
+            )
+            for block in response.message.blocks
+            if isinstance(block, ToolCallBlock)
+        ]
+        if not selections and error_on_no_tool_call:
+            raise ValueError(
+                "Expected at least one tool call, but got 0 tool calls "
+                f"(answer: {(response.message.content or '')[:200]!r})"
+            )
+        return selections
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Close the pooled sync HTTP client (caller-supplied clients are left open)."""
+        self._client.close()
+
+    async def aclose(self) -> None:
+        """Close the pooled async HTTP clients (caller-supplied clients are left open)."""
+        await self._client.aclose()
+
+
+def _kwargs_of(value: dict[str, Any] | str) -> dict[str, Any]:
+    """Tool arguments as a dict: partial or broken JSON parsed leniently, non-objects as {}."""
+    if isinstance(value, dict):
+        return value
+    if not value.strip():
+        return {}
+    try:
+        parsed = parse_partial_json(value)
+    except (ValueError, TypeError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _keep_first_tool_call(message: ChatMessage) -> None:
+    """Drop every tool call after the first one, in blocks and in `additional_kwargs`."""
+    seen = False
+    blocks = []
+    for block in message.blocks:
+        if isinstance(block, ToolCallBlock):
+            if seen:
+                continue
+            seen = True
+        blocks.append(block)
+    message.blocks = blocks
+    calls = message.additional_kwargs.get("tool_calls")
+    if calls:
+        message.additional_kwargs["tool_calls"] = calls[:1]

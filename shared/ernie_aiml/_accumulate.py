@@ -1,0 +1,69 @@
+"""Streamed tool-call fragments assembled into complete calls.
+
+Keyed by `index` alone: `id` and `name` replace when present (never concatenated, since
+AIML may repeat them on every fragment), `arguments` append. So it is right whether several
+calls share one chunk, the id comes once or every time, and arguments are cut anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ._response import make_tool_call
+from ._types import InvalidToolCall, ToolCall, ToolCallChunk
+
+
+class _Slot:
+    """What is known so far about the call at one index."""
+
+    __slots__ = ("arguments", "id", "name")
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.name: str | None = None
+        self.arguments: list[str] = []
+
+
+class ToolCallAccumulator:
+    """Collects `ToolCallChunk`s from a stream; `result()` gives the calls so far, by index."""
+
+    __slots__ = ("_slots",)
+
+    def __init__(self) -> None:
+        self._slots: dict[int, _Slot] = {}
+
+    def add(self, chunks: Iterable[ToolCallChunk]) -> None:
+        """Merge the fragments of one delta (any number of calls, in any order)."""
+        slots = self._slots
+        for chunk in chunks:
+            slot = slots.get(chunk.index)
+            if slot is None:
+                slot = slots[chunk.index] = _Slot()
+            if chunk.id:
+                slot.id = chunk.id
+            if chunk.name:
+                slot.name = chunk.name
+            if chunk.arguments:
+                slot.arguments.append(chunk.arguments)
+
+    def __bool__(self) -> bool:
+        return bool(self._slots)
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def result(self) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+        """Complete calls ordered by index, and those whose arguments are not a JSON object.
+
+        Empty arguments are `{}`; a call that never got an id is named `call_<index>`.
+        """
+        valid: list[ToolCall] = []
+        invalid: list[InvalidToolCall] = []
+        for index in sorted(self._slots):
+            slot = self._slots[index]
+            call = make_tool_call(index, slot.id, slot.name, "".join(slot.arguments))
+            if isinstance(call, ToolCall):
+                valid.append(call)
+            else:
+                invalid.append(call)
+        return valid, invalid

@@ -1,0 +1,214 @@
+"""`ernie-aiml chat`: talk to an ERNIE model from the shell, reasoning shown apart from the answer.
+
+Built straight on the core (`build_chat_request` + `AIMLClient.stream`), so it starts fast
+and needs neither LangChain nor LlamaIndex. One-shot with a prompt, else an interactive loop
+that keeps the history (the model's reasoning is never sent back). Ctrl-C stops the answer
+being streamed, not the loop; EOF or "exit" quits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ._catalog import DEFAULT_MODEL
+from ._errors import AIMLError
+from ._tally import track_usage
+from ._types import Message
+
+if TYPE_CHECKING:
+    from ._transport import AIMLClient
+
+_DIM = "\x1b[2m"
+_RESET = "\x1b[0m"
+_QUIT_WORDS = frozenset({"exit", "quit", ":q", "/exit", "/quit"})
+
+
+def wants_color(stream: TextIO) -> bool:
+    """ANSI dimming only on a terminal, and never when NO_COLOR is set."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class StreamPrinter:
+    """Prints streamed reasoning apart from (and before) the answer.
+
+    On a terminal the reasoning is dimmed; when piped it is labelled `thinking:` and the
+    answer `answer:`, so the output stays readable and greppable.
+    """
+
+    def __init__(self, out: TextIO, *, color: bool | None = None) -> None:
+        self.out = out
+        self.color = wants_color(out) if color is None else color
+        self._state = ""  # "", "thinking" or "answer"
+
+    def reasoning(self, text: str | None) -> None:
+        """Print a piece of reasoning (ignored once the answer has started)."""
+        if not text or self._state == "answer":
+            return
+        if self._state != "thinking":
+            self._state = "thinking"
+            self.out.write(_DIM + "thinking: " if self.color else "thinking: ")
+        self.out.write(text)
+        self.out.flush()
+
+    def answer(self, text: str | None) -> None:
+        """Print a piece of the answer, closing the reasoning section first."""
+        if not text:
+            return
+        if self._state != "answer":
+            if self._state == "thinking":
+                self.out.write(_RESET + "\n" if self.color else "\n")
+            self._state = "answer"
+            self.out.write("" if self.color else "answer: ")
+        self.out.write(text)
+        self.out.flush()
+
+    def end(self) -> None:
+        """Finish the current answer: reset colours and end the line."""
+        if self._state == "thinking" and self.color:
+            self.out.write(_RESET)
+        if self._state:
+            self.out.write("\n")
+        self._state = ""
+        self.out.flush()
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `ernie-aiml chat`."""
+    parser.add_argument("prompt", nargs="*", help="ask once and exit; without it, chat interactively")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})")
+    parser.add_argument(
+        "--no-thinking",
+        action="store_true",
+        help="switch reasoning off (models with a thinking switch, e.g. baidu/ernie-5.0)",
+    )
+    parser.add_argument(
+        "--thinking-budget", type=int, default=None, metavar="N", help="cap reasoning at N tokens (>= 100)"
+    )
+
+
+class ChatSession:
+    """One conversation: the history, the request parameters and the client."""
+
+    def __init__(self, client: AIMLClient, model: str, params: dict[str, Any], out: TextIO) -> None:
+        self.client = client
+        self.model = model
+        self.params = params
+        self.out = out
+        self.history: list[Message] = []
+
+    def ask(self, prompt: str) -> bool:
+        """Stream one answer to `prompt`; False when Ctrl-C stopped it (the turn is dropped)."""
+        from ._request import build_chat_request
+
+        self.history.append(Message(role="user", content=prompt))
+        body = build_chat_request(self.model, self.history, params=self.params, stream=True)
+        printer = StreamPrinter(self.out)
+        parts: list[str] = []
+        try:
+            with track_usage() as tally, self.client.stream(body) as stream:
+                for delta in stream:
+                    printer.reasoning(delta.reasoning)
+                    printer.answer(delta.content)
+                    if delta.content:
+                        parts.append(delta.content)
+        except KeyboardInterrupt:
+            printer.end()
+            self.out.write("[stopped]\n")
+            self.history.pop()
+            return False
+        except BaseException:
+            self.history.pop()
+            raise
+        printer.end()
+        self.history.append(Message(role="assistant", content="".join(parts)))
+        self.out.write(f"usage: {tally.summary()}\n")
+        self.out.flush()
+        return True
+
+
+def _validated_params(args: argparse.Namespace) -> dict[str, Any]:
+    from ._params import validate_params
+
+    raw = {
+        "enable_thinking": False if args.no_thinking else None,
+        "thinking_budget": args.thinking_budget,
+    }
+    validate_params(args.model, **raw)
+    return {k: v for k, v in raw.items() if v is not None}
+
+
+def _lines(stdin: TextIO, out: TextIO) -> Iterable[str]:
+    """User turns: `input()` with a prompt on a terminal, plain lines when piped."""
+    interactive = stdin is sys.stdin and stdin.isatty()
+    while True:
+        try:
+            line = input("you> ") if interactive else stdin.readline()
+        except EOFError:
+            return
+        except KeyboardInterrupt:
+            out.write("\n")
+            continue
+        if not interactive and not line:
+            return
+        yield line.strip()
+
+
+def _loop(session: ChatSession, stdin: TextIO, out: TextIO) -> None:
+    out.write(f"Chatting with {session.model}. Ctrl-C stops an answer; Ctrl-D or 'exit' quits.\n")
+    out.flush()
+    for line in _lines(stdin, out):
+        if line.lower() in _QUIT_WORDS:
+            return
+        if line:
+            session.ask(line)
+
+
+def run(
+    args: argparse.Namespace,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    client_factory: Callable[[], AIMLClient] | None = None,
+) -> int:
+    """Run `ernie-aiml chat`; returns the exit code (1 with one clear line on any failure)."""
+    stdin = stdin or sys.stdin
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        from ._settings import resolve_api_key
+        from ._transport import AIMLClient
+
+        params = _validated_params(args)
+        resolve_api_key()
+        client = client_factory() if client_factory else AIMLClient()
+        session = ChatSession(client, args.model, params, out)
+        try:
+            if args.prompt:
+                session.ask(" ".join(args.prompt))
+            else:
+                _loop(session, stdin, out)
+        finally:
+            client.close()
+    except AIMLError as exc:
+        err.write(f"error: {exc}\n")
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry: `python -m ernie_aiml._chat_cli ...`."""
+    parser = argparse.ArgumentParser(prog="ernie-aiml chat", description=run.__doc__)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Neutral messages and options to the JSON body of `POST /chat/completions`.
+
+Everything AIML would refuse with a 400 is refused here first, with a message naming the
+message index or parameter. Reasoning from earlier turns is stripped unless asked for.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ._catalog import MODELS, ModelInfo, canonical_id, get_model, warn_if_deprecated
+from ._content import check_detail, file_payload, image_url
+from ._errors import ParameterError
+from ._params import validate_params
+from ._tools import normalize_tool, normalize_tool_choice
+from ._types import FilePart, ImagePart, Message, TextPart, ToolCall
+
+ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+
+_VISION_MODELS = ", ".join(m.id for m in MODELS if m.vision and not m.deprecated)
+_PDF_MODELS = ", ".join(m.id for m in MODELS if m.pdf_input and not m.deprecated)
+
+
+def _text_of(content: str | list[Any], where: str) -> str:
+    """Content of a non-user message as one string; images and files are refused."""
+    if isinstance(content, str):
+        return content
+    texts = []
+    for part in content:
+        if isinstance(part, TextPart):
+            texts.append(part.text)
+        elif isinstance(part, str):
+            texts.append(part)
+        else:
+            raise ParameterError(
+                f"{where}: images and files can only be sent in user messages "
+                f"(got {type(part).__name__})"
+            )
+    return "".join(texts)
+
+
+def _user_part(part: Any, info: ModelInfo | None, where: str) -> dict[str, Any]:
+    """One part of user content on the wire, checked against the model's capabilities."""
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    if isinstance(part, str):
+        return {"type": "text", "text": part}
+    if isinstance(part, ImagePart):
+        if info is not None and not info.vision:
+            raise ParameterError(
+                f"{where}: {info.id} does not accept images; models that do: {_VISION_MODELS}"
+            )
+        image: dict[str, Any] = {"url": image_url(part)}
+        if part.detail is not None:
+            image["detail"] = check_detail(part.detail)
+        return {"type": "image_url", "image_url": image}
+    if isinstance(part, FilePart):
+        if info is not None and not info.pdf_input:
+            raise ParameterError(
+                f"{where}: {info.id} does not accept PDF files; models that do: {_PDF_MODELS}"
+            )
+        return {"type": "file", "file": file_payload(part)}
+    raise ParameterError(
+        f"{where}: a content part must be TextPart, ImagePart or FilePart "
+        f"(got {type(part).__name__})"
+    )
+
+
+def _user_content(content: str | list[Any], info: ModelInfo | None, where: str) -> Any:
+    """A plain string when all parts are text, else the list of wire parts."""
+    if isinstance(content, str):
+        return content
+    if all(isinstance(p, (TextPart, str)) for p in content):
+        return "".join(p if isinstance(p, str) else p.text for p in content)
+    return [_user_part(p, info, where) for p in content]
+
+
+def _tool_call(call: ToolCall) -> dict[str, Any]:
+    """An earlier tool call as the assistant message's `tool_calls` entry."""
+    out: dict[str, Any] = {
+        "id": call.id,
+        "type": "function",
+        "function": {
+            "name": call.name,
+            "arguments": json.dumps(call.arguments, ensure_ascii=False),
+        },
+    }
+    if call.extra_content is not None:
+        out["extra_content"] = call.extra_content
+    return out
+
+
+def _message(
+    i: int, msg: Message, info: ModelInfo | None, keep_developer: bool, preserve_reasoning: bool
+) -> dict[str, Any]:
+    """One neutral message as a wire message."""
+    where = f"messages[{i}]"
+    if not isinstance(msg, Message):
+        raise ParameterError(f"{where} must be an ernie_aiml.Message (got {type(msg).__name__})")
+    role = msg.role
+    if role not in ROLES:
+        raise ParameterError(
+            f"{where}: unknown role {role!r} (expected system, developer, user, assistant or tool)"
+        )
+    if role == "developer" and not keep_developer:
+        role = "system"
+    content = msg.content if msg.content is not None else ""
+    out: dict[str, Any] = {"role": role}
+    if role == "user":
+        out["content"] = _user_content(content, info, where)
+    else:
+        out["content"] = _text_of(content, where)
+    if msg.name:
+        out["name"] = msg.name
+    if role == "assistant":
+        if msg.tool_calls:
+            out["tool_calls"] = [_tool_call(c) for c in msg.tool_calls]
+        if preserve_reasoning and msg.reasoning:
+            out["reasoning_content"] = msg.reasoning
+    elif role == "tool":
+        if not msg.tool_call_id:
+            raise ParameterError(f"{where}: a tool message needs tool_call_id")
+        out["tool_call_id"] = msg.tool_call_id
+    return out
+
+
+def _tools_part(
+    tools: Sequence[Mapping[str, Any]],
+    tool_choice: Any,
+    parallel_tool_calls: bool | None,
+) -> dict[str, Any]:
+    """`tools`, and `tool_choice`/`parallel_tool_calls` only alongside them."""
+    wire_tools = [normalize_tool(t) for t in tools]
+    out: dict[str, Any] = {"tools": wire_tools}
+    names = [t["function"]["name"] for t in wire_tools]
+    choice = normalize_tool_choice(tool_choice, names)
+    if choice is not None:
+        out["tool_choice"] = choice
+    if parallel_tool_calls is not None:
+        out["parallel_tool_calls"] = parallel_tool_calls
+    return out
+
+
+def build_chat_request(
+    model: str,
+    messages: Sequence[Message],
+    *,
+    params: Mapping[str, Any] | None = None,
+    tools: Sequence[Mapping[str, Any]] | None = None,
+    tool_choice: str | Mapping[str, Any] | bool | None = None,
+    parallel_tool_calls: bool | None = None,
+    response_format: Mapping[str, Any] | None = None,
+    stream: bool = False,
+    stream_usage: bool = True,
+    preserve_reasoning_in_history: bool = False,
+    extra_body: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The JSON body for `POST /chat/completions`, validated before any network traffic.
+
+    `extra_body` is merged last and may override anything; a None value there removes
+    the key. A deprecated model warns once per process (`DeprecatedModelWarning`).
+    """
+    if not messages:
+        raise ParameterError("messages must not be empty")
+    info = get_model(model)
+    if info is not None and info.deprecated:
+        warn_if_deprecated(model, stacklevel=3)
+    keep_developer = info is None or info.thinking_switch
+    body: dict[str, Any] = {
+        "model": info.id if info is not None else canonical_id(model),
+        "messages": [
+            _message(i, m, info, keep_developer, preserve_reasoning_in_history)
+            for i, m in enumerate(messages)
+        ],
+    }
+    if params:
+        body.update(validate_params(model, **params))
+    if tools:
+        body.update(_tools_part(tools, tool_choice, parallel_tool_calls))
+    if response_format is not None:
+        body["response_format"] = dict(response_format)
+    if stream:
+        body["stream"] = True
+        if stream_usage:
+            body["stream_options"] = {"include_usage": True}
+    if extra_body:
+        for key, value in extra_body.items():
+            if value is None:
+                body.pop(key, None)
+            else:
+                body[key] = value
+    return body

@@ -1,0 +1,294 @@
+"""AIML answers to neutral types: `Completion` for a JSON body, `Delta` per stream chunk.
+
+`parse_delta` runs once per streamed chunk, so it does plain dict lookups and nothing for
+a field that is absent. Every `meta`/details field is optional: AIML omits them freely.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ._errors import AIMLError, ResponseParseError, StreamError
+from ._types import (
+    _NO_CHUNKS,
+    Completion,
+    Delta,
+    InvalidToolCall,
+    ToolCall,
+    ToolCallChunk,
+    Usage,
+)
+
+CREDITS_HEADER = "x-aimlapi-credits-used"
+USD_HEADER = "x-aimlapi-usd-spent"
+INFERENCE_ID_HEADER = "x-inference-id"
+
+
+# ------------------------------------------------------------------ tool calls
+
+
+def parse_arguments(raw: str) -> tuple[dict[str, Any] | None, str | None]:
+    """Arguments text to a dict: `""` is `{}`; not JSON or not an object gives an error text."""
+    if not raw or raw.isspace():
+        return {}, None
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        return None, f"arguments are not valid JSON: {exc}"
+    if not isinstance(value, dict):
+        return None, f"arguments are not a JSON object (got {type(value).__name__})"
+    return value, None
+
+
+def make_tool_call(
+    index: int, id: str | None, name: str | None, raw: Any, extra_content: Any = None
+) -> ToolCall | InvalidToolCall:
+    """A `ToolCall` when the name is known and the arguments are a JSON object, else invalid.
+
+    A call the server sent without an id gets `call_<index>`, so the tool result sent back
+    later can still name it.
+    """
+    if isinstance(raw, Mapping):  # some gateways send an object instead of a string
+        raw = json.dumps(raw, ensure_ascii=False)
+    elif raw is None:
+        raw = ""
+    arguments, error = parse_arguments(raw)
+    if not name:
+        error = "tool call has no function name"
+    if error is not None:
+        return InvalidToolCall(id=id, name=name, raw_arguments=raw, error=error)
+    return ToolCall(
+        id=id or f"call_{index}",
+        name=name,
+        arguments=arguments,
+        raw_arguments=raw,
+        extra_content=extra_content,  # type: ignore[arg-type]
+    )
+
+
+def _tool_calls(entries: Any) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+    """`message.tool_calls` split into valid and invalid calls, in order."""
+    valid: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for position, entry in enumerate(entries):
+        function = entry.get("function") or {}
+        call = make_tool_call(
+            position,
+            entry.get("id"),
+            function.get("name"),
+            function.get("arguments"),
+            entry.get("extra_content"),
+        )
+        (valid if isinstance(call, ToolCall) else invalid).append(call)  # type: ignore[arg-type]
+    return valid, invalid
+
+
+# ----------------------------------------------------------------- usage, cost
+
+
+def parse_usage(obj: Mapping[str, Any] | None) -> Usage | None:
+    """`usage` to `Usage`, with reasoning and cached tokens when the details say so."""
+    if not obj:
+        return None
+    completion_details = obj.get("completion_tokens_details")
+    prompt_details = obj.get("prompt_tokens_details")
+    cached = prompt_details.get("cached_tokens") if prompt_details else None
+    if cached is None:
+        cached = obj.get("prompt_cache_hit_tokens")
+    return Usage(
+        prompt_tokens=obj.get("prompt_tokens") or 0,
+        completion_tokens=obj.get("completion_tokens") or 0,
+        total_tokens=obj.get("total_tokens") or 0,
+        reasoning_tokens=completion_details.get("reasoning_tokens") if completion_details else None,
+        cached_tokens=cached,
+    )
+
+
+def _meta_cost(obj: Mapping[str, Any]) -> tuple[Any, Any]:
+    """`meta.usage.credits_used` and `usd_spent`, each None when absent."""
+    meta = obj.get("meta")
+    usage = meta.get("usage") if meta else None
+    if not usage:
+        return None, None
+    return usage.get("credits_used"), usage.get("usd_spent")
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """A header by lower-case name, from httpx.Headers or a plain dict of any case."""
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is None:
+        for key, item in headers.items():
+            if key.lower() == name:
+                return item
+    return value
+
+
+def _number(text: str | None, kind: type) -> Any:
+    """A header value as int/float; None when absent or not a number."""
+    if text is None:
+        return None
+    try:
+        return kind(text.strip())
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return None
+
+
+# ------------------------------------------------------------------ completion
+
+
+def _is_error(body: Mapping[str, Any]) -> bool:
+    """An `error` object, or AIML's flat `{message, statusCode}` error shape."""
+    return bool(body.get("error")) or ("statusCode" in body and "message" in body)
+
+
+def _body_error(body: Mapping[str, Any], headers: Mapping[str, str] | None) -> AIMLError:
+    from ._status import error_from_body
+
+    return error_from_body(body, None, headers)
+
+
+def parse_completion(
+    body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> Completion:
+    """A non-streamed `/chat/completions` body (plus its headers) to a `Completion`.
+
+    Raises the typed error for an error body, `ResponseParseError` when there is no choice.
+    """
+    if not isinstance(body, Mapping):
+        raise ResponseParseError(f"expected a JSON object, got {type(body).__name__}", body=body)
+    if _is_error(body):
+        raise _body_error(body, headers)
+    choices = body.get("choices")
+    if not choices or not isinstance(choices, list) or not isinstance(choices[0], Mapping):
+        raise ResponseParseError("the response has no choices", body=body)
+    choice = choices[0]
+    message = choice.get("message") or {}
+    content = message.get("content")
+    entries = message.get("tool_calls")
+    tool_calls, invalid = _tool_calls(entries) if entries else ([], [])
+    credits, usd = _meta_cost(body)
+    if credits is None:
+        credits = _number(_header(headers, CREDITS_HEADER), int)
+    if usd is None:
+        usd = _number(_header(headers, USD_HEADER), float)
+    return Completion(
+        content=_text(content),
+        reasoning=message.get("reasoning_content") or message.get("reasoning") or None,
+        tool_calls=tool_calls,
+        invalid_tool_calls=invalid,
+        finish_reason=choice.get("finish_reason"),
+        usage=parse_usage(body.get("usage")),
+        id=body.get("id"),
+        model=body.get("model"),
+        inference_id=_header(headers, INFERENCE_ID_HEADER),
+        credits_used=credits,
+        usd_spent=usd,
+        flag=choice.get("flag"),
+        system_fingerprint=body.get("system_fingerprint"),
+        raw=body if isinstance(body, dict) else dict(body),
+    )
+
+
+def _text(content: Any) -> str:
+    """Message content as text: None is "", a list of parts is its text parts joined."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            p.get("text") or ""
+            for p in content
+            if isinstance(p, Mapping) and p.get("type") == "text"
+        )
+    return str(content)
+
+
+# ----------------------------------------------------------------------- delta
+
+
+def _stream_error(chunk: Mapping[str, Any]) -> StreamError:
+    """`StreamError` with the server's message, status and request id when it sent them."""
+    error = chunk.get("error")
+    if isinstance(error, Mapping):
+        message = error.get("message") or json.dumps(dict(error), ensure_ascii=False)
+        status = error.get("code") if isinstance(error.get("code"), int) else None
+    elif error:
+        message, status = str(error), None
+    else:
+        message, status = str(chunk.get("message")), chunk.get("statusCode")
+    if isinstance(status, str):
+        status = int(status) if status.isdigit() else None
+    return StreamError(
+        message or "error in stream",
+        status_code=status,
+        request_id=chunk.get("requestId"),
+        body=chunk,
+    )
+
+
+def _tool_call_chunks(entries: list[Any]) -> list[ToolCallChunk]:
+    """Every `delta.tool_calls` entry as a fragment keyed by `index` (position if missing)."""
+    out = []
+    for position, entry in enumerate(entries):
+        index = entry.get("index")
+        function = entry.get("function")
+        if function:
+            arguments = function.get("arguments")
+            if arguments is not None and not isinstance(arguments, str):
+                arguments = json.dumps(arguments, ensure_ascii=False)
+            name = function.get("name")
+        else:
+            arguments = name = None
+        out.append(
+            ToolCallChunk(position if index is None else index, entry.get("id"), name, arguments)
+        )
+    return out
+
+
+def parse_delta(chunk: Mapping[str, Any]) -> Delta:
+    """One decoded stream chunk to a `Delta` (cheap: runs once per chunk)."""
+    if chunk.get("error") or ("statusCode" in chunk and "message" in chunk):
+        raise _stream_error(chunk)
+    content = reasoning = finish_reason = role = flag = usage = credits = usd = None
+    tool_chunks: list[ToolCallChunk] | tuple[ToolCallChunk, ...] = _NO_CHUNKS
+    choices = chunk.get("choices")
+    if choices:
+        choice = choices[0]
+        delta = choice.get("delta")
+        if delta:
+            content = delta.get("content")
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning") or None
+            role = delta.get("role")
+            entries = delta.get("tool_calls")
+            if entries:
+                tool_chunks = _tool_call_chunks(entries)
+        finish_reason = choice.get("finish_reason")
+        flag = choice.get("flag")
+    raw_usage = chunk.get("usage")
+    if raw_usage:
+        usage = parse_usage(raw_usage)
+    if "meta" in chunk:
+        credits, usd = _meta_cost(chunk)
+    return Delta(
+        content,
+        reasoning,
+        tool_chunks,
+        finish_reason,
+        usage,
+        chunk.get("id"),
+        chunk.get("model"),
+        role,
+        credits,
+        usd,
+        flag,
+        None,
+        chunk,  # type: ignore[arg-type]
+    )

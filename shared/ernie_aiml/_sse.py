@@ -1,0 +1,109 @@
+"""An incremental Server-Sent-Events decoder: bytes in as they arrive, events out.
+
+It follows the WHATWG event-stream rules: LF, CRLF and CR line ends (a CR that ends one
+read and an LF that starts the next are one line end), `:` comments, multi-line `data`
+joined with newlines, `event`, `id` and `retry` fields. Only complete lines are decoded,
+so a UTF-8 character split across reads is never mangled. It sits on the streaming hot
+path: line ends are found with `bytes` methods, never a per-byte loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_BOM = "\ufeff"
+
+
+@dataclass(slots=True)
+class ServerSentEvent:
+    """One dispatched event: `data` lines joined with newlines, `event` None when unnamed."""
+
+    event: str | None = None
+    data: str = ""
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEDecoder:
+    """Turns a byte stream into `ServerSentEvent`s, one network read at a time."""
+
+    __slots__ = ("_buffer", "_data", "_event", "_last_id", "_pending_cr", "_retry", "_started")
+
+    def __init__(self) -> None:
+        self._buffer = b""  # an incomplete line, never containing a line end
+        self._pending_cr = False  # the last read ended in CR: an LF next is part of it
+        self._started = False  # past the first line (a leading BOM is dropped)
+        self._data: list[str] = []
+        self._event: str | None = None
+        self._last_id: str | None = None
+        self._retry: int | None = None
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """Decode one read; returns the events it completed (often none or one)."""
+        if not chunk:
+            return []
+        if self._pending_cr:
+            self._pending_cr = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
+        data = self._buffer + chunk if self._buffer else chunk
+        if b"\r" in data:
+            if data[-1:] == b"\r":
+                self._pending_cr = True
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        end = data.rfind(b"\n")
+        if end < 0:
+            self._buffer = data
+            return []
+        self._buffer = data[end + 1 :]
+        text = data[:end].decode("utf-8", errors="replace")
+        if not self._started:
+            self._started = True
+            text = text.removeprefix(_BOM)
+        return self._lines(text.split("\n"))
+
+    def flush(self) -> list[ServerSentEvent]:
+        """At end of stream: the last line and an event left without its blank line."""
+        lines = []
+        if self._buffer:
+            text = self._buffer.decode("utf-8", errors="replace")
+            if not self._started:
+                text = text.removeprefix(_BOM)
+            lines.append(text)
+            self._buffer = b""
+        self._started = True
+        self._pending_cr = False
+        lines.append("")
+        return self._lines(lines)
+
+    def _lines(self, lines: list[str]) -> list[ServerSentEvent]:
+        events: list[ServerSentEvent] = []
+        data = self._data
+        for line in lines:
+            if line.startswith("data:"):
+                data.append(line[6:] if line[5:6] == " " else line[5:])
+            elif not line:
+                if data:
+                    events.append(
+                        ServerSentEvent(self._event, "\n".join(data), self._last_id, self._retry)
+                    )
+                    data.clear()
+                self._event = None
+                self._retry = None
+            elif line[0] != ":":
+                self._field(line)
+        return events
+
+    def _field(self, line: str) -> None:
+        name, colon, value = line.partition(":")
+        if colon and value[:1] == " ":
+            value = value[1:]
+        if name == "event":
+            self._event = value
+        elif name == "data":  # a bare `data` line: an empty data line
+            self._data.append(value)
+        elif name == "id":
+            if "\0" not in value:
+                self._last_id = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            self._retry = int(value)

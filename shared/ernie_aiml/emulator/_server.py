@@ -1,0 +1,527 @@
+"""The emulator: a loopback HTTP/1.1 server that speaks AIML's chat API.
+
+It runs an asyncio loop in a daemon thread, so sync and async tests (and benchmarks with
+a thousand concurrent streams) can talk to it over real sockets. Scripted replies are
+served first (FIFO, one per chat request); with none queued the deterministic responder
+answers. Every request is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+from urllib.parse import parse_qs
+
+from .._catalog import get_model, list_catalog
+from . import _http
+from ._replies import (
+    DropConnection,
+    ErrorReply,
+    Hang,
+    JSONReply,
+    RawReply,
+    RecordedRequest,
+    Reply,
+    SSEReply,
+)
+from ._responder import respond
+from ._shapes import completion_body, error_body, prompt_tokens, stream_events
+from ._validate import validation_error
+
+CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
+MODELS_PATHS = frozenset({"/v1/models", "/models"})
+KEY_MESSAGE = (
+    "This request requires a valid API key. Please provide it in the Authorization header "
+    "as 'Bearer <YOUR_AIMLAPI_KEY>'."
+)
+_CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_Headers = list[tuple[str, str]]
+
+
+class Emulator:
+    """AIML on 127.0.0.1 for tests, notebooks and benchmarks.
+
+    `with Emulator() as emu:` starts it on a free port; point a client at `emu.base_url`
+    with any non-empty key. `enqueue(...)` scripts the next answers; `requests` logs
+    what arrived. `status=201` answers chats with 201, `done=False` omits `[DONE]`.
+    """
+
+    def __init__(
+        self,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        *,
+        require_key: bool = True,
+        allow_deprecated: bool = False,
+        done: bool = True,
+        status: int = 200,
+        chunk_size: int = 12,
+        validate: bool = True,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.require_key = require_key
+        self.allow_deprecated = allow_deprecated
+        self.done = done
+        self.status = status
+        self.chunk_size = chunk_size
+        self.validate = validate
+        self._queue: deque[Reply] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._connections: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------ public API
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:PORT/v1`: what a client's `base_url` should be."""
+        return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, oldest first (a snapshot)."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def chat_requests(self) -> list[RecordedRequest]:
+        """Only the chat-completion requests."""
+        return [r for r in self.requests if r.path in CHAT_PATHS]
+
+    @property
+    def pending(self) -> int:
+        """How many scripted replies are still queued."""
+        with self._lock:
+            return len(self._queue)
+
+    def enqueue(self, *replies: Reply) -> Emulator:
+        """Queue scripted replies: each chat request consumes the oldest one."""
+        with self._lock:
+            self._queue.extend(replies)
+        return self
+
+    def clear(self) -> None:
+        """Forget recorded requests and queued replies."""
+        with self._lock:
+            self._queue.clear()
+            self._requests.clear()
+
+    def start(self) -> Emulator:
+        """Bind the port and serve in a background daemon thread (idempotent)."""
+        if self._thread is not None:
+            return self
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        self._thread = threading.Thread(
+            target=self._run, args=(ready, failure), name="ernie-aiml-emulator", daemon=True
+        )
+        self._thread.start()
+        ready.wait(30)
+        if failure:
+            self._thread.join(5)
+            self._thread = None
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        """Close every connection (hung ones too) and the server, and end the thread."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        future = asyncio.run_coroutine_threadsafe(self._shutdown(), loop)
+        try:
+            future.result(10)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(10)
+            self._loop = self._thread = self._server = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Emulator:
+        return self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.stop)
+
+    def __repr__(self) -> str:
+        state = "running" if self._thread else "stopped"
+        return f"Emulator({self.base_url!r}, {state})"
+
+    # ------------------------------------------------------------ loop thread
+
+    def _run(self, ready: threading.Event, failure: list[BaseException]) -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            self._server = loop.run_until_complete(
+                asyncio.start_server(
+                    self._serve, self.host, self.port, backlog=4096, limit=_http.MAX_HEAD * 64
+                )
+            )
+        except BaseException as exc:
+            failure.append(exc)
+            loop.close()
+            ready.set()
+            return
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._loop = loop
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    async def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        tasks = list(self._connections)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._connections.add(task)
+        try:
+            while await self._serve_one(reader, writer):
+                pass
+        except (_http.BadRequest, ConnectionError, asyncio.IncompleteReadError):
+            pass
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._connections.discard(task)  # type: ignore[arg-type]
+            writer.close()
+
+    async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        raw = await _http.read_request(reader)
+        if raw is None:
+            return False
+        record = _record(raw)
+        with self._lock:
+            self._requests.append(record)
+        try:
+            return await self._route(record, raw.keep_alive, writer)
+        except (ConnectionError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # a bug here must reach the test as a 500, not a hang
+            body = error_body(500, f"Emulator failed: {exc!r}", record.path)
+            return await _send_json(writer, 500, body, False, [])
+
+    # ------------------------------------------------------------ routing
+
+    async def _route(
+        self, record: RecordedRequest, keep: bool, writer: asyncio.StreamWriter
+    ) -> bool:
+        extra = _echo_headers(record)
+        if record.path in CHAT_PATHS and record.method == "POST":
+            return await self._chat(record, keep, writer, extra)
+        if record.path in MODELS_PATHS and record.method == "GET":
+            body = {"data": _models_data(record.query, self.allow_deprecated)}
+            return await _send_json(writer, 200, body, keep, extra)
+        message = f"Cannot {record.method} {record.path}"
+        return await _send_json(writer, 404, error_body(404, message, record.path), keep, extra)
+
+    async def _chat(
+        self, record: RecordedRequest, keep: bool, writer: asyncio.StreamWriter, extra: _Headers
+    ) -> bool:
+        refusal = self._refusal(record)
+        if refusal is not None:
+            status, message = refusal
+            return await _send_json(
+                writer, status, error_body(status, message, record.path), keep, extra
+            )
+        with self._lock:
+            reply = self._queue.popleft() if self._queue else None
+        if reply is not None:
+            return await self._scripted(reply, record, keep, writer, extra)
+        return await self._default(record, keep, writer, extra)
+
+    def _refusal(self, record: RecordedRequest) -> tuple[int, str] | None:
+        """Why AIML would refuse this chat request before any model ran (auth, body)."""
+        if self.require_key and not _has_key(record.headers):
+            return 401, KEY_MESSAGE
+        if record.json is None:
+            return 400, "Body validation error: body must be a JSON object"
+        if self.validate:
+            problem = validation_error(record.json)
+            if problem:
+                return 400, f"Body validation error: {problem}"
+        return None
+
+    async def _default(
+        self, record: RecordedRequest, keep: bool, writer: asyncio.StreamWriter, extra: _Headers
+    ) -> bool:
+        body: dict = record.json
+        model = body["model"]
+        info = get_model(model)
+        if info is not None and info.deprecated and not self.allow_deprecated:
+            return await _send_json(
+                writer, 404, error_body(404, "Model is deprecated", record.path), keep, extra
+            )
+        prompt = prompt_tokens(body["messages"])
+        if info is not None and prompt > info.context_window:
+            message = (
+                f"This model's maximum context length is {info.context_window} tokens, "
+                f"but the prompt has {prompt} tokens."
+            )
+            return await _send_json(writer, 400, error_body(400, message, record.path), keep, extra)
+        answer = respond(body)
+        if body.get("stream"):
+            events = stream_events(
+                answer.content,
+                reasoning=answer.reasoning,
+                tool_calls=answer.tool_calls,
+                model=model,
+                chunk_size=self.chunk_size,
+                finish_reason=answer.finish_reason,
+                prompt=prompt,
+            )
+            return await _send_sse(writer, self.status, events, self.done, keep, extra)
+        payload = completion_body(
+            model=model,
+            content=answer.content,
+            reasoning=answer.reasoning,
+            tool_calls=answer.tool_calls,
+            finish_reason=answer.finish_reason,
+            prompt=prompt,
+        )
+        credits = str(payload["meta"]["usage"]["credits_used"])
+        return await _send_json(
+            writer, self.status, payload, keep, [*extra, ("x-aimlapi-credits-used", credits)]
+        )
+
+    async def _scripted(
+        self,
+        reply: Reply,
+        record: RecordedRequest,
+        keep: bool,
+        writer: asyncio.StreamWriter,
+        extra: _Headers,
+    ) -> bool:
+        if isinstance(reply, Hang):
+            await asyncio.Event().wait()  # ends when stop() cancels the connection
+        await asyncio.sleep(reply.delay)
+        if isinstance(reply, DropConnection):
+            return False
+        headers = [*extra, *(reply.headers or {}).items()]
+        if isinstance(reply, JSONReply):
+            return await _send_json(writer, reply.status, reply.body, keep, headers)
+        if isinstance(reply, ErrorReply):
+            body = error_body(reply.status, reply.message, record.path)
+            return await _send_json(writer, reply.status, body, keep, headers)
+        if isinstance(reply, RawReply):
+            return await _send_bytes(
+                writer, reply.status, reply.body, reply.content_type, keep, headers
+            )
+        return await _send_scripted_sse(writer, reply, keep, headers)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _record(raw: _http.RawRequest) -> RecordedRequest:
+    path, _, query = raw.target.partition("?")
+    parsed: Any = None
+    if raw.body:
+        try:
+            parsed = json.loads(raw.body)
+        except ValueError:
+            parsed = None
+    return RecordedRequest(raw.method, path, raw.headers, parsed, raw.body, query)
+
+
+def _has_key(headers: dict[str, str]) -> bool:
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and bool(token.strip())
+
+
+def _echo_headers(record: RecordedRequest) -> _Headers:
+    headers = [("x-inference-id", str(uuid.uuid4()))]
+    client_id = record.headers.get("x-client-request-id")
+    if client_id and _CLIENT_ID_RE.match(client_id):
+        headers.append(("x-client-request-id", client_id))
+    return headers
+
+
+def _models_data(query: str, include_deprecated: bool) -> list[dict]:
+    params = parse_qs(query)
+    wanted = params.get("id", [None])[0]
+    capabilities = "capabilities" in ",".join(params.get("include", []))
+    data = []
+    for info in list_catalog():
+        if info.deprecated and not include_deprecated:
+            continue
+        if wanted and wanted not in (info.id, *info.aliases):
+            continue
+        data.append(_model_entry(info, capabilities))
+    return data
+
+
+def _model_entry(info: Any, capabilities: bool) -> dict:
+    tags = ["chat"] + [
+        t for t, on in (("reasoning", info.reasoning), ("vision", info.vision)) if on
+    ]
+    entry: dict[str, Any] = {
+        "id": info.id,
+        "aliases": list(info.aliases),
+        "type": "openai/chat-completions",
+        "info": {
+            "name": info.id.removeprefix("baidu/"),
+            "developer": "Baidu",
+            "contextLength": info.context_window,
+            "outputMax": info.max_output_tokens,
+        },
+        "tags": tags,
+    }
+    if capabilities:
+        entry["capabilities"] = {
+            "streaming": True,
+            "tools": info.tools,
+            "vision": info.vision,
+            "file_input": info.pdf_input,
+            "structured_output": True,
+            "parallel_tool_calls": info.tools,
+        }
+    return entry
+
+
+def _connection(keep: bool) -> tuple[str, str]:
+    return ("connection", "keep-alive" if keep else "close")
+
+
+async def _send_json(
+    writer: asyncio.StreamWriter,
+    status: int,
+    body: Any,
+    keep: bool,
+    headers: Iterable[tuple[str, str]],
+) -> bool:
+    data = json.dumps(body, ensure_ascii=False).encode()
+    return await _send_bytes(writer, status, data, "application/json; charset=utf-8", keep, headers)
+
+
+async def _send_bytes(
+    writer: asyncio.StreamWriter,
+    status: int,
+    data: bytes,
+    content_type: str,
+    keep: bool,
+    headers: Iterable[tuple[str, str]],
+) -> bool:
+    head = [
+        ("content-type", content_type),
+        ("content-length", str(len(data))),
+        _connection(keep),
+        *headers,
+    ]
+    writer.write(_http.response_head(status, head) + data)
+    await writer.drain()
+    return keep
+
+
+def _sse_head(status: int, keep: bool, headers: Iterable[tuple[str, str]]) -> bytes:
+    return _http.response_head(
+        status,
+        [
+            ("content-type", "text/event-stream"),
+            ("cache-control", "no-cache"),
+            ("transfer-encoding", "chunked"),
+            _connection(keep),
+            *headers,
+        ],
+    )
+
+
+def _event_bytes(event: Any) -> bytes:
+    if isinstance(event, str):
+        return event.encode()
+    return b"data: " + json.dumps(event, ensure_ascii=False).encode() + b"\n\n"
+
+
+_DONE = b"data: [DONE]\n\n"
+
+
+async def _send_sse(
+    writer: asyncio.StreamWriter,
+    status: int,
+    events: Sequence[Any],
+    done: bool,
+    keep: bool,
+    headers: Iterable[tuple[str, str]],
+) -> bool:
+    """A whole event stream in one write: one HTTP chunk per event."""
+    parts = [_sse_head(status, keep, headers)]
+    parts += [_http.chunk(_event_bytes(e)) for e in events]
+    if done:
+        parts.append(_http.chunk(_DONE))
+    parts.append(_http.LAST_CHUNK)
+    writer.write(b"".join(parts))
+    await writer.drain()
+    return keep
+
+
+async def _send_scripted_sse(
+    writer: asyncio.StreamWriter, reply: SSEReply, keep: bool, headers: Iterable[tuple[str, str]]
+) -> bool:
+    """A scripted stream, event by event, optionally cut short."""
+    events = [_event_bytes(e) for e in reply.events]
+    if reply.done:
+        events.append(_DONE)
+    cut = reply.cut_after
+    writer.write(_sse_head(reply.status, keep and cut is None, headers))
+    for index, data in enumerate(events):
+        if cut is not None and index >= cut:
+            if reply.cut_inside:
+                writer.write(b"%x\r\n%s" % (len(data), data[: max(len(data) // 2, 1)]))
+            await writer.drain()
+            return False
+        if reply.event_delay and index:
+            await writer.drain()
+            await asyncio.sleep(reply.event_delay)
+        writer.write(_http.chunk(data))
+    if cut is not None:
+        await writer.drain()
+        return False
+    writer.write(_http.LAST_CHUNK)
+    await writer.drain()
+    return keep
+
+
+def serve_forever(
+    port: int = 0,
+    host: str = "127.0.0.1",
+    *,
+    on_ready: Callable[[Emulator], None] | None = None,
+    stop_event: threading.Event | None = None,
+    **options: Any,
+) -> None:
+    """Run an emulator until Ctrl-C (or until `stop_event` is set): the CLI's server.
+
+    `on_ready` is called with the running emulator (e.g. to print its base URL).
+    """
+    stop_event = stop_event or threading.Event()
+    with Emulator(port, host, **options) as emulator:
+        if on_ready is not None:
+            on_ready(emulator)
+        try:
+            while not stop_event.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,279 @@
+"""AIML-shaped bodies: completions, stream chunks, usage, error bodies, ids.
+
+Shapes are copied from real AIML answers (the docs' example responses): Qianfan-routed
+models answer with `as-…` ids and `choices[].flag`, open-weight ones with 32-hex ids and
+`system_fingerprint: ""`; the echoed `model` is often not the requested id.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import string
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from .._catalog import get_model
+
+#: What the server echoes as `model` for ids it renames (keyed by canonical id).
+_ECHO_NAMES: dict[str, str] = {
+    "baidu/ernie-x1-1-preview": "ernie-x1.1-preview",
+    "baidu/ernie-x1-turbo-32k": "ernie-x1-turbo-32k",
+    "baidu/ernie-5-0-thinking-preview": "ernie-5.0-thinking-preview",
+    "baidu/ernie-5-0-thinking-latest": "ernie-5.0-thinking-latest",
+    "baidu/ernie-4.5-21b-a3b": "baidu/ernie-4.5-21B-a3b",
+    "baidu/ernie-4.5-21b-a3b-thinking": "baidu/ernie-4.5-21B-a3b-thinking",
+    "baidu/ernie-4-5-8k-preview": "ernie-4.5-8k-preview",
+    "baidu/ernie-4-5-turbo-128k": "ernie-4.5-turbo-128k",
+    "baidu/ernie-4-5-turbo-vl-32k": "ernie-4.5-turbo-vl-32k",
+}
+
+#: Models AIML routes through Baidu Qianfan (`as-…` ids, `flag: 0`).
+_QIANFAN = frozenset(
+    {
+        "baidu/ernie-x1-1-preview",
+        "baidu/ernie-x1-turbo-32k",
+        "baidu/ernie-5-0-thinking-preview",
+        "baidu/ernie-5-0-thinking-latest",
+        "baidu/ernie-4-5-8k-preview",
+        "baidu/ernie-4-5-turbo-128k",
+        "baidu/ernie-4-5-turbo-vl-32k",
+    }
+)
+
+_ALNUM = string.ascii_lowercase + string.digits
+_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
+
+
+def echo_model(model: str) -> str:
+    """The `model` name the server puts in its answer for a requested id."""
+    info = get_model(model)
+    if info is None:
+        return model
+    return _ECHO_NAMES.get(info.id, model)
+
+
+def is_qianfan(model: str) -> bool:
+    """True for models whose answers carry `as-…` ids and a `flag`."""
+    info = get_model(model)
+    return info is not None and info.id in _QIANFAN
+
+
+def completion_id(model: str) -> str:
+    """A fresh response id in the style the model's route uses."""
+    if is_qianfan(model):
+        return "as-" + "".join(secrets.choice(_ALNUM) for _ in range(10))
+    return uuid.uuid4().hex
+
+
+def count_tokens(text: str | None) -> int:
+    """A deterministic token estimate: words and punctuation marks."""
+    return len(_TOKEN_RE.findall(text)) if text else 0
+
+
+def message_text(content: Any) -> str:
+    """The text of a message `content`: a string, or the text parts of a list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [p.get("text", "") for p in content if isinstance(p, dict)]
+        return "\n".join(t for t in texts if isinstance(t, str))
+    return ""
+
+
+def prompt_tokens(messages: Sequence[Any]) -> int:
+    """Estimated prompt tokens: every message's text plus a small per-message overhead."""
+    total = 0
+    for message in messages:
+        if isinstance(message, dict):
+            total += 3 + count_tokens(message_text(message.get("content")))
+    return max(total, 1)
+
+
+def credits_for(prompt: int, completion: int) -> int:
+    """Deterministic integer credits for a call, like AIML's `meta.usage.credits_used`."""
+    return prompt + 2 * completion
+
+
+def usage_block(prompt: int, completion: int, reasoning: int | None, model: str) -> dict:
+    """The `usage` object: reasoning tokens in `completion_tokens_details` when any."""
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+    if reasoning is not None:
+        usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+    elif not is_qianfan(model):
+        usage["prompt_tokens_details"] = None
+        usage["completion_tokens_details"] = None
+    return usage
+
+
+def tool_call_dict(call: Mapping[str, Any]) -> dict:
+    """`{"id","name","arguments"}` (arguments a dict or a JSON string) → OpenAI wire form."""
+    arguments = call.get("arguments", "")
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    return {
+        "id": call["id"],
+        "type": "function",
+        "function": {"name": call["name"], "arguments": arguments},
+    }
+
+
+def completion_body(
+    *,
+    model: str,
+    content: str,
+    reasoning: str | None = None,
+    tool_calls: Sequence[Mapping[str, Any]] = (),
+    finish_reason: str = "stop",
+    prompt: int = 1,
+) -> dict:
+    """A non-streamed `chat.completion` body in AIML's shape, with usage and `meta.usage`."""
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if reasoning is not None:
+        message["reasoning_content"] = reasoning
+    wire_calls = [tool_call_dict(c) for c in tool_calls]
+    if wire_calls:
+        message["tool_calls"] = wire_calls
+    choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": finish_reason}
+    completion = _completion_tokens(content, reasoning, wire_calls)
+    reasoning_tokens = count_tokens(reasoning) if reasoning else None
+    body: dict[str, Any] = {
+        "id": completion_id(model),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": echo_model(model),
+        "choices": [choice],
+        "usage": usage_block(prompt, completion, reasoning_tokens, model),
+    }
+    if is_qianfan(model):
+        choice["flag"] = 0
+    else:
+        body["system_fingerprint"] = ""
+    body["meta"] = {"usage": {"credits_used": credits_for(prompt, completion)}}
+    return body
+
+
+def _completion_tokens(content: str, reasoning: str | None, calls: Iterable[dict]) -> int:
+    args = sum(count_tokens(c["function"]["arguments"]) + 1 for c in calls)
+    return count_tokens(content) + count_tokens(reasoning) + args
+
+
+def split_text(text: str, chunk_size: int) -> list[str]:
+    """Split text into pieces of at least `chunk_size` characters at word boundaries.
+
+    Joining the pieces gives the text back exactly.
+    """
+    pieces: list[str] = []
+    current = ""
+    for token in re.findall(r"\s+|\S+", text):
+        current += token
+        if len(current) >= chunk_size:
+            pieces.append(current)
+            current = ""
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def stream_events(
+    content: str = "",
+    *,
+    reasoning: str | None = None,
+    tool_calls: Sequence[Mapping[str, Any]] = (),
+    model: str = "baidu/ernie-5.0",
+    chunk_size: int = 12,
+    finish_reason: str | None = None,
+    prompt: int = 1,
+    include_usage: bool = True,
+) -> list[dict]:
+    """The chunk dicts AIML streams for an answer, ready for `SSEReply(events=...)`.
+
+    Order: a first chunk with the role (and the first reasoning piece), reasoning deltas
+    (content null), content deltas, tool-call deltas (id/type/name first, then argument
+    fragments), a finish chunk `delta: {}`, then a `choices: []` chunk with usage and
+    `meta.usage`. `[DONE]` is not included: `SSEReply(done=...)` adds it.
+    """
+    base = _ChunkFactory(model)
+    reasoning_pieces = split_text(reasoning, chunk_size) if reasoning else []
+    first: dict[str, Any] = {"role": "assistant", "content": "", "refusal": None}
+    if reasoning_pieces:
+        first["reasoning_content"] = reasoning_pieces.pop(0)
+    events = [base.chunk(first)]
+    events += [base.chunk({"content": None, "reasoning_content": p}) for p in reasoning_pieces]
+    content_delta = {"reasoning_content": None} if reasoning else {}
+    events += [base.chunk({"content": p, **content_delta}) for p in split_text(content, chunk_size)]
+    wire_calls = [tool_call_dict(c) for c in tool_calls]
+    for index, call in enumerate(wire_calls):
+        events += [
+            base.chunk({"tool_calls": [frag]}) for frag in _call_fragments(index, call, chunk_size)
+        ]
+    if finish_reason is None:
+        finish_reason = "tool_calls" if wire_calls else "stop"
+    events.append(base.chunk({}, finish_reason))
+    if include_usage:
+        completion = _completion_tokens(content, reasoning, wire_calls)
+        reasoning_tokens = count_tokens(reasoning) if reasoning else None
+        events.append(base.usage_chunk(prompt, completion, reasoning_tokens))
+    return events
+
+
+def _call_fragments(index: int, call: dict, chunk_size: int) -> list[dict]:
+    function = call["function"]
+    head = {
+        "index": index,
+        "id": call["id"],
+        "type": "function",
+        "function": {"name": function["name"], "arguments": ""},
+    }
+    rest = [
+        {"index": index, "function": {"arguments": piece}}
+        for piece in split_text(function["arguments"], chunk_size)
+    ]
+    return [head, *rest]
+
+
+class _ChunkFactory:
+    """Builds `chat.completion.chunk` dicts sharing one id, timestamp and model name."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.common: dict[str, Any] = {
+            "id": completion_id(model),
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": echo_model(model),
+        }
+        if not is_qianfan(model):
+            self.common["system_fingerprint"] = ""
+
+    def chunk(self, delta: dict, finish_reason: str | None = None) -> dict:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
+        return {**self.common, "choices": [choice], "usage": None}
+
+    def usage_chunk(self, prompt: int, completion: int, reasoning: int | None) -> dict:
+        return {
+            **self.common,
+            "choices": [],
+            "usage": usage_block(prompt, completion, reasoning, self.model),
+            "meta": {"usage": {"credits_used": credits_for(prompt, completion)}},
+        }
+
+
+def error_body(status: int, message: str, path: str = "/v1/chat/completions") -> dict:
+    """AIML's flat error body (`statusCode` is a string, as the server sends it)."""
+    now = datetime.now(timezone.utc)
+    return {
+        "message": message,
+        "path": path,
+        "requestId": str(uuid.uuid4()),
+        "statusCode": str(status),
+        "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+    }

@@ -1,0 +1,205 @@
+"""ToolCallAccumulator: right however the server cuts and groups tool-call fragments."""
+
+from __future__ import annotations
+
+import json
+
+from ernie_aiml import InvalidToolCall, ToolCall, ToolCallAccumulator, ToolCallChunk, parse_delta
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+def _delta_chunks(*entries: dict) -> list[ToolCallChunk]:
+    """Fragments as parse_delta produces them from one chunk's `delta.tool_calls`."""
+    chunk = {"choices": [{"index": 0, "delta": {"tool_calls": list(entries)}}]}
+    return list(parse_delta(chunk).tool_call_chunks)
+
+
+def test_two_calls_in_one_chunk() -> None:
+    acc = ToolCallAccumulator()
+    acc.add(
+        _delta_chunks(
+            {
+                "index": 0,
+                "id": "c1",
+                "type": "function",
+                "function": {"name": "add", "arguments": '{"a": 1'},
+            },
+            {
+                "index": 1,
+                "id": "c2",
+                "type": "function",
+                "function": {"name": "mul", "arguments": '{"b"'},
+            },
+        )
+    )
+    acc.add(
+        _delta_chunks(
+            {"index": 1, "function": {"arguments": ": 2}"}},
+            {"index": 0, "function": {"arguments": ', "c": 3}'}},
+        )
+    )
+    assert acc.result() == (
+        [
+            ToolCall(
+                id="c1", name="add", arguments={"a": 1, "c": 3}, raw_arguments='{"a": 1, "c": 3}'
+            ),
+            ToolCall(id="c2", name="mul", arguments={"b": 2}, raw_arguments='{"b": 2}'),
+        ],
+        [],
+    )
+
+
+def test_id_and_name_repeated_on_every_chunk_are_not_concatenated() -> None:
+    acc = ToolCallAccumulator()
+    for piece in ['{"city"', ': "Pa', 'ris"}']:
+        acc.add(
+            _delta_chunks(
+                {
+                    "index": 0,
+                    "id": "call_9",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": piece},
+                }
+            )
+        )
+    assert acc.result() == (
+        [
+            ToolCall(
+                id="call_9",
+                name="get_weather",
+                arguments={"city": "Paris"},
+                raw_arguments='{"city": "Paris"}',
+            )
+        ],
+        [],
+    )
+
+
+def test_id_only_on_the_first_chunk() -> None:
+    acc = ToolCallAccumulator()
+    acc.add([ToolCallChunk(0, "call_1", "search", "")])
+    acc.add([ToolCallChunk(0, None, None, '{"q": "ern')])
+    acc.add([ToolCallChunk(0, "", "", 'ie"}')])  # empty id/name do not replace
+    assert acc.result() == (
+        [
+            ToolCall(
+                id="call_1", name="search", arguments={"q": "ernie"}, raw_arguments='{"q": "ernie"}'
+            )
+        ],
+        [],
+    )
+
+
+def test_empty_arguments_missing_id_and_invalid_json() -> None:
+    acc = ToolCallAccumulator()
+    assert not acc
+    acc.add([ToolCallChunk(2, "c2", "broken", '{"a": ')])
+    acc.add([ToolCallChunk(0, "c0", "now", None), ToolCallChunk(1, None, "anon", "{}")])
+    acc.add([ToolCallChunk(3, "c3", None, '{"x": 1}')])
+    assert len(acc) == 4
+    assert acc.result() == (
+        [
+            ToolCall(id="c0", name="now", arguments={}, raw_arguments=""),
+            ToolCall(id="call_1", name="anon", arguments={}, raw_arguments="{}"),
+        ],
+        [
+            InvalidToolCall(
+                id="c2",
+                name="broken",
+                raw_arguments='{"a": ',
+                error="arguments are not valid JSON: Expecting value: line 1 column 7 (char 6)",
+            ),
+            InvalidToolCall(
+                id="c3", name=None, raw_arguments='{"x": 1}', error="tool call has no function name"
+            ),
+        ],
+    )
+
+
+# ----------------------------------------------------------------- property
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+_calls = st.lists(
+    st.tuples(
+        st.from_regex(r"[a-z_]{1,12}", fullmatch=True),
+        st.dictionaries(st.text(max_size=6), _json_values, max_size=4),
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@st.composite
+def _streams(draw: st.DrawFn) -> tuple[list[tuple[str, dict]], list[list[ToolCallChunk]]]:
+    """Random calls, their argument strings cut anywhere, the pieces grouped into chunks.
+
+    Every fragment carries the id and name; `_first_only` strips them from all but the first.
+    """
+    calls = draw(_calls)
+    fragments: list[list[ToolCallChunk]] = []
+    for index, (name, args) in enumerate(calls):
+        text = json.dumps(args, ensure_ascii=draw(st.booleans()))
+        cuts = sorted(draw(st.sets(st.integers(0, len(text)), max_size=6)))
+        pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+        fragments.append([ToolCallChunk(index, f"call_{index}_x", name, p) for p in pieces])
+    # Interleave calls in a random order that keeps each call's own pieces in order.
+    queue = [list(f) for f in fragments]
+    ordered: list[ToolCallChunk] = []
+    while any(queue):
+        pick = draw(st.sampled_from([i for i, q in enumerate(queue) if q]))
+        ordered.append(queue[pick].pop(0))
+    # Group consecutive fragments into stream chunks (several calls per chunk allowed).
+    groups: list[list[ToolCallChunk]] = []
+    for fragment in ordered:
+        if groups and draw(st.booleans()):
+            groups[-1].append(fragment)
+        else:
+            groups.append([fragment])
+    return calls, groups
+
+
+def _first_only(groups: list[list[ToolCallChunk]]) -> list[list[ToolCallChunk]]:
+    """The same stream with id and name only on each call's first fragment."""
+    seen: set[int] = set()
+    out = []
+    for group in groups:
+        stripped = []
+        for c in group:
+            first = c.index not in seen
+            seen.add(c.index)
+            stripped.append(c if first else ToolCallChunk(c.index, None, None, c.arguments))
+        out.append(stripped)
+    return out
+
+
+def _accumulate(groups: list[list[ToolCallChunk]]) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+    acc = ToolCallAccumulator()
+    for group in groups:
+        acc.add(group)
+    return acc.result()
+
+
+@settings(max_examples=300, deadline=None)
+@given(_streams())
+def test_result_does_not_depend_on_how_deltas_are_cut(
+    stream: tuple[list[tuple[str, dict]], list[list[ToolCallChunk]]],
+) -> None:
+    calls, groups = stream
+    expected = [
+        ToolCall(id=f"call_{i}_x", name=name, arguments=args, raw_arguments=json.dumps(args))
+        for i, (name, args) in enumerate(calls)
+    ]
+    for variant in (groups, _first_only(groups)):
+        valid, invalid = _accumulate(variant)
+        assert invalid == []
+        assert [(c.id, c.name, c.arguments) for c in valid] == [
+            (c.id, c.name, c.arguments) for c in expected
+        ]
+        assert [json.loads(c.raw_arguments) for c in valid] == [dict(a) for _, a in calls]

@@ -1,0 +1,157 @@
+"""The incremental SSE decoder: line ends, comments, fields, split reads, flush at EOF."""
+
+from __future__ import annotations
+
+from ernie_aiml._sse import ServerSentEvent, SSEDecoder
+from hypothesis import given
+from hypothesis import strategies as st
+
+
+def decode(*reads: bytes) -> list[ServerSentEvent]:
+    decoder = SSEDecoder()
+    events: list[ServerSentEvent] = []
+    for read in reads:
+        events.extend(decoder.feed(read))
+    events.extend(decoder.flush())
+    return events
+
+
+def ev(data: str, event: str | None = None, id: str | None = None, retry: int | None = None):
+    return ServerSentEvent(event=event, data=data, id=id, retry=retry)
+
+
+def test_lf_events() -> None:
+    assert decode(b'data: {"a":1}\n\ndata: [DONE]\n\n') == [ev('{"a":1}'), ev("[DONE]")]
+
+
+def test_crlf_and_cr_line_ends() -> None:
+    assert decode(b"data: a\r\n\r\ndata: b\r\rdata: c\n\n") == [ev("a"), ev("b"), ev("c")]
+
+
+def test_cr_at_end_of_read_then_lf_at_start_of_next_is_one_line_end() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\r") == []
+    assert decoder.feed(b"\n\r") == [ev("a")]
+    assert decoder.feed(b"\ndata: b\r\n\r\n") == [ev("b")]
+    assert decoder.flush() == []
+
+
+def test_empty_read_keeps_a_pending_cr() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\r") == []
+    assert decoder.feed(b"") == []
+    assert decoder.feed(b"\n") == []  # the LF belongs to the CR: no blank line yet
+    assert decoder.feed(b"\n") == [ev("a")]
+
+
+def test_comments_and_keep_alives_produce_no_event() -> None:
+    assert decode(b": keep-alive\n\n:ping\n\ndata: x\n: inside\n\n") == [ev("x")]
+
+
+def test_multi_line_data_joined_with_newline() -> None:
+    assert decode(b"data: one\ndata: two\ndata:three\ndata\n\n") == [ev("one\ntwo\nthree\n")]
+
+
+def test_only_one_leading_space_is_stripped() -> None:
+    assert decode(b"data:  two spaces\n\n") == [ev(" two spaces")]
+
+
+def test_event_id_retry_fields() -> None:
+    events = decode(b"event: error\nid: 7\nretry: 1500\ndata: {}\n\ndata: next\n\n")
+    assert events == [ev("{}", "error", "7", 1500), ev("next", None, "7", None)]
+
+
+def test_invalid_retry_and_id_with_nul_are_ignored() -> None:
+    assert decode(b"retry: 1.5\nid: a\x00b\ndata: x\n\n") == [ev("x")]
+
+
+def test_unknown_fields_ignored_and_event_without_data_not_dispatched() -> None:
+    assert decode(b"foo: bar\n\nevent: ping\n\ndata: y\n\n") == [ev("y")]
+
+
+def test_empty_data_line_dispatches_an_empty_event() -> None:
+    assert decode(b"data:\n\n") == [ev("")]
+
+
+def test_utf8_split_across_reads() -> None:
+    payload = 'data: {"content":"文心一言 ✓"}\n\n'.encode()
+    cut = payload.index("心".encode()) + 1  # inside the 3-byte character
+    decoder = SSEDecoder()
+    assert decoder.feed(payload[:cut]) == []
+    assert decoder.feed(payload[cut:]) == [ev('{"content":"文心一言 ✓"}')]
+
+
+def test_flush_dispatches_event_without_trailing_blank_line() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: a\n\ndata: last") == [ev("a")]
+    assert decoder.flush() == [ev("last")]
+    assert decoder.flush() == []
+
+
+def test_flush_after_complete_line_without_blank_line() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"data: tail\n") == []
+    assert decoder.flush() == [ev("tail")]
+
+
+def test_leading_bom_is_dropped() -> None:
+    assert decode(b"\xef\xbb\xbfdata: a\n\n") == [ev("a")]
+    assert decode(b"\xef\xbb", b"\xbfdata: a\n\n") == [ev("a")]
+
+
+def test_one_byte_reads() -> None:
+    stream = b'event: x\r\ndata: {"k":"\xc3\xa9"}\r\n\r\ndata: 2\r\r'
+    assert decode(*[stream[i : i + 1] for i in range(len(stream))]) == [
+        ev('{"k":"é"}', "x"),
+        ev("2"),
+    ]
+
+
+# ------------------------------------------------------------------ properties
+
+_values = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"),
+    max_size=20,
+)
+_line = st.one_of(
+    st.builds(lambda v: f"data: {v}", _values),
+    st.builds(lambda v: f"data:{v}", _values),
+    st.builds(lambda v: f": {v}", _values),
+    st.builds(lambda v: f"event: {v}", _values),
+    st.builds(lambda v: f"id: {v}", _values),
+    st.builds(lambda n: f"retry: {n}", st.integers(0, 10**6)),
+    st.just(""),
+)
+_stream_lines = st.lists(_line, max_size=30)
+
+
+def _encode(lines: list[str], end: str) -> bytes:
+    return "".join(line + end for line in lines).encode("utf-8")
+
+
+@st.composite
+def _split(draw: st.DrawFn, data: bytes) -> list[bytes]:
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=12)))
+    pieces, start = [], 0
+    for cut in cuts:
+        pieces.append(data[start:cut])
+        start = cut
+    pieces.append(data[start:])
+    return pieces
+
+
+@given(lines=_stream_lines, end=st.sampled_from(["\n", "\r\n", "\r"]), data=st.data())
+def test_any_split_into_reads_yields_the_same_events(
+    lines: list[str], end: str, data: st.DataObject
+) -> None:
+    stream = _encode(lines, end)
+    reads = data.draw(_split(stream))
+    assert b"".join(reads) == stream
+    assert decode(*reads) == decode(stream)
+
+
+@given(lines=_stream_lines)
+def test_crlf_cr_and_lf_streams_are_equivalent(lines: list[str]) -> None:
+    expected = decode(_encode(lines, "\n"))
+    assert decode(_encode(lines, "\r\n")) == expected
+    assert decode(_encode(lines, "\r")) == expected

@@ -1,0 +1,82 @@
+"""Helpers and fixtures for the LlamaIndex adapter tests (import the fixtures you use).
+
+Not a conftest.py: a second module named `conftest` would shadow `tests/conftest.py` for
+`from conftest import ...` elsewhere in the suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import json
+from pathlib import Path
+
+import pytest
+from ernie_aiml import RetryPolicy
+
+from llama_index_ernie_aiml import ErnieAIML
+KEY = "sk-aiml-TEST-9c1d2e3f4a5b"
+
+
+SEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "seeds"
+
+
+def seed(name: str) -> dict[str, Any]:
+    """A real AIML response from tests/fixtures/seeds."""
+    return json.loads((SEEDS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def _pieces(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def seed_stream_events(body: dict[str, Any], size: int = 40) -> list[dict[str, Any]]:
+    """The seed answer streamed the way AIML streams: reasoning first (its first piece next
+    to the role), then content, a finish chunk, and a `choices: []` chunk with the seed's
+    usage and `meta.usage`."""
+    message = body["choices"][0]["message"]
+    common = {"id": body["id"], "object": "chat.completion.chunk", "created": body["created"]}
+    common["model"] = body["model"]
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}
+        return {**common, "choices": [choice], "usage": None}
+
+    reasoning = _pieces(message.get("reasoning_content") or "", size)
+    first: dict[str, Any] = {"role": "assistant", "content": None}
+    if reasoning:
+        first["reasoning_content"] = reasoning.pop(0)
+    events = [chunk(first)]
+    events += [chunk({"content": None, "reasoning_content": p}) for p in reasoning]
+    events += [chunk({"content": p, "reasoning_content": None}) for p in _pieces(message["content"], size)]
+    events.append(chunk({}, body["choices"][0]["finish_reason"]))
+    events.append({**common, "choices": [], "usage": body["usage"], "meta": body["meta"]})
+    return events
+
+
+def instant_retries(max_retries: int = 2) -> RetryPolicy:
+    """The core's retry policy with no waiting, so retry tests are instant."""
+
+    async def no_async_sleep(_: float) -> None:
+        return None
+
+    return RetryPolicy(max_retries=max_retries, sleep=lambda _: None, async_sleep=no_async_sleep)
+
+
+@pytest.fixture
+def make_llm(emulator: Any) -> Callable[..., ErnieAIML]:
+    """Build an `ErnieAIML` pointed at the test's emulator."""
+
+    def make(**kwargs: Any) -> ErnieAIML:
+        kwargs.setdefault("api_key", KEY)
+        kwargs.setdefault("base_url", emulator.base_url)
+        return ErnieAIML(**kwargs)
+
+    return make
+
+
+@pytest.fixture
+def llm(make_llm: Callable[..., ErnieAIML]) -> ErnieAIML:
+    """An `ErnieAIML` (ernie-5.0) on the emulator."""
+    return make_llm()

@@ -1,0 +1,318 @@
+"""Tool calling: specs and tool_choice on the wire, tool calls back, streamed in every pattern."""
+
+
+from typing import Any
+
+import pytest
+from ernie_aiml.emulator import JSONReply, SSEReply
+from li_support import llm, make_llm  # noqa: F401
+from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock, ToolCallBlock
+from llama_index.core.tools import FunctionTool
+from pydantic import BaseModel, Field
+
+
+def multiply(a: int, b: int) -> int:
+    """Multiply two integers."""
+    return a * b
+
+
+class Address(BaseModel):
+    """A postal address."""
+
+    city: str = Field(description="City name")
+    title: str = Field(description="A property named title must survive")
+
+
+def ship(address: Address, express: bool = False) -> str:
+    """Ship a parcel to an address."""
+    return f"shipped to {address.city}"
+
+
+MULTIPLY = FunctionTool.from_defaults(fn=multiply)
+SHIP = FunctionTool.from_defaults(fn=ship)
+
+
+def _chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+    return {
+        "id": "as-1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "ernie-5.0",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def _usage_chunk() -> dict[str, Any]:
+    return {
+        "id": "as-1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "ernie-5.0",
+        "choices": [],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+        "meta": {"usage": {"credits_used": 7}},
+    }
+
+
+def _frag(index: int, id: str | None = None, name: str | None = None, args: str = "") -> dict:
+    frag: dict[str, Any] = {"index": index, "function": {"arguments": args}}
+    if id is not None:
+        frag["id"] = id
+        frag["type"] = "function"
+    if name is not None:
+        frag["function"]["name"] = name
+    return frag
+
+
+# --------------------------------------------------------------------------- request side
+
+
+def test_tool_specs_and_choice_on_the_wire(emulator, llm) -> None:
+    llm.chat_with_tools([MULTIPLY, SHIP], user_msg="multiply 6 and 7")
+    body = emulator.requests[-1].json
+    assert body["tool_choice"] == "auto"
+    assert body["parallel_tool_calls"] is False
+    multiply_spec, ship_spec = body["tools"]
+    assert multiply_spec == {
+        "type": "function",
+        "function": {
+            "name": "multiply",
+            "description": "multiply(a: int, b: int) -> int\nMultiply two integers.",
+            "parameters": {
+                "type": "object",
+                "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                "required": ["a", "b"],
+            },
+        },
+    }
+    params = ship_spec["function"]["parameters"]
+    assert "$defs" not in params and "strict" not in ship_spec["function"]
+    address = params["properties"]["address"]
+    assert address["properties"]["title"] == {"type": "string", "description": "A property named title must survive"}
+    assert "title" not in address and "title" not in address["properties"]["city"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "choice"),
+    [
+        ({"tool_required": True}, "required"),
+        ({"tool_choice": "multiply"}, {"type": "function", "function": {"name": "multiply"}}),
+        ({"tool_choice": "none"}, "none"),
+    ],
+)
+def test_tool_choice_variants(emulator, llm, kwargs: dict, choice: Any) -> None:
+    llm.chat_with_tools([MULTIPLY], user_msg="multiply 2 and 3", allow_parallel_tool_calls=True, **kwargs)
+    body = emulator.requests[-1].json
+    assert body["tool_choice"] == choice
+    assert body["parallel_tool_calls"] is True
+
+
+def test_never_tool_choice_without_tools(emulator, llm) -> None:
+    llm.chat_with_tools([], user_msg="hello", tool_required=True)
+    body = emulator.requests[-1].json
+    assert "tools" not in body and "tool_choice" not in body and "parallel_tool_calls" not in body
+
+
+def test_tool_call_round_trip_on_the_wire(emulator, llm) -> None:
+    response = llm.chat_with_tools([MULTIPLY], user_msg="multiply 6 and 7")
+    (call,) = llm.get_tool_calls_from_response(response)
+    assert call.tool_name == "multiply"
+    assert call.tool_kwargs == {"a": 6, "b": 7}
+    assert response.message.additional_kwargs["tool_calls"][0]["id"] == call.tool_id
+    assert [type(b) for b in response.message.blocks][-1] is ToolCallBlock
+    result = MULTIPLY.call(**call.tool_kwargs)
+    history = [
+        ChatMessage(role=MessageRole.USER, content="multiply 6 and 7"),
+        response.message,
+        ChatMessage(
+            role=MessageRole.TOOL,
+            blocks=result.blocks,
+            additional_kwargs={"tool_call_id": call.tool_id},
+        ),
+    ]
+    final = llm.chat_with_tools([MULTIPLY], chat_history=history)
+    sent = emulator.requests[-1].json["messages"]
+    assert sent[1] == {
+        "role": "assistant",
+        "content": "",
+        "tool_calls": [
+            {
+                "id": call.tool_id,
+                "type": "function",
+                "function": {"name": "multiply", "arguments": '{"a": 6, "b": 7}'},
+            }
+        ],
+    }
+    assert sent[2] == {"role": "tool", "content": "42", "tool_call_id": call.tool_id}
+    assert final.message.content == "The result is 42."
+    assert llm.get_tool_calls_from_response(final, error_on_no_tool_call=False) == []
+    with pytest.raises(ValueError, match="Expected at least one tool call"):
+        llm.get_tool_calls_from_response(final)
+
+
+def test_predict_and_call(emulator, llm) -> None:
+    output = llm.predict_and_call([MULTIPLY], user_msg="multiply 3 and 5")
+    assert output.response == "15"
+    assert emulator.requests[-1].json["tool_choice"] == "auto"
+
+
+def test_history_from_openai_style_kwargs(emulator, llm) -> None:
+    assistant = ChatMessage(
+        role=MessageRole.ASSISTANT,
+        content=None,
+        additional_kwargs={
+            "tool_calls": [
+                {
+                    "id": "call_9",
+                    "type": "function",
+                    "function": {"name": "multiply", "arguments": '{"a":1,"b":2}'},
+                    "extra_content": {"opaque": 1},
+                }
+            ]
+        },
+    )
+    tool = ChatMessage(role="tool", content="2", additional_kwargs={"tool_call_id": "call_9"})
+    llm.chat([ChatMessage(role="user", content="go"), assistant, tool])
+    sent = emulator.requests[-1].json["messages"]
+    assert sent[1]["content"] == ""
+    assert sent[1]["tool_calls"] == [
+        {
+            "id": "call_9",
+            "type": "function",
+            "function": {"name": "multiply", "arguments": '{"a": 1, "b": 2}'},
+            "extra_content": {"opaque": 1},
+        }
+    ]
+
+
+def test_parallel_calls_trimmed_unless_allowed(emulator, llm) -> None:
+    calls = [
+        {"id": "c1", "type": "function", "function": {"name": "multiply", "arguments": '{"a":1,"b":2}'}},
+        {"id": "c2", "type": "function", "function": {"name": "multiply", "arguments": '{"a":3,"b":4}'}},
+    ]
+    body = {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "ernie-5.0",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "tool_calls",
+                "message": {"role": "assistant", "content": "", "tool_calls": calls},
+            }
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+    emulator.enqueue(JSONReply(body), JSONReply(body))
+    single = llm.chat_with_tools([MULTIPLY], user_msg="x")
+    assert [c.tool_id for c in llm.get_tool_calls_from_response(single)] == ["c1"]
+    both = llm.chat_with_tools([MULTIPLY], user_msg="x", allow_parallel_tool_calls=True)
+    assert [c.tool_kwargs for c in llm.get_tool_calls_from_response(both)] == [
+        {"a": 1, "b": 2},
+        {"a": 3, "b": 4},
+    ]
+
+
+def test_invalid_arguments_surface_as_a_call(emulator, llm) -> None:
+    body = {
+        "id": "x",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "ernie-5.0",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "tool_calls",
+                "message": {
+                    "role": "assistant",
+                    "content": "",
+                    "tool_calls": [
+                        {"id": "c1", "type": "function", "function": {"name": "multiply", "arguments": "[1, 2]"}}
+                    ],
+                },
+            }
+        ],
+    }
+    emulator.enqueue(JSONReply(body))
+    response = llm.chat_with_tools([MULTIPLY], user_msg="x")
+    (call,) = llm.get_tool_calls_from_response(response)
+    assert (call.tool_id, call.tool_name, call.tool_kwargs) == ("c1", "multiply", {})
+
+
+# --------------------------------------------------------------------------- streamed tool calls
+
+PATTERNS = {
+    # the OpenAI pattern: id and name first, arguments split anywhere
+    "id_only_first": [
+        _chunk({"role": "assistant", "content": None, "tool_calls": [_frag(0, "call_a", "multiply", "")]}),
+        _chunk({"tool_calls": [_frag(0, args='{"a": ')]}),
+        _chunk({"tool_calls": [_frag(0, args='6, "b"')]}),
+        _chunk({"tool_calls": [_frag(0, args=": 7}")]}),
+        _chunk({"tool_calls": [_frag(1, "call_b", "multiply", '{"a": 2, "b": 3}')]}),
+    ],
+    # id and name repeated on every fragment: never concatenated
+    "id_repeated": [
+        _chunk({"role": "assistant", "content": None, "tool_calls": [_frag(0, "call_a", "multiply", '{"a"')]}),
+        _chunk({"tool_calls": [_frag(0, "call_a", "multiply", ": 6, ")]}),
+        _chunk({"tool_calls": [_frag(0, "call_a", "multiply", '"b": 7}')]}),
+        _chunk({"tool_calls": [_frag(1, "call_b", "multiply", '{"a": 2, "b": 3}')]}),
+    ],
+    # several calls in one chunk
+    "several_per_chunk": [
+        _chunk(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [_frag(0, "call_a", "multiply", '{"a": 6,'), _frag(1, "call_b", "multiply", '{"a": 2,')],
+            }
+        ),
+        _chunk({"tool_calls": [_frag(0, args=' "b": 7}'), _frag(1, args=' "b": 3}')]}),
+    ],
+}
+
+
+def _stream_reply(name: str) -> SSEReply:
+    return SSEReply([*PATTERNS[name], _chunk({}, "tool_calls"), _usage_chunk()])
+
+
+def _check_calls(llm, responses: list) -> None:
+    last = responses[-1]
+    calls = llm.get_tool_calls_from_response(last)
+    assert [(c.tool_id, c.tool_name, c.tool_kwargs) for c in calls] == [
+        ("call_a", "multiply", {"a": 6, "b": 7}),
+        ("call_b", "multiply", {"a": 2, "b": 3}),
+    ]
+    assert [d["id"] for d in last.message.additional_kwargs["tool_calls"]] == ["call_a", "call_b"]
+    blocks = [b for b in last.message.blocks if isinstance(b, ToolCallBlock)]
+    assert [b.tool_kwargs for b in blocks] == [{"a": 6, "b": 7}, {"a": 2, "b": 3}]
+    assert isinstance(last.message.blocks[0], TextBlock)
+    # every intermediate response can be read (partial JSON parsed leniently)
+    for response in responses:
+        for call in llm.get_tool_calls_from_response(response, error_on_no_tool_call=False):
+            assert call.tool_id in ("call_a", "call_b")
+            assert call.tool_name == "multiply"
+    assert last.additional_kwargs["total_tokens"] == 15
+
+
+@pytest.mark.parametrize("pattern", sorted(PATTERNS))
+def test_streamed_tool_calls(emulator, llm, pattern: str) -> None:
+    emulator.enqueue(_stream_reply(pattern))
+    responses = list(llm.stream_chat_with_tools([MULTIPLY], user_msg="x", allow_parallel_tool_calls=True))
+    _check_calls(llm, responses)
+
+
+@pytest.mark.parametrize("pattern", sorted(PATTERNS))
+async def test_astreamed_tool_calls(emulator, llm, pattern: str) -> None:
+    emulator.enqueue(_stream_reply(pattern))
+    gen = await llm.astream_chat_with_tools([MULTIPLY], user_msg="x", allow_parallel_tool_calls=True)
+    responses = [r async for r in gen]
+    _check_calls(llm, responses)
+
+
+def test_streamed_partial_arguments_visible_while_streaming(emulator, llm) -> None:
+    emulator.enqueue(_stream_reply("id_only_first"))
+    responses = list(llm.stream_chat_with_tools([MULTIPLY], user_msg="x"))
+    partial = responses[1].message.additional_kwargs["tool_calls"]
+    assert partial == [{"id": "call_a", "type": "function", "function": {"name": "multiply", "arguments": '{"a": '}}]
+    assert llm.get_tool_calls_from_response(responses[2])[0].tool_kwargs == {"a": 6}
