@@ -315,4 +315,6 @@ def test_streamed_partial_arguments_visible_while_streaming(emulator, llm) -> No
     responses = list(llm.stream_chat_with_tools([MULTIPLY], user_msg="x"))
     partial = responses[1].message.additional_kwargs["tool_calls"]
     assert partial == [{"id": "call_a", "type": "function", "function": {"name": "multiply", "arguments": '{"a": '}}]
-    assert llm.get_tool_calls_from_response(responses[2])[0].tool_kwargs == {"a": 6}
+    assert llm.get_tool_calls_from_response(responses[1])[0].tool_kwargs == {"a": None}
+    # '{"a": 6, "b"' is beyond LlamaIndex's partial-JSON parser: read as {} (never an error)
+    assert llm.get_tool_calls_from_response(responses[2])[0].tool_kwargs == {}
