@@ -5,15 +5,17 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 EXTRAS ?= all,demo,test
+# nltk refuses hard-linked data files, which uv's default link mode creates
+export UV_LINK_MODE := copy
 
 .PHONY: install test lint demo chat emulator bench wheel-check clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip uv
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --upgrade pip uv
 
 install: $(BIN)/python
-	$(BIN)/uv pip install --python $(BIN)/python -q -e '.[$(EXTRAS)]' \
+	@$(BIN)/uv pip install --python $(BIN)/python -q -e '.[$(EXTRAS)]' \
 	  || $(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
 
 lint: install
@@ -25,10 +27,10 @@ test: lint
 	bash scripts/check_wheel.sh $(BIN)
 
 demo: install
-	$(BIN)/ernie-aiml demo
+	@$(BIN)/ernie-aiml demo
 
 chat: install
-	$(BIN)/ernie-aiml chat
+	@$(BIN)/ernie-aiml chat
 
 emulator: install
 	$(BIN)/ernie-aiml emulator --port 8765

@@ -25,8 +25,8 @@ from clients import CLIENTS
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 
-#: Extra import rows (not clients): the core alone.
-EXTRA_IMPORTS = {"ernie_aiml (core)": "import ernie_aiml"}
+#: Extra import rows (not clients).
+EXTRA_IMPORTS = {"import ernie_aiml": "import ernie_aiml"}
 #: Modules looked for in `sys.modules` after each import.
 WATCH = (
     "httpx",
@@ -48,12 +48,14 @@ TARGET_IMPORT_EXTRA_S = 0.15
 _PROBE = """\
 import time as _time
 _t0 = _time.perf_counter()
+_c0 = _time.process_time()
 {stmt}
 _elapsed = _time.perf_counter() - _t0
+_cpu = _time.process_time() - _c0
 import json as _json, sys as _sys
 with open("/proc/self/status") as _f:
     _rss = next(int(l.split()[1]) for l in _f if l.startswith("VmRSS:")) / 1024
-print(_json.dumps({{"s": _elapsed, "rss_mb": _rss,
+print(_json.dumps({{"s": _elapsed, "cpu_s": _cpu, "rss_mb": _rss,
                    "modules": [m for m in {watch!r} if m in _sys.modules]}}))
 """
 
@@ -71,7 +73,9 @@ def start_server(python: str) -> tuple[subprocess.Popen[str], int]:
     line = proc.stdout.readline()
     if not line.startswith("PORT "):
         proc.kill()
-        raise RuntimeError(f"server did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}")
+        raise RuntimeError(
+            f"server did not start: {line!r} {proc.stderr.read() if proc.stderr else ''}"
+        )
     return proc, int(line.split()[1])
 
 
@@ -134,6 +138,7 @@ def import_probe(python: str, stmt: str, runs: int) -> dict[str, Any]:
         "stmt": stmt,
         "s": statistics.median(s["s"] for s in samples),
         "s_all": [s["s"] for s in samples],
+        "cpu_s": statistics.median(s["cpu_s"] for s in samples),
         "rss_mb": statistics.median(s["rss_mb"] for s in samples),
         "modules": samples[-1]["modules"],
     }
@@ -168,6 +173,7 @@ def machine_info() -> dict[str, Any]:
         "openai",
     )
     return {
+        "loadavg": os.getloadavg(),
         "nproc": os.cpu_count(),
         "cpu": cpu,
         "python": platform.python_version(),
@@ -190,6 +196,29 @@ def _get(results: dict[str, Any], client: str, *keys: str) -> float | None:
 
 def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
+
+
+def _import_check(imports: dict[str, Any], ours: str, floor: str) -> dict[str, Any]:
+    """Our import vs the framework's (wall and CPU), and the modules it must not pull in."""
+    check: dict[str, Any] = {}
+    for key in ("s", "cpu_s"):
+        mine, framework = _get(imports, ours, key), _get(imports, floor, key)
+        extra = mine - framework if mine is not None and framework is not None else None
+        check[key] = {
+            "ours": mine,
+            "framework": framework,
+            "extra": extra,
+            "target_met": None if extra is None else extra <= TARGET_IMPORT_EXTRA_S,
+        }
+    probe = imports.get(ours, {})
+    forbidden = CLIENTS[ours].forbidden
+    leaked = [
+        m
+        for m in probe.get("modules", [])
+        if any(m == f or m.startswith(f + ".") for f in forbidden)
+    ]
+    check["forbidden_imported"] = leaked if probe and "error" not in probe else None
+    return check
 
 
 def compute_ratios(runs: dict[str, Any], imports: dict[str, Any]) -> dict[str, Any]:
@@ -217,7 +246,9 @@ def compute_ratios(runs: dict[str, Any], imports: dict[str, Any]) -> dict[str, A
         anchor = ANCHOR_FOR[ours]
         entry["anchor"] = anchor
         entry["anchor_over_ours"] = {
-            "call": _ratio(_get(runs, anchor, "call", "cpu_us"), _get(runs, ours, "call", "cpu_us")),
+            "call": _ratio(
+                _get(runs, anchor, "call", "cpu_us"), _get(runs, ours, "call", "cpu_us")
+            ),
             "chunk": _ratio(
                 _get(runs, anchor, "stream", "cpu_us"), _get(runs, ours, "stream", "cpu_us")
             ),
@@ -227,48 +258,49 @@ def compute_ratios(runs: dict[str, Any], imports: dict[str, Any]) -> dict[str, A
             ),
             "import": _ratio(_get(imports, anchor, "s"), _get(imports, ours, "s")),
         }
-        mine_import = _get(imports, ours, "s")
-        floor_import = _get(imports, floor, "s")
-        extra = mine_import - floor_import if mine_import is not None and floor_import else None
-        forbidden = CLIENTS[ours].forbidden
-        modules = imports.get(ours, {}).get("modules", [])
-        leaked = [m for m in modules if any(m == f or m.startswith(f + ".") for f in forbidden)]
-        entry["import"] = {
-            "ours_s": mine_import,
-            "framework_s": floor_import,
-            "extra_s": extra,
-            "target_met": None if extra is None else extra <= TARGET_IMPORT_EXTRA_S,
-            "forbidden_imported": leaked if ours in imports and "error" not in imports[ours] else None,
-        }
+        entry["import"] = _import_check(imports, ours, floor)
         out[ours] = entry
     return out
+
+
+def _verdict(met: bool | None) -> str:
+    return {True: "ok", False: "MISSED", None: "n/a"}[met]
 
 
 def _fmt(value: float | None, spec: str) -> str:
     return "—" if value is None else format(value, spec)
 
 
+def _import_cell(imp: dict[str, Any]) -> str:
+    if "error" in imp:
+        return "error"
+    if "s" not in imp:
+        return "—"
+    return f"{imp['s']:.3f} ({imp['cpu_s']:.3f})"
+
+
 def render_table(runs: dict[str, Any], imports: dict[str, Any]) -> str:
     """The results as a Markdown table."""
     head = (
         "| client | kind | call CPU µs | chunk CPU µs (event) | chunk CPU µs (bulk) "
-        "| 1000 streams wall s | completed | peak RSS MB | import s | RSS after import MB |\n"
+        "| 1000 streams wall s | completed | peak RSS MB | import s (CPU s) | RSS after import MB |\n"
         "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n"
     )
     rows = []
     for name in [*CLIENTS, *EXTRA_IMPORTS]:
+        if name not in runs and name not in imports:
+            continue
         run = runs.get(name, {})
         imp = imports.get(name, {})
-        if name in EXTRA_IMPORTS:
-            kind = "core"
-        else:
-            kind = CLIENTS[name].kind
+        kind = "core" if name in EXTRA_IMPORTS else CLIENTS[name].kind
         if run.get("skipped"):
             rows.append(f"| {name} | {kind} | skipped: {run['skipped'][:90]} ||||||||")
             continue
         conc = run.get("concurrency", {})
         completed = (
-            f"{conc['completed']}/{conc['streams']}" if "completed" in conc else conc.get("error", "—")
+            f"{conc['completed']}/{conc['streams']}"
+            if "completed" in conc
+            else conc.get("error", "—")
         )
         rows.append(
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
@@ -280,7 +312,7 @@ def render_table(runs: dict[str, Any], imports: dict[str, Any]) -> str:
                 _fmt(_get(runs, name, "concurrency", "wall_s"), ".2f"),
                 completed if name not in EXTRA_IMPORTS else "—",
                 _fmt(_get(runs, name, "peak_rss_mb"), ".0f"),
-                _fmt(_get(imports, name, "s"), ".3f") if "error" not in imp else "error",
+                _import_cell(imp),
                 _fmt(_get(imports, name, "rss_mb"), ".0f"),
             )
         )
@@ -292,31 +324,37 @@ def render_ratios(ratios: dict[str, Any], runs: dict[str, Any]) -> str:
     lines = []
     for ours, entry in ratios.items():
         if runs.get(ours, {}).get("skipped") or ours not in runs:
-            lines.append(f"- **{ours}**: not measured ({runs.get(ours, {}).get('skipped', 'absent')})")
+            lines.append(
+                f"- **{ours}**: not measured ({runs.get(ours, {}).get('skipped', 'absent')})"
+            )
             continue
         parts = []
         for metric in ("call", "chunk", "chunk_bulk"):
             m = entry[metric]
-            ok = {True: "ok", False: "MISSED", None: "n/a"}[m["target_met"]]
             parts.append(
                 f"{metric} {_fmt(m['ours_us'], '.1f')} / {_fmt(m['floor_us'], '.1f')} µs "
-                f"= {_fmt(m['ratio'], '.2f')}× ({ok})"
+                f"= {_fmt(m['ratio'], '.2f')}x ({_verdict(m['target_met'])})"
             )
-        lines.append(f"- **{ours}** ours/(raw httpx + framework floor), target ≤ {TARGET_RATIO}×: " + "; ".join(parts))
-        imp = entry["import"]
-        ok = {True: "ok", False: "MISSED", None: "n/a"}[imp["target_met"]]
-        leaked = imp["forbidden_imported"]
         lines.append(
-            f"- **{ours}** import {_fmt(imp['ours_s'], '.3f')} s vs framework "
-            f"{_fmt(imp['framework_s'], '.3f')} s: +{_fmt(imp['extra_s'], '.3f')} s "
-            f"(target ≤ +{TARGET_IMPORT_EXTRA_S} s: {ok}); forbidden modules imported: "
+            f"- **{ours}** ours/(raw httpx + framework floor), target ≤ {TARGET_RATIO}x: "
+            + "; ".join(parts)
+        )
+        imp = entry["import"]
+        leaked = imp["forbidden_imported"]
+        wall, cpu = imp["s"], imp["cpu_s"]
+        lines.append(
+            f"- **{ours}** import {_fmt(wall['ours'], '.3f')} s vs framework "
+            f"{_fmt(wall['framework'], '.3f')} s: +{_fmt(wall['extra'], '.3f')} s wall "
+            f"({_verdict(wall['target_met'])}), +{_fmt(cpu['extra'], '.3f')} s CPU "
+            f"({_verdict(cpu['target_met'])}), target ≤ +{TARGET_IMPORT_EXTRA_S} s; "
+            "forbidden modules imported: "
             + ("n/a" if leaked is None else (", ".join(leaked) if leaked else "none"))
         )
         a = entry["anchor_over_ours"]
         lines.append(
-            f"- **{entry['anchor']} / {ours}**: call {_fmt(a['call'], '.1f')}×, chunk "
-            f"{_fmt(a['chunk'], '.1f')}×, 1000-stream wall {_fmt(a['concurrency_wall'], '.1f')}×, "
-            f"import {_fmt(a['import'], '.1f')}×"
+            f"- **{entry['anchor']} / {ours}**: call {_fmt(a['call'], '.1f')}x, chunk "
+            f"{_fmt(a['chunk'], '.1f')}x, 1000-stream wall {_fmt(a['concurrency_wall'], '.1f')}x, "
+            f"import {_fmt(a['import'], '.1f')}x"
         )
     return "\n".join(lines) + "\n"
 
@@ -341,7 +379,7 @@ def main() -> None:
 
     started = time.perf_counter()
     info = machine_info()
-    print(f"machine: {info['nproc']} × {info['cpu']}, Python {info['python']}", flush=True)
+    print(f"machine: {info['nproc']} x {info['cpu']}, Python {info['python']}", flush=True)
     server, port = start_server(args.python)
     runs: dict[str, Any] = {}
     try:

@@ -145,6 +145,54 @@ class RawHttpx(Client):
         await self.aclient.aclose()
 
 
+class Core(Client):
+    """Our core alone: `build_chat_request` + `AIMLClient` (what both adapters sit on)."""
+
+    name = "ernie_aiml core"
+    kind = "core"
+    framework = "none"
+    import_stmt = "from ernie_aiml import AIMLClient, build_chat_request"
+    forbidden = ("openai", "langchain_core", "langchain", "llama_index")
+
+    def setup(self, base_url: str) -> None:
+        import ernie_aiml
+
+        self.core = ernie_aiml
+        self.client = ernie_aiml.AIMLClient(api_key=API_KEY, base_url=base_url)
+        self.messages = [
+            ernie_aiml.Message(role="system", content=SYSTEM),
+            ernie_aiml.Message(role="user", content=QUESTION),
+        ]
+
+    def _body(self, stream: bool) -> dict[str, Any]:
+        return self.core.build_chat_request(payloads.MODEL, self.messages, stream=stream)
+
+    def call(self) -> str:
+        return self.client.chat(self._body(False)).content
+
+    def stream(self) -> str:
+        parts = []
+        with self.client.stream(self._body(True)) as deltas:
+            for delta in deltas:
+                if delta.content:
+                    parts.append(delta.content)
+        return "".join(parts)
+
+    async def aopen(self, base_url: str) -> None:
+        self.setup(base_url)
+
+    async def astream(self) -> str:
+        parts = []
+        async with self.client.astream(self._body(True)) as deltas:
+            async for delta in deltas:
+                if delta.content:
+                    parts.append(delta.content)
+        return "".join(parts)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
 # --------------------------------------------------------------------------- LangChain
 
 
@@ -255,7 +303,7 @@ class NullLangChain(_LangChainClient):
 
     name = "null langchain"
     kind = "floor"
-    import_stmt = "import langchain_core.language_models"
+    import_stmt = "from langchain_core.language_models import BaseChatModel"
     uses_server = False
 
     def make(self, base_url: str) -> Any:
@@ -440,7 +488,7 @@ class NullLlamaIndex(_LlamaIndexClient):
 
     name = "null llama-index"
     kind = "floor"
-    import_stmt = "import llama_index.core.llms"
+    import_stmt = "from llama_index.core.llms import CustomLLM"
     uses_server = False
 
     def make(self, base_url: str) -> Any:
@@ -494,6 +542,7 @@ CLIENTS: dict[str, type[Client]] = {
     cls.name: cls
     for cls in (
         RawHttpx,
+        Core,
         NullLangChain,
         OursLangChain,
         AnchorLangChain,

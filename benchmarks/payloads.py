@@ -86,16 +86,16 @@ def _chunk(delta: dict, finish_reason: str | None = None) -> dict:
         "object": "chat.completion.chunk",
         "created": CREATED,
         "model": MODEL,
-        "choices": [
-            {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
-        ],
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}],
         "usage": None,
     }
 
 
 def stream_chunks(n: int) -> list[dict]:
     """The 2n + 2 chunks of a stream: n reasoning, n content, finish, usage."""
-    chunks = [_chunk({"role": "assistant", "content": None, "reasoning_content": reasoning_token(0)})]
+    chunks = [
+        _chunk({"role": "assistant", "content": None, "reasoning_content": reasoning_token(0)})
+    ]
     chunks += [
         _chunk({"content": None, "reasoning_content": reasoning_token(i)}) for i in range(1, n)
     ]

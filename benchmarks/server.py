@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import sys
 
@@ -25,9 +26,7 @@ _NOT_FOUND = (
     b"HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
     b"connection: keep-alive\r\n\r\n%s" % (len(_NOT_FOUND_BODY), _NOT_FOUND_BODY)
 )
-_MODELS_BODY = (
-    b'{"data":[{"id":"baidu/ernie-5.0","type":"openai/chat-completions","info":{"contextLength":128000}}]}'
-)
+_MODELS_BODY = b'{"data":[{"id":"baidu/ernie-5.0","type":"openai/chat-completions","info":{"contextLength":128000}}]}'
 _MODELS = (
     b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
     b"connection: keep-alive\r\n\r\n%s" % (len(_MODELS_BODY), _MODELS_BODY)
@@ -135,10 +134,8 @@ def main() -> None:
         help="one HTTP chunk per SSE event (default) or the whole stream in one",
     )
     args = parser.parse_args()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args.port, args.n, args.framing))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -47,7 +47,9 @@ def translate_content(message: AIMessage) -> list[types.ContentBlock]:
     blocks = [*_reasoning_block(message), *_text_blocks(message.content)]
     for call in message.tool_calls:
         blocks.append(
-            types.ToolCall(type="tool_call", id=call.get("id"), name=call["name"], args=call["args"])
+            types.ToolCall(
+                type="tool_call", id=call.get("id"), name=call["name"], args=call["args"]
+            )
         )
     for bad in message.invalid_tool_calls:
         blocks.append(

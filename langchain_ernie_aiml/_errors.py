@@ -96,9 +96,7 @@ class ErnieAIMLConnectionError(ernie_aiml.APIConnectionError, lc.ModelConnection
     """The request never got an answer: refused, reset, DNS, TLS."""
 
 
-class ErnieAIMLStreamInterruptedError(
-    ernie_aiml.StreamInterruptedError, lc.ModelConnectionError
-):
+class ErnieAIMLStreamInterruptedError(ernie_aiml.StreamInterruptedError, lc.ModelConnectionError):
     """The stream ended before the server said it was done: never a short answer."""
 
 

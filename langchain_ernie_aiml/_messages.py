@@ -115,7 +115,10 @@ def _tool_text(content: str | list[Any]) -> str:
     """A tool result as the string AIML wants: text joined, anything richer JSON-dumped."""
     if isinstance(content, str):
         return content
-    if all(isinstance(b, str) or (isinstance(b, dict) and b.get("type") in _TEXT_TYPES) for b in content):
+    if all(
+        isinstance(b, str) or (isinstance(b, dict) and b.get("type") in _TEXT_TYPES)
+        for b in content
+    ):
         return _flat_text(content)
     return json.dumps(content, ensure_ascii=False)
 
@@ -162,7 +165,9 @@ def _image(block: Mapping[str, Any]) -> Part:
     detail = (block.get("extras") or {}).get("detail") or block.get("detail")
     source = block.get("source_type")
     if source == "url" or (source is None and block.get("url") is not None):
-        return ernie_aiml.image_part(url=block["url"], mime_type=block.get("mime_type"), detail=detail)
+        return ernie_aiml.image_part(
+            url=block["url"], mime_type=block.get("mime_type"), detail=detail
+        )
     data = block.get("base64") if source is None else block.get("data")
     if source in (None, "base64") and data is not None:
         return ernie_aiml.image_part(base64=data, mime_type=block.get("mime_type"), detail=detail)
@@ -179,13 +184,21 @@ def _file(block: Mapping[str, Any]) -> Part:
             return ernie_aiml.file_part(file_id=nested["file_id"], filename=nested.get("filename"))
         return ernie_aiml.file_part(base64=nested.get("file_data"), filename=nested.get("filename"))
     extras = block.get("extras") or {}
-    filename = block.get("filename") or extras.get("filename") or (block.get("metadata") or {}).get("filename")
+    filename = (
+        block.get("filename")
+        or extras.get("filename")
+        or (block.get("metadata") or {}).get("filename")
+    )
     source = block.get("source_type")
     if block.get("file_id") or source == "id":
-        return ernie_aiml.file_part(file_id=block.get("file_id") or block.get("id"), filename=filename)
+        return ernie_aiml.file_part(
+            file_id=block.get("file_id") or block.get("id"), filename=filename
+        )
     data = block.get("base64") if source is None else block.get("data")
     if data is not None:
-        return ernie_aiml.file_part(base64=data, mime_type=block.get("mime_type"), filename=filename)
+        return ernie_aiml.file_part(
+            base64=data, mime_type=block.get("mime_type"), filename=filename
+        )
     raise ernie_aiml.ParameterError(
         "file block needs base64 PDF data or a file_id (AIML does not fetch file URLs)"
     )
@@ -225,7 +238,9 @@ def completion_to_message(completion: Completion, model: str) -> AIMessage:
     kwargs: dict[str, Any] = {}
     if completion.reasoning:
         kwargs[REASONING_KEY] = completion.reasoning
-    extras = {tc.id: tc.extra_content for tc in completion.tool_calls if tc.extra_content is not None}
+    extras = {
+        tc.id: tc.extra_content for tc in completion.tool_calls if tc.extra_content is not None
+    }
     if extras:
         kwargs[EXTRA_CONTENT_KEY] = extras
     meta = answer_metadata(completion, model)
@@ -237,7 +252,9 @@ def completion_to_message(completion: Completion, model: str) -> AIMessage:
     return AIMessage(
         content=completion.content,
         additional_kwargs=kwargs,
-        tool_calls=[tool_call(name=tc.name, args=tc.arguments, id=tc.id) for tc in completion.tool_calls],
+        tool_calls=[
+            tool_call(name=tc.name, args=tc.arguments, id=tc.id) for tc in completion.tool_calls
+        ],
         invalid_tool_calls=[
             invalid_tool_call(name=bad.name, args=bad.raw_arguments, id=bad.id, error=bad.error)
             for bad in completion.invalid_tool_calls
@@ -275,7 +292,7 @@ def delta_to_chunk(delta: Delta, tool_names: dict[int, str | None]) -> AIMessage
 
 def _fragment(fragment: ernie_aiml.ToolCallChunk, tool_names: dict[int, str | None]) -> Any:
     name = fragment.name
-    if fragment.index in tool_names and tool_names[fragment.index]:
+    if tool_names.get(fragment.index):
         name = None
     elif name:
         tool_names[fragment.index] = name

@@ -7,9 +7,9 @@ is the core's (`ernie_aiml`); this module maps LangChain calls onto it and back.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn, TypeVar
 
 import ernie_aiml
 from ernie_aiml import AIMLClient, Completion, Delta
@@ -18,7 +18,11 @@ from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackMana
 from langchain_core.language_models import LanguageModelInput, ModelProfile
 from langchain_core.language_models.chat_models import BaseChatModel, LangSmithParams
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.output_parsers import JsonOutputKeyToolsParser, JsonOutputParser, PydanticToolsParser
+from langchain_core.output_parsers import (
+    JsonOutputKeyToolsParser,
+    JsonOutputParser,
+    PydanticToolsParser,
+)
 from langchain_core.output_parsers.pydantic import PydanticOutputParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
@@ -27,7 +31,15 @@ from langchain_core.utils import get_pydantic_field_names
 from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from langchain_core.utils.utils import _build_model_kwargs
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from typing_extensions import Self
 
 from . import _blocks
@@ -46,6 +58,7 @@ logger = logging.getLogger(__name__)
 
 _blocks.register()
 
+_T = TypeVar("_T")
 StructuredOutputMethod = Literal["function_calling", "json_schema", "json_mode"]
 _FORCED_CHOICES = ("required",)
 _CALL_KEYS = frozenset({"stream", "stream_usage", "extra_body"})
@@ -61,16 +74,31 @@ def _aiml_error_in(exc: ValidationError) -> ernie_aiml.AIMLError | None:
 
 
 class _StreamEnd:
-    """What a stream tells once (ids, finish reason, usage, credits): kept for its last chunk."""
+    """Turns a stream's deltas into chunks; keeps what is told once for the last chunk."""
 
-    __slots__ = ("first", "last", "usage", "values")
+    __slots__ = ("first", "model", "tool_names", "usage", "values")
 
-    def __init__(self) -> None:
+    def __init__(self, model: str) -> None:
+        self.model = model
         self.first: Delta | None = None
         self.usage: ernie_aiml.Usage | None = None
         self.values: dict[str, Any] = {}
+        self.tool_names: dict[int, str | None] = {}
 
-    def absorb(self, delta: Delta) -> None:
+    def step(self, delta: Delta) -> ChatGenerationChunk | None:
+        """The chunk for one delta (None when it carries no content, reasoning or tool call)."""
+        if self.first is None:
+            self.first = delta
+        if (
+            delta.finish_reason is not None
+            or delta.usage is not None
+            or delta.credits_used is not None
+        ):
+            self._absorb(delta)
+        message = delta_to_chunk(delta, self.tool_names)
+        return None if message is None else ChatGenerationChunk(message=message)
+
+    def _absorb(self, delta: Delta) -> None:
         if delta.usage is not None:
             self.usage = delta.usage
         values = self.values
@@ -79,16 +107,20 @@ class _StreamEnd:
             if value is not None:
                 values[key] = value
 
-    def chunk(self, model: str, headers: Any = None, fallback: str | None = None) -> ChatGenerationChunk:
+    def last_chunk(
+        self, stream: Any, with_headers: bool, fallback: str | None
+    ) -> ChatGenerationChunk:
+        """The final chunk: `chunk_position="last"`, usage (once) and all response metadata."""
         first = self.first
-        meta = answer_metadata(first, model) if first is not None else {
-            "model_provider": MODEL_PROVIDER,
-            "model_name": model,
-        }
-        meta.pop("finish_reason", None)
+        if first is not None:
+            meta = answer_metadata(first, self.model)
+            meta.pop("finish_reason", None)
+        else:
+            meta = {"model_provider": MODEL_PROVIDER, "model_name": self.model}
         meta.update(self.values)
-        if headers is not None:
-            meta["headers"] = dict(headers)
+        meta.setdefault("inference_id", stream.inference_id)
+        if with_headers:
+            meta["headers"] = dict(stream.headers)
         if fallback:
             meta["tool_choice_fallback"] = fallback
         message = AIMessageChunk(
@@ -284,7 +316,11 @@ class ChatErnieAIML(BaseChatModel):
         return params
 
     def _request(
-        self, messages: list[BaseMessage], stop: list[str] | None, stream: bool, kwargs: dict[str, Any]
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None,
+        stream: bool,
+        kwargs: dict[str, Any],
     ) -> tuple[str, dict[str, Any]]:
         """The requested model id and the validated request body for one call."""
         model = kwargs.pop("model", None) or self.model_name
@@ -326,10 +362,12 @@ class ChatErnieAIML(BaseChatModel):
             llm_output["token_usage"] = message.response_metadata["token_usage"]
         return ChatResult(generations=[ChatGeneration(message=message)], llm_output=llm_output)
 
-    def _chat(self, body: dict[str, Any]) -> tuple[Completion, str | None]:
-        client = self.aiml_client
+    def _send(
+        self, body: dict[str, Any], send: Callable[[dict[str, Any]], _T]
+    ) -> tuple[_T, str | None]:
+        """`send(body)`; if a forced tool choice is refused, the fallback bodies in turn."""
         try:
-            return client.chat(body), None
+            return send(body), None
         except ernie_aiml.AIMLError as exc:
             if not _tool_choice_refused(exc):
                 raise
@@ -337,16 +375,18 @@ class ChatErnieAIML(BaseChatModel):
         for label, retry in _forced_tool_fallbacks(body):
             logger.info("%s refused a forced tool_choice; retrying with %s", body["model"], label)
             try:
-                return client.chat(retry), label
+                return send(retry), label
             except ernie_aiml.AIMLError as exc:
                 if not _tool_choice_refused(exc):
                     raise
         raise error
 
-    async def _achat(self, body: dict[str, Any]) -> tuple[Completion, str | None]:
-        client = self.aiml_client
+    async def _asend(
+        self, body: dict[str, Any], send: Callable[[dict[str, Any]], Awaitable[_T]]
+    ) -> tuple[_T, str | None]:
+        """Async `_send`."""
         try:
-            return await client.achat(body), None
+            return await send(body), None
         except ernie_aiml.AIMLError as exc:
             if not _tool_choice_refused(exc):
                 raise
@@ -354,45 +394,17 @@ class ChatErnieAIML(BaseChatModel):
         for label, retry in _forced_tool_fallbacks(body):
             logger.info("%s refused a forced tool_choice; retrying with %s", body["model"], label)
             try:
-                return await client.achat(retry), label
+                return await send(retry), label
             except ernie_aiml.AIMLError as exc:
                 if not _tool_choice_refused(exc):
                     raise
         raise error
 
-    def _open_stream(self, body: dict[str, Any]) -> tuple[ernie_aiml.ChatStream, str | None]:
-        client = self.aiml_client
-        try:
-            return client.stream(body).open(), None
-        except ernie_aiml.AIMLError as exc:
-            if not _tool_choice_refused(exc):
-                raise
-            error = exc
-        for label, retry in _forced_tool_fallbacks(body):
-            try:
-                return client.stream(retry).open(), label
-            except ernie_aiml.AIMLError as exc:
-                if not _tool_choice_refused(exc):
-                    raise
-        raise error
+    def _open_stream(self, body: dict[str, Any]) -> ernie_aiml.ChatStream:
+        return self.aiml_client.stream(body).open()
 
-    async def _aopen_stream(
-        self, body: dict[str, Any]
-    ) -> tuple[ernie_aiml.AsyncChatStream, str | None]:
-        client = self.aiml_client
-        try:
-            return await client.astream(body).open(), None
-        except ernie_aiml.AIMLError as exc:
-            if not _tool_choice_refused(exc):
-                raise
-            error = exc
-        for label, retry in _forced_tool_fallbacks(body):
-            try:
-                return await client.astream(retry).open(), label
-            except ernie_aiml.AIMLError as exc:
-                if not _tool_choice_refused(exc):
-                    raise
-        raise error
+    async def _aopen_stream(self, body: dict[str, Any]) -> ernie_aiml.AsyncChatStream:
+        return await self.aiml_client.astream(body).open()
 
     # ----------------------------------------------------------------- generation
 
@@ -405,7 +417,7 @@ class ChatErnieAIML(BaseChatModel):
     ) -> ChatResult:
         try:
             model, body = self._request(messages, stop, False, kwargs)
-            completion, fallback = self._chat(body)
+            completion, fallback = self._send(body, self.aiml_client.chat)
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
         return self._result(completion, model, fallback)
@@ -419,7 +431,7 @@ class ChatErnieAIML(BaseChatModel):
     ) -> ChatResult:
         try:
             model, body = self._request(messages, stop, False, kwargs)
-            completion, fallback = await self._achat(body)
+            completion, fallback = await self._asend(body, self.aiml_client.achat)
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
         return self._result(completion, model, fallback)
@@ -433,35 +445,24 @@ class ChatErnieAIML(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         try:
             model, body = self._request(messages, stop, True, kwargs)
-            stream, fallback = self._open_stream(body)
+            stream, fallback = self._send(body, self._open_stream)
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
-        end = _StreamEnd()
-        tool_ids: dict[int, str | None] = {}
+        end = _StreamEnd(model)
+        step = end.step
         new_token = run_manager.on_llm_new_token if run_manager is not None else None
         try:
             with stream:
                 for delta in stream:
-                    if end.first is None:
-                        end.first = delta
-                    if (
-                        delta.finish_reason is not None
-                        or delta.usage is not None
-                        or delta.credits_used is not None
-                    ):
-                        end.absorb(delta)
-                    message = delta_to_chunk(delta, tool_ids)
-                    if message is None:
+                    chunk = step(delta)
+                    if chunk is None:
                         continue
-                    chunk = ChatGenerationChunk(message=message)
                     if new_token is not None:
-                        new_token(message.content, chunk=chunk)  # type: ignore[arg-type]
+                        new_token(chunk.text, chunk=chunk)
                     yield chunk
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
-        end.values.setdefault("inference_id", stream.inference_id)
-        headers = stream.headers if self.include_response_headers else None
-        last = end.chunk(model, headers, fallback)
+        last = end.last_chunk(stream, self.include_response_headers, fallback)
         if new_token is not None:
             new_token("", chunk=last)
         yield last
@@ -475,35 +476,24 @@ class ChatErnieAIML(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         try:
             model, body = self._request(messages, stop, True, kwargs)
-            stream, fallback = await self._aopen_stream(body)
+            stream, fallback = await self._asend(body, self._aopen_stream)
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
-        end = _StreamEnd()
-        tool_ids: dict[int, str | None] = {}
+        end = _StreamEnd(model)
+        step = end.step
         new_token = run_manager.on_llm_new_token if run_manager is not None else None
         try:
             async with stream:
                 async for delta in stream:
-                    if end.first is None:
-                        end.first = delta
-                    if (
-                        delta.finish_reason is not None
-                        or delta.usage is not None
-                        or delta.credits_used is not None
-                    ):
-                        end.absorb(delta)
-                    message = delta_to_chunk(delta, tool_ids)
-                    if message is None:
+                    chunk = step(delta)
+                    if chunk is None:
                         continue
-                    chunk = ChatGenerationChunk(message=message)
                     if new_token is not None:
-                        await new_token(message.content, chunk=chunk)  # type: ignore[arg-type]
+                        await new_token(chunk.text, chunk=chunk)
                     yield chunk
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
-        end.values.setdefault("inference_id", stream.inference_id)
-        headers = stream.headers if self.include_response_headers else None
-        last = end.chunk(model, headers, fallback)
+        last = end.last_chunk(stream, self.include_response_headers, fallback)
         if new_token is not None:
             await new_token("", chunk=last)
         yield last
@@ -590,7 +580,9 @@ class ChatErnieAIML(BaseChatModel):
             parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
         )
         no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
-        return RunnableMap(raw=llm) | parse.with_fallbacks([no_parse], exception_key="parsing_error")
+        return RunnableMap(raw=llm) | parse.with_fallbacks(
+            [no_parse], exception_key="parsing_error"
+        )
 
 
 def _response_format(schema: Any, method: str, strict: bool | None) -> dict[str, Any]:

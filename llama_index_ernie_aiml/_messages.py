@@ -114,7 +114,9 @@ def image_block_part(block: ImageBlock) -> ImagePart:
     """An `ImageBlock` (bytes, path or URL) as a neutral image; MIME sniffed by the core."""
     if isinstance(block.image, IOBase):
         block.image.seek(0)
-        return image_part(data=block.image.read(), mime_type=block.image_mimetype, detail=block.detail)
+        return image_part(
+            data=block.image.read(), mime_type=block.image_mimetype, detail=block.detail
+        )
     if block.image:
         # ImageBlock keeps its bytes base64-encoded once validated.
         return image_part(
@@ -133,7 +135,9 @@ def document_block_part(block: DocumentBlock) -> FilePart:
     filename = Path(str(block.path)).name if block.path else block.title
     if isinstance(block.data, IOBase):
         block.data.seek(0)
-        return file_part(data=block.data.read(), mime_type=block.document_mimetype, filename=filename)
+        return file_part(
+            data=block.data.read(), mime_type=block.document_mimetype, filename=filename
+        )
     if block.data:
         # DocumentBlock keeps its bytes base64-encoded once validated.
         return file_part(
@@ -183,7 +187,9 @@ def _tool_calls_from_kwargs(value: Any) -> list[ToolCall]:
         function = data.get("function") or {}
         if not isinstance(function, Mapping):
             function = _as_mapping(function)
-        call = _tool_call(data.get("id"), function.get("name") or "", function.get("arguments") or "")
+        call = _tool_call(
+            data.get("id"), function.get("name") or "", function.get("arguments") or ""
+        )
         call.extra_content = data.get("extra_content")
         calls.append(call)
     return calls

@@ -85,7 +85,9 @@ def tool_call_parts(
     every: list[ToolCall | InvalidToolCall] = [*calls, *invalid]
     blocks = [tool_call_block(call) for call in every]
     dicts = [
-        tool_call_dict(call.id, call.name, raw_arguments(call), getattr(call, "extra_content", None))
+        tool_call_dict(
+            call.id, call.name, raw_arguments(call), getattr(call, "extra_content", None)
+        )
         for call in every
     ]
     return blocks, dicts

@@ -83,7 +83,9 @@ class StreamFolder:
             message=ChatMessage(
                 role=_ASSISTANT,
                 blocks=self._blocks(),
-                additional_kwargs={"tool_calls": list(self._call_dicts)} if self._call_dicts else {},
+                additional_kwargs={"tool_calls": list(self._call_dicts)}
+                if self._call_dicts
+                else {},
             ),
             delta=content or "",
             raw=raw,

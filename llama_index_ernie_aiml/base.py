@@ -190,9 +190,7 @@ class ErnieAIML(FunctionCallingLLM):
     def _generation_params(self) -> dict[str, Any]:
         """The generation fields that are set (None ones are not sent)."""
         return {
-            name: value
-            for name in _GENERATION_FIELDS
-            if (value := getattr(self, name)) is not None
+            name: value for name in _GENERATION_FIELDS if (value := getattr(self, name)) is not None
         }
 
     def _request(
@@ -266,9 +264,7 @@ class ErnieAIML(FunctionCallingLLM):
 
         return gen()
 
-    def _astream_chat(
-        self, messages: Sequence[ChatMessage], **kwargs: Any
-    ) -> ChatResponseAsyncGen:
+    def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         body, request_id = self._request(messages, True, kwargs)
         stream = self._client.astream(body, client_request_id=request_id)
 

@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
-_ENV_VARS = ("AIML_API_KEY", "AIMLAPI_API_KEY", "AIML_API_BASE", "AIMLAPI_API_BASE", "OPENAI_API_KEY")
+_ENV_VARS = (
+    "AIML_API_KEY",
+    "AIMLAPI_API_KEY",
+    "AIML_API_BASE",
+    "AIMLAPI_API_BASE",
+    "OPENAI_API_KEY",
+)
 
 
 def load_fixture(name: str) -> Any:

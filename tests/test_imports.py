@@ -17,7 +17,10 @@ def _modules_after(statement: str) -> set[str]:
 
 
 def _top(mods: set[str]) -> set[str]:
-    return {m.split(".")[0] + ("." + m.split(".")[1] if m.startswith("llama_index.") else "") for m in mods}
+    return {
+        m.split(".")[0] + ("." + m.split(".")[1] if m.startswith("llama_index.") else "")
+        for m in mods
+    }
 
 
 def test_core_imports_no_framework_and_no_openai() -> None:

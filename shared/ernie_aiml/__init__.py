@@ -138,7 +138,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._response import parse_completion, parse_delta
     from ._retry import RetryPolicy
     from ._settings import DEFAULT_BASE_URL, find_api_key, resolve_api_key, resolve_base_url
-    from ._sse import SSEDecoder, ServerSentEvent
+    from ._sse import ServerSentEvent, SSEDecoder
     from ._tally import UsageTally, track_usage
     from ._tools import normalize_tool, normalize_tool_choice
     from ._transport import AIMLClient, AsyncChatStream, ChatStream

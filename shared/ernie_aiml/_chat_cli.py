@@ -81,15 +81,23 @@ class StreamPrinter:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `ernie-aiml chat`."""
-    parser.add_argument("prompt", nargs="*", help="ask once and exit; without it, chat interactively")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})")
+    parser.add_argument(
+        "prompt", nargs="*", help="ask once and exit; without it, chat interactively"
+    )
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})"
+    )
     parser.add_argument(
         "--no-thinking",
         action="store_true",
         help="switch reasoning off (models with a thinking switch, e.g. baidu/ernie-5.0)",
     )
     parser.add_argument(
-        "--thinking-budget", type=int, default=None, metavar="N", help="cap reasoning at N tokens (>= 100)"
+        "--thinking-budget",
+        type=int,
+        default=None,
+        metavar="N",
+        help="cap reasoning at N tokens (>= 100)",
     )
 
 

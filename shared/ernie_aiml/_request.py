@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._catalog import MODELS, ModelInfo, canonical_id, get_model, warn_if_deprecated
+from ._catalog import MODELS, ModelInfo, canonical_id, get_model
 from ._content import check_detail, file_payload, image_url
 from ._errors import ParameterError
 from ._params import validate_params
@@ -160,13 +160,11 @@ def build_chat_request(
     """The JSON body for `POST /chat/completions`, validated before any network traffic.
 
     `extra_body` is merged last and may override anything; a None value there removes
-    the key. A deprecated model warns once per process (`DeprecatedModelWarning`).
+    the key. Deprecated models are not warned about here (per call): clients warn once.
     """
     if not messages:
         raise ParameterError("messages must not be empty")
     info = get_model(model)
-    if info is not None and info.deprecated:
-        warn_if_deprecated(model, stacklevel=3)
     keep_developer = info is None or info.thinking_switch
     body: dict[str, Any] = {
         "model": info.id if info is not None else canonical_id(model),

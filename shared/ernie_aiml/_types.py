@@ -8,7 +8,7 @@ their framework's own types; nothing here knows LangChain or LlamaIndex.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 
@@ -47,7 +47,7 @@ class FilePart:
     file_id: str | None = None
 
 
-Part = Union[TextPart, ImagePart, FilePart]
+Part = TextPart | ImagePart | FilePart
 
 
 @dataclass(slots=True)

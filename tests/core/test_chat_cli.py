@@ -10,7 +10,6 @@ import sys
 from typing import Any
 
 import pytest
-
 from ernie_aiml._chat_cli import StreamPrinter
 from ernie_aiml.cli import main
 from ernie_aiml.emulator import SSEReply, stream_events
@@ -49,7 +48,9 @@ def test_one_shot_prompt_streams_labelled_thinking_then_answer_and_usage(
 def test_interactive_loop_keeps_history_and_never_sends_reasoning_back(
     env: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO("first question\n\nsecond question\nexit\nnot sent\n"))
+    monkeypatch.setattr(
+        sys, "stdin", io.StringIO("first question\n\nsecond question\nexit\nnot sent\n")
+    )
     code = main(["chat"])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -65,13 +66,17 @@ def test_interactive_loop_keeps_history_and_never_sends_reasoning_back(
     ]
 
 
-def test_eof_ends_the_loop(env: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_eof_ends_the_loop(
+    env: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("only one"))
     assert main(["chat"]) == 0
     assert len(env.chat_requests) == 1
 
 
-def test_no_thinking_sends_enable_thinking_false(env: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_thinking_sends_enable_thinking_false(
+    env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["chat", "--no-thinking", "hi"]) == 0
     out = capsys.readouterr().out
     assert env.chat_requests[-1].json["enable_thinking"] is False

@@ -6,7 +6,6 @@ import socket
 from typing import Any
 
 import pytest
-
 from ernie_aiml.cli import main
 from ernie_aiml.emulator import ErrorReply
 
@@ -46,7 +45,9 @@ def test_demo_exits_zero_and_says_first_that_it_uses_the_emulator(demo_run: Any)
     code, out, err = demo_run
     assert code == 0, err
     first = out.splitlines()[0]
-    assert first.startswith("No AIML_API_KEY set: running against the built-in emulator at http://127.0.0.1:")
+    assert first.startswith(
+        "No AIML_API_KEY set: running against the built-in emulator at http://127.0.0.1:"
+    )
 
 
 def test_demo_headings_in_order(demo_run: Any) -> None:
@@ -87,7 +88,9 @@ def test_agent_streams_thinking_calls_the_tool_and_answers(demo_run: Any) -> Non
     section = _section(demo_run[1], 4)
     thinking = section.index("thinking: The user asks:")
     tool = section.index("tool call: model_facts(")
-    answer = section.index("answer: The result is baidu/ernie-4.5-vl-424b-a47b: context window 123,000")
+    answer = section.index(
+        "answer: The result is baidu/ernie-4.5-vl-424b-a47b: context window 123,000"
+    )
     assert thinking < tool < answer
     assert "PDF input" in section[answer:]
 

@@ -7,7 +7,6 @@ import warnings
 
 import pytest
 from ernie_aiml import (
-    DeprecatedModelWarning,
     FilePart,
     ImagePart,
     Message,
@@ -50,11 +49,6 @@ WEATHER_WIRE = {
         },
     },
 }
-
-
-@pytest.fixture(autouse=True)
-def _quiet_deprecations() -> None:
-    warnings.simplefilter("ignore", DeprecatedModelWarning)
 
 
 def test_simple_chat() -> None:
@@ -409,12 +403,16 @@ def test_model_is_sent_as_its_canonical_id(given: str, sent: str) -> None:
     assert build_chat_request(given, [Message("user", "hi")])["model"] == sent
 
 
-def test_deprecated_model_warns(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_building_a_request_does_not_warn(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Clients warn about deprecated models once, when built; per-request code stays quiet.
     from ernie_aiml import _catalog
 
     monkeypatch.setattr(_catalog, "_warned", set())
-    with pytest.warns(DeprecatedModelWarning, match="baidu/ernie-x1-turbo-32k is listed"):
-        build_chat_request("baidu/ernie-x1-turbo-32k", [Message("user", "hi")])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        body = build_chat_request("baidu/ernie-x1-turbo-32k", [Message("user", "hi")])
+    assert body["model"] == "baidu/ernie-x1-turbo-32k"
+    assert caught == []
 
 
 @pytest.mark.parametrize(

@@ -60,3 +60,55 @@ class AsyncTokenRecorder(AsyncCallbackHandler):
     async def on_llm_new_token(self, token: str, *, chunk: Any = None, **kwargs: Any) -> None:
         self.tokens.append(token)
         self.chunks.append(chunk)
+
+
+class ErnieSuiteConfig:
+    """The langchain-tests capability switches for ernie-5.0, shared by the standard suites."""
+
+    @property
+    def chat_model_class(self) -> type[ChatErnieAIML]:
+        return ChatErnieAIML
+
+    @property
+    def has_tool_calling(self) -> bool:
+        return True
+
+    @property
+    def has_tool_choice(self) -> bool:
+        return True
+
+    @property
+    def has_structured_output(self) -> bool:
+        return True
+
+    @property
+    def supports_json_mode(self) -> bool:
+        return True
+
+    @property
+    def supports_image_inputs(self) -> bool:
+        return True
+
+    @property
+    def supports_image_urls(self) -> bool:
+        return True
+
+    @property
+    def supports_pdf_inputs(self) -> bool:
+        return True
+
+    @property
+    def model_override_value(self) -> str:
+        return "baidu/ernie-4.5-vl-424b-a47b"
+
+    @property
+    def supported_usage_metadata_details(self) -> dict[str, list[str]]:
+        return {"invoke": ["reasoning_output"], "stream": ["reasoning_output"]}
+
+    def invoke_with_reasoning_output(self, *, stream: bool = False) -> Any:
+        """A prompt that makes ernie-5.0 think (thinking is on by default)."""
+        model = ChatErnieAIML(**self.chat_model_params)  # type: ignore[attr-defined]
+        prompt = "Explain why the sky is blue, thinking step by step."
+        if not stream:
+            return model.invoke(prompt)
+        return merge(model.stream(prompt))

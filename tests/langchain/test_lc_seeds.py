@@ -20,7 +20,9 @@ def _expected(name: str) -> tuple[dict, dict, dict]:
 def test_invoke_maps_every_seed_exactly(emulator, name: str) -> None:
     body, choice, usage = _expected(name)
     emulator.enqueue(JSONReply(body))
-    message = model_for(emulator, model=SEED_MODELS[name]).invoke("Hi! What do you think about mankind?")
+    message = model_for(emulator, model=SEED_MODELS[name]).invoke(
+        "Hi! What do you think about mankind?"
+    )
 
     assert message.content == choice["message"]["content"]
     reasoning = choice["message"].get("reasoning_content")
@@ -72,7 +74,9 @@ def test_usd_from_header_when_body_has_none(emulator) -> None:
     body = seed("ernie-4.5-21b-a3b")
     del body["meta"]
     emulator.enqueue(
-        JSONReply(body, headers={"x-aimlapi-credits-used": "301", "x-aimlapi-usd-spent": "0.000391"})
+        JSONReply(
+            body, headers={"x-aimlapi-credits-used": "301", "x-aimlapi-usd-spent": "0.000391"}
+        )
     )
     meta = model_for(emulator, model="baidu/ernie-4.5-21b-a3b").invoke("Hi").response_metadata
     assert meta["credits_used"] == 301
@@ -94,9 +98,10 @@ async def test_usage_callback_sums_sync_async_and_streams(emulator) -> None:
     astream_usage = next(c.usage_metadata for c in astreamed if c.usage_metadata)
     bodies = [seed(n) for n in seeds]
     assert cb.successful_requests == 5
-    assert cb.prompt_tokens == sum(b["usage"]["prompt_tokens"] for b in bodies) + 2 * stream_usage[
-        "input_tokens"
-    ]
+    assert (
+        cb.prompt_tokens
+        == sum(b["usage"]["prompt_tokens"] for b in bodies) + 2 * stream_usage["input_tokens"]
+    )
     assert cb.total_tokens == sum(b["usage"]["total_tokens"] for b in bodies) + (
         stream_usage["total_tokens"] + astream_usage["total_tokens"]
     )

@@ -20,8 +20,7 @@ from typing import Any
 import pytest
 from ernie_aiml.emulator import Emulator
 from langchain_tests.integration_tests import ChatModelIntegrationTests
-
-from langchain_ernie_aiml import ChatErnieAIML
+from lc_support import ErnieSuiteConfig
 
 #: test name -> why the emulator cannot honestly pass it.
 OFFLINE_SKIPS: dict[str, str] = {
@@ -54,7 +53,7 @@ def _offline_skips(request: pytest.FixtureRequest) -> None:
         pytest.skip(OFFLINE_SKIPS[name])
 
 
-class TestChatErnieAIMLEmulator(ChatModelIntegrationTests):
+class TestChatErnieAIMLEmulator(ErnieSuiteConfig, ChatModelIntegrationTests):
     """The standard suite on ernie-5.0 (reasoning, tools, vision, PDF) via the emulator."""
 
     @pytest.fixture(autouse=True)
@@ -62,51 +61,5 @@ class TestChatErnieAIMLEmulator(ChatModelIntegrationTests):
         self._url = emulator_url
 
     @property
-    def chat_model_class(self) -> type[ChatErnieAIML]:
-        return ChatErnieAIML
-
-    @property
     def chat_model_params(self) -> dict[str, Any]:
         return {"model": "baidu/ernie-5.0", "api_key": "test-key", "base_url": self._url}
-
-    @property
-    def has_tool_calling(self) -> bool:
-        return True
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
-    def has_structured_output(self) -> bool:
-        return True
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True
-
-    @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_pdf_inputs(self) -> bool:
-        return True
-
-    @property
-    def model_override_value(self) -> str:
-        return "baidu/ernie-4.5-vl-424b-a47b"
-
-    @property
-    def supported_usage_metadata_details(self) -> dict[str, list[str]]:
-        return {"invoke": ["reasoning_output"], "stream": ["reasoning_output"]}
-
-    def invoke_with_reasoning_output(self, *, stream: bool = False) -> Any:
-        model = ChatErnieAIML(**self.chat_model_params)
-        prompt = "Explain why the sky is blue, thinking step by step."
-        if not stream:
-            return model.invoke(prompt)
-        full = None
-        for chunk in model.stream(prompt):
-            full = chunk if full is None else full + chunk
-        return full

@@ -8,13 +8,12 @@ class there for the test, as a langchain-core mapping entry would. Users load it
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
-import importlib
 from langchain_tests.unit_tests import ChatModelUnitTests
-
-from langchain_ernie_aiml import ChatErnieAIML
+from lc_support import ErnieSuiteConfig
 
 lc_load = importlib.import_module("langchain_core.load.load")
 _CLASS_PATH = ("langchain_ernie_aiml", "chat_models", "ChatErnieAIML")
@@ -27,44 +26,12 @@ def _listed_as_partner(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lc_load, "_default_class_paths_cache", {})
 
 
-class TestChatErnieAIMLUnit(ChatModelUnitTests):
+class TestChatErnieAIMLUnit(ErnieSuiteConfig, ChatModelUnitTests):
     """Construction, tool binding, structured output, standard params, serdes."""
-
-    @property
-    def chat_model_class(self) -> type[ChatErnieAIML]:
-        return ChatErnieAIML
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
         return {"model": "baidu/ernie-5.0", "api_key": "test-key"}
-
-    @property
-    def has_tool_calling(self) -> bool:
-        return True
-
-    @property
-    def has_tool_choice(self) -> bool:
-        return True
-
-    @property
-    def has_structured_output(self) -> bool:
-        return True
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True
-
-    @property
-    def supports_image_inputs(self) -> bool:
-        return True
-
-    @property
-    def supports_image_urls(self) -> bool:
-        return True
-
-    @property
-    def supports_pdf_inputs(self) -> bool:
-        return True
 
     @property
     def init_from_env_params(self) -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:

@@ -6,16 +6,16 @@ Not a conftest.py: a second module named `conftest` would shadow `tests/conftest
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ernie_aiml import RetryPolicy
 
 from llama_index_ernie_aiml import ErnieAIML
+
 KEY = "sk-aiml-TEST-9c1d2e3f4a5b"
 
 
@@ -49,7 +49,9 @@ def seed_stream_events(body: dict[str, Any], size: int = 40) -> list[dict[str, A
         first["reasoning_content"] = reasoning.pop(0)
     events = [chunk(first)]
     events += [chunk({"content": None, "reasoning_content": p}) for p in reasoning]
-    events += [chunk({"content": p, "reasoning_content": None}) for p in _pieces(message["content"], size)]
+    events += [
+        chunk({"content": p, "reasoning_content": None}) for p in _pieces(message["content"], size)
+    ]
     events.append(chunk({}, body["choices"][0]["finish_reason"]))
     events.append({**common, "choices": [], "usage": body["usage"], "meta": body["meta"]})
     return events

@@ -1,5 +1,7 @@
 """Chat, streaming and completion, sync and async, with real AIML responses (seeds)."""
 
+# ruff: noqa: F811  (pytest fixtures imported from li_support are parameters here)
+
 from __future__ import annotations
 
 from typing import Any
@@ -69,7 +71,9 @@ def test_chat_reasoning_seed(emulator, llm, name: str, reasoning_tokens: int) ->
     }
 
 
-@pytest.mark.parametrize("name", ["ernie-4.5-21b-a3b", "ernie-4.5-vl-424b-a47b", "ernie-x1-1-preview"])
+@pytest.mark.parametrize(
+    "name", ["ernie-4.5-21b-a3b", "ernie-4.5-vl-424b-a47b", "ernie-x1-1-preview"]
+)
 async def test_achat_seed_without_reasoning(emulator, make_llm, name: str) -> None:
     body = seed(name)
     emulator.enqueue(JSONReply(body))

@@ -1,5 +1,6 @@
 """Tool calling: specs and tool_choice on the wire, tool calls back, streamed in every pattern."""
 
+# ruff: noqa: F811  (pytest fixtures imported from li_support are parameters here)
 
 from typing import Any
 
@@ -88,7 +89,10 @@ def test_tool_specs_and_choice_on_the_wire(emulator, llm) -> None:
     params = ship_spec["function"]["parameters"]
     assert "$defs" not in params and "strict" not in ship_spec["function"]
     address = params["properties"]["address"]
-    assert address["properties"]["title"] == {"type": "string", "description": "A property named title must survive"}
+    assert address["properties"]["title"] == {
+        "type": "string",
+        "description": "A property named title must survive",
+    }
     assert "title" not in address and "title" not in address["properties"]["city"]
 
 
@@ -101,7 +105,9 @@ def test_tool_specs_and_choice_on_the_wire(emulator, llm) -> None:
     ],
 )
 def test_tool_choice_variants(emulator, llm, kwargs: dict, choice: Any) -> None:
-    llm.chat_with_tools([MULTIPLY], user_msg="multiply 2 and 3", allow_parallel_tool_calls=True, **kwargs)
+    llm.chat_with_tools(
+        [MULTIPLY], user_msg="multiply 2 and 3", allow_parallel_tool_calls=True, **kwargs
+    )
     body = emulator.requests[-1].json
     assert body["tool_choice"] == choice
     assert body["parallel_tool_calls"] is True
@@ -187,8 +193,16 @@ def test_history_from_openai_style_kwargs(emulator, llm) -> None:
 
 def test_parallel_calls_trimmed_unless_allowed(emulator, llm) -> None:
     calls = [
-        {"id": "c1", "type": "function", "function": {"name": "multiply", "arguments": '{"a":1,"b":2}'}},
-        {"id": "c2", "type": "function", "function": {"name": "multiply", "arguments": '{"a":3,"b":4}'}},
+        {
+            "id": "c1",
+            "type": "function",
+            "function": {"name": "multiply", "arguments": '{"a":1,"b":2}'},
+        },
+        {
+            "id": "c2",
+            "type": "function",
+            "function": {"name": "multiply", "arguments": '{"a":3,"b":4}'},
+        },
     ]
     body = {
         "id": "x",
@@ -228,7 +242,11 @@ def test_invalid_arguments_surface_as_a_call(emulator, llm) -> None:
                     "role": "assistant",
                     "content": "",
                     "tool_calls": [
-                        {"id": "c1", "type": "function", "function": {"name": "multiply", "arguments": "[1, 2]"}}
+                        {
+                            "id": "c1",
+                            "type": "function",
+                            "function": {"name": "multiply", "arguments": "[1, 2]"},
+                        }
                     ],
                 },
             }
@@ -245,7 +263,13 @@ def test_invalid_arguments_surface_as_a_call(emulator, llm) -> None:
 PATTERNS = {
     # the OpenAI pattern: id and name first, arguments split anywhere
     "id_only_first": [
-        _chunk({"role": "assistant", "content": None, "tool_calls": [_frag(0, "call_a", "multiply", "")]}),
+        _chunk(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [_frag(0, "call_a", "multiply", "")],
+            }
+        ),
         _chunk({"tool_calls": [_frag(0, args='{"a": ')]}),
         _chunk({"tool_calls": [_frag(0, args='6, "b"')]}),
         _chunk({"tool_calls": [_frag(0, args=": 7}")]}),
@@ -253,7 +277,13 @@ PATTERNS = {
     ],
     # id and name repeated on every fragment: never concatenated
     "id_repeated": [
-        _chunk({"role": "assistant", "content": None, "tool_calls": [_frag(0, "call_a", "multiply", '{"a"')]}),
+        _chunk(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [_frag(0, "call_a", "multiply", '{"a"')],
+            }
+        ),
         _chunk({"tool_calls": [_frag(0, "call_a", "multiply", ": 6, ")]}),
         _chunk({"tool_calls": [_frag(0, "call_a", "multiply", '"b": 7}')]}),
         _chunk({"tool_calls": [_frag(1, "call_b", "multiply", '{"a": 2, "b": 3}')]}),
@@ -264,7 +294,10 @@ PATTERNS = {
             {
                 "role": "assistant",
                 "content": None,
-                "tool_calls": [_frag(0, "call_a", "multiply", '{"a": 6,'), _frag(1, "call_b", "multiply", '{"a": 2,')],
+                "tool_calls": [
+                    _frag(0, "call_a", "multiply", '{"a": 6,'),
+                    _frag(1, "call_b", "multiply", '{"a": 2,'),
+                ],
             }
         ),
         _chunk({"tool_calls": [_frag(0, args=' "b": 7}'), _frag(1, args=' "b": 3}')]}),
@@ -298,14 +331,18 @@ def _check_calls(llm, responses: list) -> None:
 @pytest.mark.parametrize("pattern", sorted(PATTERNS))
 def test_streamed_tool_calls(emulator, llm, pattern: str) -> None:
     emulator.enqueue(_stream_reply(pattern))
-    responses = list(llm.stream_chat_with_tools([MULTIPLY], user_msg="x", allow_parallel_tool_calls=True))
+    responses = list(
+        llm.stream_chat_with_tools([MULTIPLY], user_msg="x", allow_parallel_tool_calls=True)
+    )
     _check_calls(llm, responses)
 
 
 @pytest.mark.parametrize("pattern", sorted(PATTERNS))
 async def test_astreamed_tool_calls(emulator, llm, pattern: str) -> None:
     emulator.enqueue(_stream_reply(pattern))
-    gen = await llm.astream_chat_with_tools([MULTIPLY], user_msg="x", allow_parallel_tool_calls=True)
+    gen = await llm.astream_chat_with_tools(
+        [MULTIPLY], user_msg="x", allow_parallel_tool_calls=True
+    )
     responses = [r async for r in gen]
     _check_calls(llm, responses)
 
@@ -314,7 +351,13 @@ def test_streamed_partial_arguments_visible_while_streaming(emulator, llm) -> No
     emulator.enqueue(_stream_reply("id_only_first"))
     responses = list(llm.stream_chat_with_tools([MULTIPLY], user_msg="x"))
     partial = responses[1].message.additional_kwargs["tool_calls"]
-    assert partial == [{"id": "call_a", "type": "function", "function": {"name": "multiply", "arguments": '{"a": '}}]
+    assert partial == [
+        {
+            "id": "call_a",
+            "type": "function",
+            "function": {"name": "multiply", "arguments": '{"a": '},
+        }
+    ]
     assert llm.get_tool_calls_from_response(responses[1])[0].tool_kwargs == {"a": None}
     # '{"a": 6, "b"' is beyond LlamaIndex's partial-JSON parser: read as {} (never an error)
     assert llm.get_tool_calls_from_response(responses[2])[0].tool_kwargs == {}

@@ -23,7 +23,9 @@ def llama_llm(backend: Backend, **kwargs: Any) -> Any:
     """An `ErnieAIML` pointed at the demo's backend."""
     from llama_index_ernie_aiml import ErnieAIML
 
-    return ErnieAIML(model=backend.model, api_key=backend.api_key, base_url=backend.base_url, **kwargs)
+    return ErnieAIML(
+        model=backend.model, api_key=backend.api_key, base_url=backend.base_url, **kwargs
+    )
 
 
 def corpus_nodes() -> list[Any]:

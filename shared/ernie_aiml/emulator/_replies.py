@@ -9,12 +9,17 @@ from typing import Any, Union
 
 @dataclass
 class JSONReply:
-    """A JSON body with a status (any status: a 2xx answer or an error in any shape)."""
+    """A JSON body with a status (any status: a 2xx answer or an error in any shape).
+
+    `cut_after=N` announces the whole body's length but sends only its first N bytes, then
+    closes the connection: a reset in the middle of the body.
+    """
 
     body: Any
     status: int = 200
     headers: Mapping[str, str] | None = None
     delay: float = 0.0
+    cut_after: int | None = None
 
 
 @dataclass

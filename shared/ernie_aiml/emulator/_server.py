@@ -99,6 +99,11 @@ class Emulator:
         return [r for r in self.requests if r.path in CHAT_PATHS]
 
     @property
+    def open_connections(self) -> int:
+        """How many client connections the server holds open right now (for leak checks)."""
+        return len(self._connections)
+
+    @property
     def pending(self) -> int:
         """How many scripted replies are still queued."""
         with self._lock:
@@ -322,6 +327,8 @@ class Emulator:
             return False
         headers = [*extra, *(reply.headers or {}).items()]
         if isinstance(reply, JSONReply):
+            if reply.cut_after is not None:
+                return await _send_cut_json(writer, reply, headers)
             return await _send_json(writer, reply.status, reply.body, keep, headers)
         if isinstance(reply, ErrorReply):
             body = error_body(reply.status, reply.message, record.path)
@@ -434,6 +441,22 @@ async def _send_bytes(
     writer.write(_http.response_head(status, head) + data)
     await writer.drain()
     return keep
+
+
+async def _send_cut_json(
+    writer: asyncio.StreamWriter, reply: JSONReply, headers: Iterable[tuple[str, str]]
+) -> bool:
+    """The head of a JSON answer and only the first `cut_after` bytes of its body, then close."""
+    data = json.dumps(reply.body, ensure_ascii=False).encode()
+    head = [
+        ("content-type", "application/json; charset=utf-8"),
+        ("content-length", str(len(data))),
+        _connection(False),
+        *headers,
+    ]
+    writer.write(_http.response_head(reply.status, head) + data[: reply.cut_after])
+    await writer.drain()
+    return False
 
 
 def _sse_head(status: int, keep: bool, headers: Iterable[tuple[str, str]]) -> bytes:

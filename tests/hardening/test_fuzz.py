@@ -1,0 +1,206 @@
+"""Hypothesis fuzzing of the SSE decoder and the response/delta/usage parsers.
+
+The promise: on any input, nothing escapes but the package's own typed errors
+(`AIMLError` subclasses). Example counts are explicit (`max_examples`); the totals are
+reported by `--hypothesis-show-statistics`. Total runtime is kept well under a minute.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from ernie_aiml import AIMLError
+from ernie_aiml._response import parse_completion, parse_delta, parse_usage
+from ernie_aiml._sse import SSEDecoder
+from ernie_aiml.emulator import completion_body, stream_events
+from hardening_support import CONTENT, EVENTS, REASONING
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+FAST = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+
+# ------------------------------------------------------------------ the SSE decoder
+
+SSE_ATOMS = st.sampled_from(
+    [b"data: ", b"data:", b"event: ", b"id: ", b"retry: ", b": keep-alive", b"\n", b"\r",
+     b"\r\n", b"\n\n", b"[DONE]", b'{"a":1}', "文心".encode(), b"\xe6\x96", b"\xff", b"\x00"]
+)
+SSE_BYTES = st.one_of(
+    st.binary(max_size=400),
+    st.lists(st.one_of(SSE_ATOMS, st.binary(max_size=8)), max_size=60).map(b"".join),
+)
+
+
+def _decode(data: bytes, cuts: list[int]) -> list[tuple[Any, ...]]:
+    decoder = SSEDecoder()
+    events = []
+    start = 0
+    for cut in sorted({c % (len(data) + 1) for c in cuts}) + [len(data)]:
+        events += decoder.feed(data[start:cut])
+        start = cut
+    events += decoder.flush()
+    return [(e.event, e.data, e.id, e.retry) for e in events]
+
+
+@settings(FAST, max_examples=3000)
+@given(data=SSE_BYTES, cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=20))
+def test_sse_decoder_any_bytes_any_split(data: bytes, cuts: list[int]) -> None:
+    """Never raises (or only a typed error), and the split never changes the events."""
+    try:
+        whole = _decode(data, [])
+        split = _decode(data, cuts)
+    except AIMLError:
+        return
+    assert split == whole
+    for event in whole:
+        assert isinstance(event[1], str)
+
+
+@settings(FAST, max_examples=1000)
+@given(cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=30))
+def test_sse_decoder_real_stream_any_split(cuts: list[int]) -> None:
+    """A real stream with CRLF line ends and keep-alives decodes the same at any split."""
+    wire = b"".join(
+        b": keep-alive\r\n\r\ndata: " + json.dumps(e, ensure_ascii=False).encode() + b"\r\n\r\n"
+        for e in EVENTS
+    ) + b"data: [DONE]\r\n\r\n"
+    events = _decode(wire, cuts)
+    assert [json.loads(e[1]) for e in events[:-1]] == EVENTS
+    assert events[-1][1] == "[DONE]"
+
+
+# ------------------------------------------------------------------ the parsers
+
+JSON_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda children: st.one_of(
+        st.lists(children, max_size=5),
+        st.dictionaries(st.text(max_size=12), children, max_size=6),
+    ),
+    max_leaves=40,
+)
+KEYS = st.sampled_from(
+    ["choices", "delta", "message", "content", "reasoning_content", "reasoning", "tool_calls",
+     "index", "id", "function", "name", "arguments", "finish_reason", "usage", "meta",
+     "prompt_tokens", "completion_tokens", "total_tokens", "completion_tokens_details",
+     "reasoning_tokens", "prompt_tokens_details", "cached_tokens", "prompt_cache_hit_tokens",
+     "credits_used", "usd_spent", "error", "statusCode", "requestId", "model", "flag",
+     "system_fingerprint", "type", "extra_content", "code"]
+)
+# dicts whose keys are mostly the ones the parsers read, so the fuzz reaches deep branches
+SHAPED = st.recursive(
+    JSON_SCALARS,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.one_of(KEYS, st.text(max_size=6)), children, max_size=6),
+    ),
+    max_leaves=50,
+)
+TOP_DICTS = st.dictionaries(st.one_of(KEYS, st.text(max_size=8)), SHAPED, max_size=8)
+HEADERS = st.one_of(
+    st.none(),
+    st.dictionaries(
+        st.sampled_from(["x-aimlapi-credits-used", "x-aimlapi-usd-spent", "x-inference-id",
+                         "x-request-id"]),
+        st.text(max_size=12),
+        max_size=4,
+    ),
+)
+
+REAL_CHUNKS: list[dict[str, Any]] = [
+    *EVENTS,
+    *stream_events(
+        "",
+        tool_calls=[{"id": "call_1", "name": "get_weather", "arguments": {"city": "Paris"}}],
+        chunk_size=5,
+    ),
+]
+REAL_BODIES: list[dict[str, Any]] = [
+    completion_body(model="baidu/ernie-5.0", content=CONTENT, reasoning=REASONING),
+    completion_body(
+        model="baidu/ernie-5.0",
+        content="",
+        tool_calls=[{"id": "call_1", "name": "f", "arguments": {"x": [1, 2]}}],
+        finish_reason="tool_calls",
+    ),
+]
+
+
+def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            out += _paths(value, (*prefix, key))
+    elif isinstance(obj, list):
+        for index, value in enumerate(obj):
+            out += _paths(value, (*prefix, index))
+    return out
+
+
+@st.composite
+def mutated(draw: st.DrawFn, originals: list[dict[str, Any]]) -> dict[str, Any]:
+    """A real chunk/body with 1-4 places replaced by arbitrary values (or deleted)."""
+    obj = copy.deepcopy(draw(st.sampled_from(originals)))
+    for _ in range(draw(st.integers(min_value=1, max_value=4))):
+        paths = [p for p in _paths(obj) if p]
+        if not paths:
+            break
+        path = draw(st.sampled_from(paths))
+        parent = obj
+        for step in path[:-1]:
+            parent = parent[step]
+        if isinstance(parent, dict) and draw(st.booleans()):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = draw(SHAPED)
+    return obj
+
+
+def _only_typed(fn: Any, *args: Any) -> None:
+    try:
+        fn(*args)
+    except AIMLError:
+        pass
+
+
+@settings(FAST, max_examples=3000)
+@given(chunk=st.one_of(TOP_DICTS, mutated(REAL_CHUNKS)))
+def test_parse_delta_only_typed_errors(chunk: dict[str, Any]) -> None:
+    _only_typed(parse_delta, chunk)
+
+
+@settings(FAST, max_examples=3000)
+@given(body=st.one_of(TOP_DICTS, mutated(REAL_BODIES)), headers=HEADERS)
+def test_parse_completion_only_typed_errors(body: dict[str, Any], headers: Any) -> None:
+    _only_typed(parse_completion, body, headers)
+
+
+@settings(FAST, max_examples=2000)
+@given(obj=st.one_of(st.none(), TOP_DICTS, mutated([e for e in REAL_CHUNKS if e.get("usage")])))
+def test_parse_usage_only_typed_errors(obj: Any) -> None:
+    if isinstance(obj, dict) and "usage" in obj and isinstance(obj["usage"], dict):
+        obj = obj["usage"]
+    _only_typed(parse_usage, obj)
+
+
+@settings(FAST, max_examples=1000)
+@given(value=JSON_VALUES)
+def test_parsers_on_any_json_value(value: Any) -> None:
+    """Even a non-object top-level value (the transport refuses those first) is typed."""
+    for fn in (parse_delta, parse_completion, parse_usage):
+        _only_typed(fn, value)
+
+
+@pytest.mark.parametrize("chunk", REAL_CHUNKS[:3])
+def test_mutation_strategy_starts_from_real_chunks(chunk: dict[str, Any]) -> None:
+    assert parse_delta(chunk) is not None

@@ -1,0 +1,83 @@
+"""Framework conventions: tracing params, profiles, identity, batching, lazy imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+
+import ernie_aiml
+import pytest
+from lc_support import model_for
+
+from langchain_ernie_aiml import ChatErnieAIML
+
+
+def test_llm_type_and_ls_params() -> None:
+    model = ChatErnieAIML(api_key="k", temperature=0.3, max_tokens=50, stop="END")
+    assert model._llm_type == "chat-ernie-aiml"
+    assert model._get_ls_params() == {
+        "ls_provider": "ernie_aiml",
+        "ls_model_type": "chat",
+        "ls_model_name": "baidu/ernie-5.0",
+        "ls_temperature": 0.3,
+        "ls_max_tokens": 50,
+        "ls_stop": ["END"],
+    }
+    override = model._get_ls_params(
+        model="baidu/ernie-4.5-vl-424b-a47b", stop=["X"], temperature=1.0
+    )
+    assert override["ls_model_name"] == "baidu/ernie-4.5-vl-424b-a47b"
+    assert (override["ls_stop"], override["ls_temperature"]) == (["X"], 1.0)
+
+
+def test_profiles_come_from_the_catalog() -> None:
+    ernie5 = ChatErnieAIML(api_key="k").profile
+    assert ernie5 is not None
+    assert ernie5["max_input_tokens"] == 128_000
+    assert ernie5["reasoning_output"] and ernie5["image_inputs"] and ernie5["pdf_inputs"]
+    assert ernie5["tool_calling"] and ernie5["structured_output"] and ernie5["status"] == "active"
+    vl = ChatErnieAIML(api_key="k", model="baidu/ernie-4.5-vl-424b-a47b").profile
+    assert vl["max_input_tokens"] == 123_000 and vl["reasoning_output"] is False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ernie_aiml.DeprecatedModelWarning)
+        old = ChatErnieAIML(api_key="k", model="baidu/ernie-x1-turbo-32k").profile
+    assert old["status"] == "deprecated" and old["tool_calling"] is False
+    assert ChatErnieAIML(api_key="k", model="baidu/ernie-9").profile is None
+    custom = ChatErnieAIML(api_key="k", profile={"max_input_tokens": 5})
+    assert custom.profile == {"max_input_tokens": 5}
+
+
+def test_deprecated_model_warns_at_construction() -> None:
+    ernie_aiml._catalog._warned.discard("baidu/ernie-4-5-8k-preview")
+    with pytest.warns(ernie_aiml.DeprecatedModelWarning, match="deprecated"):
+        ChatErnieAIML(api_key="k", model="baidu/ernie-4.5-8k-preview")
+
+
+def test_one_client_per_instance_and_identity() -> None:
+    model = ChatErnieAIML(api_key="k", max_retries=5, timeout=12.5)
+    assert model.aiml_client is model.aiml_client
+    assert model.aiml_client.max_retries == 5
+    assert model._identifying_params == {"model_name": "baidu/ernie-5.0"}
+    assert ChatErnieAIML(api_key="k", model="ernie-5.0").model_name == "ernie-5.0"
+
+
+def test_batch_and_abatch(emulator) -> None:
+    import asyncio
+
+    model = model_for(emulator)
+    answers = model.batch(["Hello one", "Hello two"])
+    assert [a.content for a in answers] == ['You said: "Hello one"', 'You said: "Hello two"']
+    answers = asyncio.run(model.abatch(["Hello three"]))
+    assert answers[0].content == 'You said: "Hello three"'
+
+
+def test_import_is_lazy_and_framework_pure() -> None:
+    code = (
+        "import sys, langchain_ernie_aiml;"
+        "assert 'langchain_ernie_aiml.chat_models' not in sys.modules;"
+        "langchain_ernie_aiml.ChatErnieAIML;"
+        "assert not any(m.startswith('llama_index') for m in sys.modules), 'llama_index';"
+        "assert 'openai' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
