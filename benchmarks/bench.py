@@ -79,44 +79,44 @@ def start_server(python: str) -> tuple[subprocess.Popen[str], int]:
     return proc, int(line.split()[1])
 
 
-def run_worker(python: str, name: str, port: int, args: argparse.Namespace) -> dict[str, Any]:
-    """Measure one client in a fresh process."""
-    base = f"http://127.0.0.1:{port}"
-    cmd = [
-        python,
-        str(HERE / "worker.py"),
-        name,
-        "--base-url",
-        f"{base}/event/n{args.n}/v1",
-        "--bulk-base-url",
-        f"{base}/bulk/n{args.n}/v1",
-        "--conc-base-url",
-        f"{base}/event/n{args.conc_n}/v1",
-        "--n",
-        str(args.n),
-        "--conc-n",
-        str(args.conc_n),
-        "--streams",
-        str(args.streams),
-        "--repeats",
-        str(args.repeats),
-        "--target",
-        str(args.target),
-    ]
+def _worker(python: str, argv: list[str], timeout: float) -> dict[str, Any]:
+    """Run `worker.py argv…` in a fresh process; its last JSON line, or why there is none."""
     try:
         done = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=args.worker_timeout, cwd=HERE
+            [python, str(HERE / "worker.py"), *argv],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=HERE,
         )
     except subprocess.TimeoutExpired:
-        return {"client": name, "skipped": f"worker timed out after {args.worker_timeout} s"}
+        return {"error": f"worker timed out after {timeout:.0f} s"}
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
     if not lines:
         tail = done.stderr.strip().splitlines()[-3:]
-        return {"client": name, "skipped": f"worker failed (rc {done.returncode}): {tail}"}
+        return {"error": f"worker failed (rc {done.returncode}): {tail}"}
     result = json.loads(lines[-1])
     if done.stderr.strip():
-        result["stderr_tail"] = done.stderr.strip().splitlines()[-5:]
+        result["_stderr_tail"] = done.stderr.strip().splitlines()[-8:]
     return result
+
+
+def run_cpu(python: str, port: int, args: argparse.Namespace) -> dict[str, Any]:
+    """CPU per call and per chunk of every client, interleaved in one process."""
+    base = f"http://127.0.0.1:{port}"
+    argv = ["cpu", "--clients", *args.clients]
+    argv += ["--base-url", f"{base}/event/n{args.n}/v1"]
+    argv += ["--bulk-base-url", f"{base}/bulk/n{args.n}/v1"]
+    argv += ["--n", str(args.n), "--repeats", str(args.repeats), "--target", str(args.target)]
+    return _worker(python, argv, args.worker_timeout * 3)
+
+
+def run_concurrency(python: str, name: str, port: int, args: argparse.Namespace) -> dict[str, Any]:
+    """One client's concurrent async streams, in a fresh process (so peak RSS is its own)."""
+    argv = ["concurrency", name, "--conc-base-url"]
+    argv += [f"http://127.0.0.1:{port}/event/n{args.conc_n}/v1"]
+    argv += ["--conc-n", str(args.conc_n), "--streams", str(args.streams)]
+    return _worker(python, argv, args.worker_timeout)
 
 
 def import_probe(python: str, stmt: str, runs: int) -> dict[str, Any]:
@@ -367,7 +367,7 @@ def main() -> None:
     parser.add_argument("--conc-n", type=int, default=10, help="N for the concurrent streams")
     parser.add_argument("--streams", type=int, default=1000, help="concurrent async streams")
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--target", type=float, default=0.25, help="CPU s per timed batch")
+    parser.add_argument("--target", type=float, default=0.2, help="CPU s per timed batch")
     parser.add_argument("--import-runs", type=int, default=5)
     parser.add_argument("--skip-imports", action="store_true")
     parser.add_argument("--quick", action="store_true", help="fewer repeats and streams")
@@ -383,12 +383,23 @@ def main() -> None:
     server, port = start_server(args.python)
     runs: dict[str, Any] = {}
     try:
+        t0 = time.perf_counter()
+        print(f"  CPU per call / per chunk ({len(args.clients)} clients interleaved) …", end=" ")
+        cpu = run_cpu(args.python, port, args)
+        print(f"{cpu.get('error', 'done')} ({time.perf_counter() - t0:.0f} s)", flush=True)
         for name in args.clients:
+            runs[name] = cpu.get(name) or {"client": name, "skipped": cpu.get("error", "?")}
+        if "_stderr_tail" in cpu:
+            runs["_cpu_stderr_tail"] = cpu["_stderr_tail"]
+        for name in args.clients:
+            if runs[name].get("skipped") or args.streams <= 0:
+                continue
             t0 = time.perf_counter()
-            print(f"  measuring {name} …", end=" ", flush=True)
-            runs[name] = run_worker(args.python, name, port, args)
-            note = runs[name].get("skipped", "done")
-            print(f"{note} ({time.perf_counter() - t0:.0f} s)", flush=True)
+            print(f"  {args.streams} concurrent streams: {name} …", end=" ", flush=True)
+            conc = run_concurrency(args.python, name, port, args)
+            runs[name]["concurrency"] = conc
+            runs[name]["peak_rss_mb"] = conc.get("peak_rss_mb")
+            print(f"{conc.get('error', 'done')} ({time.perf_counter() - t0:.0f} s)", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=10)

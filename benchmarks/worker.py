@@ -1,11 +1,15 @@
-"""Measure one client in this (fresh) process and print its results as one JSON line.
+"""Measure clients in this (fresh) process and print the results as one JSON line.
 
-Client CPU is `time.process_time()` of this process only (the server runs in another
-process). Per call: batches of non-streamed calls, median over repeats. Per chunk: the CPU
-of consuming whole streams divided by the JSON chunks on the wire, median over repeats.
-Then C concurrent async streams: wall time, how many completed with the exact text, peak RSS.
+`cpu` mode: client CPU is `time.process_time()` of this process only (the server runs in
+another process). Per call: batches of non-streamed calls; per chunk: the CPU of consuming
+whole streams divided by the JSON chunks on the wire. All clients live in this one process
+and their batches are interleaved round-robin; the headline is the median over rounds.
 
-Usage: `python benchmarks/worker.py NAME --base-url URL --conc-base-url URL ...`
+`concurrency` mode: one client per process; C concurrent async streams: wall time, how many
+completed with the exact text, peak RSS of the process.
+
+Usage: `python benchmarks/worker.py cpu --clients A B ... --base-url URL --bulk-base-url URL`
+       `python benchmarks/worker.py concurrency NAME --conc-base-url URL`
 """
 
 from __future__ import annotations
@@ -58,54 +62,120 @@ def _calibrate(fn: Callable[[], Any], target: float, lo: int, hi: int) -> int:
     return max(lo, min(hi, int(target / per)))
 
 
-def measure_calls(client: Client, repeats: int, target: float) -> dict[str, Any]:
-    """CPU (and wall) µs per non-streamed call: median of `repeats` batches."""
-    for _ in range(20):
-        client.call()
-    text = client.call()
-    count = _calibrate(client.call, target, 20, 20000)
-    cpu_us, wall_us = [], []
-    for _ in range(repeats):
-        cpu, wall = _batch_cpu(client.call, count)
-        cpu_us.append(cpu / count * 1e6)
-        wall_us.append(wall / count * 1e6)
-    return {
-        "cpu_us": statistics.median(cpu_us),
-        "cpu_us_all": cpu_us,
-        "wall_us": statistics.median(wall_us),
-        "calls_per_repeat": count,
-        "text_ok": text == payloads.expected_content(50),
-    }
+class _Series:
+    """One measured quantity: `fn` run `count` times per batch, `units` per run."""
+
+    def __init__(self, name: str, metric: str, fn: Callable[[], Any], units: int) -> None:
+        self.name, self.metric, self.fn, self.units = name, metric, fn, units
+        self.count = 1
+        self.cpu_us: list[float] = []
+        self.wall_us: list[float] = []
+        self.error: str | None = None
+
+    def batch(self) -> None:
+        """One timed batch (an exception ends the series and is recorded)."""
+        if self.error is not None:
+            return
+        try:
+            cpu, wall = _batch_cpu(self.fn, self.count)
+        except Exception as exc:
+            traceback.print_exc(file=sys.stderr)
+            self.error = f"{type(exc).__name__}: {exc}"[:500]
+            return
+        self.cpu_us.append(cpu / (self.count * self.units) * 1e6)
+        self.wall_us.append(wall / (self.count * self.units) * 1e6)
+
+    def summary(self) -> dict[str, Any]:
+        """Median (the headline), min and all samples, in µs per unit."""
+        if not self.cpu_us:
+            return {"error": self.error or "no samples"}
+        out = {
+            "cpu_us": statistics.median(self.cpu_us),
+            "cpu_us_min": min(self.cpu_us),
+            "cpu_us_all": self.cpu_us,
+            "wall_us": statistics.median(self.wall_us),
+            "runs_per_batch": self.count,
+            "units_per_run": self.units,
+        }
+        if self.error:
+            out["error"] = self.error
+        return out
 
 
-def measure_stream(client: Client, n: int, repeats: int, target: float) -> dict[str, Any]:
-    """CPU (and wall) µs per streamed chunk: median over `repeats` batches of whole streams."""
-    events = payloads.stream_event_count(n)
-    text = client.stream()
-    count = _calibrate(client.stream, target, 1, 200)
-    cpu_us, wall_us = [], []
-    for _ in range(repeats):
-        cpu, wall = _batch_cpu(client.stream, count)
-        cpu_us.append(cpu / (count * events) * 1e6)
-        wall_us.append(wall / (count * events) * 1e6)
-    return {
-        "cpu_us": statistics.median(cpu_us),
-        "cpu_us_all": cpu_us,
-        "wall_us": statistics.median(wall_us),
-        "chunks_per_stream": events,
-        "streams_per_repeat": count,
-        "text_ok": text == payloads.expected_content(n),
-    }
+def _prepare(
+    name: str, metric: str, fn: Callable[[], Any], expected: str, units: int
+) -> tuple[_Series | None, dict[str, Any]]:
+    """Warm up `fn`, check its answer text, size its batches; or the error it raised."""
+    try:
+        for _ in range(5 if units > 1 else 20):
+            text = fn()
+    except Exception as exc:
+        traceback.print_exc(file=sys.stderr)
+        return None, {"error": f"{type(exc).__name__}: {exc}"[:500]}
+    return _Series(name, metric, fn, units), {"text_ok": text == expected}
 
 
-def measure_build(build: Callable[[], Any], repeats: int) -> dict[str, Any]:
-    """CPU µs to build one framework chunk object the way an adapter must (for reference)."""
-    count = 20000
-    cpu_us = []
-    for _ in range(repeats):
-        cpu, _ = _batch_cpu(build, count)
-        cpu_us.append(cpu / count * 1e6)
-    return {"cpu_us": statistics.median(cpu_us)}
+def _setup_series(
+    name: str, args: argparse.Namespace, results: dict[str, Any]
+) -> list[tuple[_Series, dict[str, Any]]]:
+    """Build a client (twice for the two framings) and its series; records a skip reason."""
+    cls = CLIENTS[name]
+    entry: dict[str, Any] = {"client": name, "kind": cls.kind}
+    results[name] = entry
+    events = payloads.stream_event_count(args.n)
+    clients = {}
+    try:
+        for framing, url in (("event", args.base_url), ("bulk", args.bulk_base_url)):
+            if framing == "bulk" and not cls.uses_server:
+                continue
+            clients[framing] = cls()
+            clients[framing].setup(url)
+    except Exception as exc:
+        traceback.print_exc(file=sys.stderr)
+        reason = "not importable" if isinstance(exc, ImportError) else "setup failed"
+        entry["skipped"] = f"{reason}: {type(exc).__name__}: {exc}"[:500]
+        return []
+    plans: list[tuple[str, Callable[[], Any], str, int]] = [
+        ("call", clients["event"].call, payloads.expected_content(50), 1),
+        ("stream", clients["event"].stream, payloads.expected_content(args.n), events),
+    ]
+    if "bulk" in clients:
+        plans.append(
+            ("stream_bulk", clients["bulk"].stream, payloads.expected_content(args.n), events)
+        )
+    build = getattr(clients["event"], "build_chunk", None)
+    if build is not None:
+        plans.append(("build_chunk", build, "", 1))
+    out = []
+    for metric, fn, expected, units in plans:
+        series, info = _prepare(name, metric, fn, expected, units)
+        if metric == "build_chunk":
+            info.pop("text_ok", None)
+        entry[metric] = info
+        if series is not None:
+            series.count = _calibrate(fn, args.target, 1, 50000)
+            out.append((series, info))
+    return out
+
+
+def measure_cpu(args: argparse.Namespace) -> dict[str, Any]:
+    """All clients in this process, batches interleaved round-robin so that noise from the
+    rest of the machine falls on every client alike; the order rotates every round."""
+    results: dict[str, Any] = {}
+    series: list[tuple[_Series, dict[str, Any]]] = []
+    for name in args.clients:
+        series += _setup_series(name, args, results)
+    for round_ in range(args.repeats):
+        shift = round_ % max(len(series), 1)
+        for one, _ in series[shift:] + series[:shift]:
+            one.batch()
+    for one, info in series:
+        info.update(one.summary())
+    for name, entry in results.items():
+        if "stream" in entry and "stream_bulk" not in entry and not CLIENTS[name].uses_server:
+            entry["stream_bulk"] = entry["stream"]
+    results["_rss_mb"] = rss_mb()
+    return results
 
 
 async def _concurrent(client: Client, base_url: str, streams: int, n: int) -> dict[str, Any]:
@@ -145,6 +215,7 @@ async def _concurrent(client: Client, base_url: str, streams: int, n: int) -> di
 
 def measure_concurrency(client: Client, base_url: str, streams: int, n: int) -> dict[str, Any]:
     """Wall time of `streams` concurrent async streams; peak RSS of the process after."""
+    client.setup(base_url)  # imports, so the RSS before is the client's own
     before = rss_mb()
     result = asyncio.run(_concurrent(client, base_url, streams, n))
     result["rss_before_mb"] = before
@@ -152,65 +223,36 @@ def measure_concurrency(client: Client, base_url: str, streams: int, n: int) -> 
     return result
 
 
-def _phase(results: dict[str, Any], key: str, fn: Callable[[], dict[str, Any]]) -> None:
-    try:
-        results[key] = fn()
-    except Exception as exc:
-        traceback.print_exc(file=sys.stderr)
-        results[key] = {"error": f"{type(exc).__name__}: {exc}"[:500]}
-
-
 def main() -> None:
     """Parse arguments, measure, print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("client", choices=sorted(CLIENTS))
-    parser.add_argument("--base-url", required=True)
-    parser.add_argument("--conc-base-url", required=True)
-    parser.add_argument("--bulk-base-url", help="the same server, whole stream in one HTTP chunk")
-    parser.add_argument("--n", type=int, default=500)
-    parser.add_argument("--conc-n", type=int, default=10)
-    parser.add_argument("--streams", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--target", type=float, default=0.25, help="CPU seconds per batch")
-    parser.add_argument("--skip-concurrency", action="store_true")
+    sub = parser.add_subparsers(dest="mode", required=True)
+    cpu = sub.add_parser("cpu", help="CPU per call and per chunk, all clients interleaved")
+    cpu.add_argument("--clients", nargs="+", required=True, choices=sorted(CLIENTS))
+    cpu.add_argument("--base-url", required=True, help="one HTTP chunk per SSE event")
+    cpu.add_argument("--bulk-base-url", required=True, help="the whole stream in one HTTP chunk")
+    cpu.add_argument("--n", type=int, default=500)
+    cpu.add_argument("--repeats", type=int, default=7)
+    cpu.add_argument("--target", type=float, default=0.2, help="CPU seconds per batch")
+    conc = sub.add_parser("concurrency", help="concurrent async streams of one client")
+    conc.add_argument("client", choices=sorted(CLIENTS))
+    conc.add_argument("--conc-base-url", required=True)
+    conc.add_argument("--conc-n", type=int, default=10)
+    conc.add_argument("--streams", type=int, default=1000)
     args = parser.parse_args()
 
-    client = CLIENTS[args.client]()
-    results: dict[str, Any] = {"client": client.name, "kind": client.kind}
-    try:
-        client.setup(args.base_url)
-    except ImportError as exc:
-        results["skipped"] = f"not importable: {exc}"
-        print(json.dumps(results))
+    if args.mode == "cpu":
+        print(json.dumps(measure_cpu(args)))
         return
+    client = CLIENTS[args.client]()
+    try:
+        result = measure_concurrency(client, args.conc_base_url, args.streams, args.conc_n)
+    except ImportError as exc:
+        result = {"skipped": f"not importable: {exc}"}
     except Exception as exc:
         traceback.print_exc(file=sys.stderr)
-        results["skipped"] = f"setup failed: {type(exc).__name__}: {exc}"[:500]
-        print(json.dumps(results))
-        return
-    results["rss_after_setup_mb"] = rss_mb()
-    _phase(results, "call", lambda: measure_calls(client, args.repeats, args.target))
-    _phase(results, "stream", lambda: measure_stream(client, args.n, args.repeats, args.target))
-    if args.bulk_base_url and client.uses_server:
-        client.setup(args.bulk_base_url)
-        _phase(
-            results,
-            "stream_bulk",
-            lambda: measure_stream(client, args.n, args.repeats, args.target),
-        )
-    elif "stream" in results:
-        results["stream_bulk"] = results["stream"]
-    build = getattr(client, "build_chunk", None)
-    if build is not None:
-        _phase(results, "build_chunk", lambda: measure_build(build, args.repeats))
-    if not args.skip_concurrency:
-        _phase(
-            results,
-            "concurrency",
-            lambda: measure_concurrency(client, args.conc_base_url, args.streams, args.conc_n),
-        )
-    results["peak_rss_mb"] = peak_rss_mb()
-    print(json.dumps(results))
+        result = {"error": f"{type(exc).__name__}: {exc}"[:500]}
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from langchain_core.messages.block_translators import register_translator
 from ._messages import MODEL_PROVIDER, REASONING_KEY
 
 _TEXT_TYPES = frozenset({"text", "output_text"})
+# Re-derived from the message's tool-call fields, never copied from content.
+_DERIVED_TYPES = frozenset({"reasoning", "tool_call", "tool_call_chunk", "invalid_tool_call"})
 
 
 def _text_blocks(content: Any) -> list[types.ContentBlock]:
@@ -30,7 +32,7 @@ def _text_blocks(content: Any) -> list[types.ContentBlock]:
                 blocks.append(types.TextContentBlock(type="text", text=item))
         elif isinstance(item, dict) and item.get("type") in _TEXT_TYPES:
             blocks.append(types.TextContentBlock(type="text", text=item.get("text", "")))
-        elif isinstance(item, dict) and item.get("type") != "reasoning":
+        elif isinstance(item, dict) and item.get("type") not in _DERIVED_TYPES:
             blocks.append(item)  # type: ignore[arg-type]
     return blocks
 

@@ -66,9 +66,11 @@ _EXPORTS: dict[str, str] = {
     "normalize_tool_choice": "_tools",
     "image_part": "_content",
     "file_part": "_content",
+    "sniff_mime": "_content",
     # response side
     "parse_completion": "_response",
     "parse_delta": "_response",
+    "parse_usage": "_response",
     "ToolCallAccumulator": "_accumulate",
     # transport
     "SSEDecoder": "_sse",
@@ -109,7 +111,7 @@ if TYPE_CHECKING:  # pragma: no cover
         list_catalog,
         warn_if_deprecated,
     )
-    from ._content import file_part, image_part
+    from ._content import file_part, image_part, sniff_mime
     from ._errors import (
         AIMLError,
         APIConnectionError,
@@ -135,7 +137,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from ._params import validate_params
     from ._request import build_chat_request
-    from ._response import parse_completion, parse_delta
+    from ._response import parse_completion, parse_delta, parse_usage
     from ._retry import RetryPolicy
     from ._settings import DEFAULT_BASE_URL, find_api_key, resolve_api_key, resolve_base_url
     from ._sse import ServerSentEvent, SSEDecoder

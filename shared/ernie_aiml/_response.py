@@ -149,6 +149,7 @@ def _is_error(body: Mapping[str, Any]) -> bool:
 
 
 def _body_error(body: Mapping[str, Any], headers: Mapping[str, str] | None) -> AIMLError:
+    """The typed error for an error object that came with a 2xx status."""
     from ._status import error_from_body
 
     return error_from_body(body, None, headers)

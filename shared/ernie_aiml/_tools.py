@@ -46,6 +46,7 @@ class _Inliner:
         self.resolving: list[str] = []
 
     def fail(self, text: str) -> ParameterError:
+        """A `ParameterError` that names the tool."""
         return ParameterError(f"tool {self.tool_name!r}: {text}")
 
     def schema(self, node: Any) -> Any:

@@ -170,3 +170,15 @@ def test_events_fixture_is_a_real_ten_plus_event_stream() -> None:
     assert EVENTS[-1]["choices"] == [] and EVENTS[-1]["usage"]
 
 
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: _response.parse_delta leaks AttributeError on a chunk of the wrong shape "
+    "(see test_fuzz SHAPE_BUG); the stream should raise ResponseParseError",
+)
+@pytest.mark.parametrize("surface", ["core-stream", "lc-astream", "li-stream"])
+async def test_wrong_shape_chunk_is_a_parse_error(emulator: Emulator, surface: str) -> None:
+    emulator.enqueue(SSEReply([*EVENTS[:2], {"choices": [None]}, *EVENTS[2:]]))
+    with pytest.raises(ernie_aiml.ResponseParseError):
+        await read(surface, emulator, [])

@@ -153,6 +153,7 @@ def test_retries_then_success(emulator) -> None:
 SECRET = "sk-SECRET-do-not-leak-123"
 
 
+@pytest.mark.filterwarnings("ignore:The function `load` is in beta")
 def test_key_never_in_repr_str_dumps_or_errors(emulator, monkeypatch) -> None:
     model = ChatErnieAIML(api_key=SECRET, base_url=emulator.base_url, max_retries=0)
     assert SECRET not in repr(model)

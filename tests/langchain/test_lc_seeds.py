@@ -119,3 +119,26 @@ async def test_usage_callback_sums_sync_async_and_streams(emulator) -> None:
     emulator.enqueue(JSONReply(seed(seeds[0])))
     model_for(emulator, model=SEED_MODELS[seeds[0]]).invoke("Hi")
     assert cb.successful_requests == 5
+
+
+def test_cache_read_tokens(emulator) -> None:
+    body = seed("ernie-4.5-21b-a3b")
+    body["usage"]["prompt_tokens_details"] = {"cached_tokens": 12}
+    emulator.enqueue(JSONReply(body))
+    usage = model_for(emulator, model="baidu/ernie-4.5-21b-a3b").invoke("Hi").usage_metadata
+    assert usage == {
+        "input_tokens": 16,
+        "output_tokens": 495,
+        "total_tokens": 511,
+        "input_token_details": {"cache_read": 12},
+    }
+
+
+async def test_usage_callback_sees_threaded_batch_and_abatch(emulator) -> None:
+    model = model_for(emulator)
+    with get_aiml_usage_callback() as cb:
+        answers = model.batch(["Hello a", "Hello b", "Hello c"])
+        answers += await model.abatch(["Hello d", "Hello e"])
+    assert cb.successful_requests == 5
+    assert cb.total_tokens == sum(a.usage_metadata["total_tokens"] for a in answers)
+    assert cb.credits_used == sum(a.response_metadata["credits_used"] for a in answers)

@@ -274,3 +274,16 @@ def test_response_headers_on_request(emulator) -> None:
     emulator.enqueue(SSEReply(_events(), headers={"x-custom": "1"}))
     last = list(model_for(emulator, include_response_headers=True).stream("Hi"))[-1]
     assert last.response_metadata["headers"]["x-custom"] == "1"
+
+
+def test_stream_events_v3_reasoning_and_tool_call(emulator) -> None:
+    def magic_function(input: int) -> int:
+        """Apply a magic function to an input."""
+        return input + 2
+
+    model = model_for(emulator).bind_tools([magic_function], tool_choice="any")
+    stream = model.stream_events("What is magic_function(3)?", version="v3")
+    list(stream)
+    assert str(stream.reasoning).startswith('The user asks: "What is magic_function(3)?"')
+    assert [b["type"] for b in stream.output.content_blocks] == ["reasoning", "tool_call"]
+    assert stream.output.tool_calls[0]["args"] == {"input": 3}

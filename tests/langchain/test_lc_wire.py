@@ -7,6 +7,7 @@ import warnings
 
 import ernie_aiml
 import pytest
+from ernie_aiml.emulator import JSONReply
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from lc_support import model_for
 
@@ -138,33 +139,22 @@ def test_reasoning_sent_back_only_when_asked(emulator) -> None:
     }
 
 
-def test_extra_content_round_trips(emulator) -> None:
-    from ernie_aiml.emulator import JSONReply
+def _tool_call_reply(arguments: str, **extra: object) -> JSONReply:
+    """A completion whose only output is one call of tool `f` with raw `arguments`."""
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": arguments}}
+    message = {"role": "assistant", "content": None, "tool_calls": [{**call, **extra}]}
+    return JSONReply(
+        {
+            "id": "r1",
+            "model": "ernie-5.0",
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": message}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
+    )
 
-    body = {
-        "id": "r1",
-        "model": "ernie-5.0",
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": "tool_calls",
-                "message": {
-                    "role": "assistant",
-                    "content": None,
-                    "tool_calls": [
-                        {
-                            "id": "c1",
-                            "type": "function",
-                            "function": {"name": "f", "arguments": "{}"},
-                            "extra_content": {"sig": "abc"},
-                        }
-                    ],
-                },
-            }
-        ],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }
-    emulator.enqueue(JSONReply(body))
+
+def test_extra_content_round_trips(emulator) -> None:
+    emulator.enqueue(_tool_call_reply("{}", extra_content={"sig": "abc"}))
     model = model_for(emulator)
     answer = model.invoke("call f")
     model.invoke([HumanMessage("call f"), answer, ToolMessage("ok", tool_call_id="c1")])
@@ -346,31 +336,7 @@ def test_tool_result_round_trip_with_default_responder(emulator) -> None:
 
 
 def test_invalid_tool_call_arguments(emulator) -> None:
-    from ernie_aiml.emulator import JSONReply
-
-    body = {
-        "id": "r1",
-        "model": "ernie-5.0",
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": "tool_calls",
-                "message": {
-                    "role": "assistant",
-                    "content": "",
-                    "tool_calls": [
-                        {
-                            "id": "c1",
-                            "type": "function",
-                            "function": {"name": "f", "arguments": "{oops"},
-                        }
-                    ],
-                },
-            }
-        ],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }
-    emulator.enqueue(JSONReply(body))
+    emulator.enqueue(_tool_call_reply("{oops"))
     message = model_for(emulator).invoke("call f")
     assert message.tool_calls == []
     assert message.invalid_tool_calls[0]["args"] == "{oops"
