@@ -152,6 +152,7 @@ def _llama_chunk_rows(chunks: list[dict[str, Any]]) -> list[Row]:
     )
     try:
         from ernie_aiml import parse_delta
+
         from llama_index_ernie_aiml._stream import StreamFolder
 
         deltas = [parse_delta(c) for c in chunks]
@@ -230,6 +231,7 @@ def _langchain_call_rows(completion: Any) -> list[Row]:
     rows: list[Row] = []
     try:
         from langchain_core.messages import HumanMessage, SystemMessage
+
         from langchain_ernie_aiml import ChatErnieAIML
         from langchain_ernie_aiml._messages import completion_to_message
 
@@ -267,6 +269,7 @@ def _llama_call_rows(completion: Any) -> list[Row]:
     rows: list[Row] = []
     try:
         from llama_index.core.llms import ChatMessage
+
         from llama_index_ernie_aiml import ErnieAIML
         from llama_index_ernie_aiml._responses import completion_to_chat_response
 

@@ -27,6 +27,8 @@ from ernie_aiml import (
 from llama_index.core.base.llms.types import (
     CachePoint,
     ChatMessage,
+    CitableBlock,
+    CitationBlock,
     DocumentBlock,
     ImageBlock,
     TextBlock,
@@ -101,6 +103,11 @@ def _add_block(
         parts.append(image_block_part(block))
     elif isinstance(block, DocumentBlock):
         parts.append(document_block_part(block))
+    elif isinstance(block, CitableBlock):
+        for inner in block.content:  # AIML has no citations: send the cited content itself
+            _add_block(inner, parts, reasoning, tool_calls)
+    elif isinstance(block, CitationBlock):
+        _add_block(block.cited_content, parts, reasoning, tool_calls)
     elif isinstance(block, CachePoint):
         return  # a caching hint; AIML parts carry no cache marker here
     else:

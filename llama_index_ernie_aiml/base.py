@@ -73,6 +73,16 @@ _GENERATION_FIELDS = (
 _FRAMEWORK_KWARGS = frozenset(
     {"tool_required", "verbose", "allow_parallel_tool_calls", "error_on_no_tool_call", "formatted"}
 )
+# Fields handed to the core's client as they are (same names there).
+_CLIENT_FIELDS = (
+    "base_url",
+    "timeout",
+    "max_retries",
+    "default_headers",
+    "http_client",
+    "http_async_client",
+    "retry_policy",
+)
 _REQUEST_OPTIONS = ("tools", "tool_choice", "parallel_tool_calls", "response_format")
 
 
@@ -146,22 +156,16 @@ class ErnieAIML(FunctionCallingLLM):
 
     def __init__(self, **data: Any) -> None:
         """Validate everything a request will need now, so a bad setup fails before any call."""
+        # The core checks the values as given, before pydantic could coerce "yes" to True.
+        given = {name: data[name] for name in _GENERATION_FIELDS if name in data}
+        validate_params(data.get("model", DEFAULT_MODEL), **given)
         super().__init__(**data)
         key = self.api_key.get_secret_value() if self.api_key is not None else None
         self.api_key = SecretStr(resolve_api_key(key))
         self.base_url = resolve_base_url(self.base_url)
-        validate_params(self.model, **self._generation_params())
         warn_if_deprecated(self.model)
-        self._client = AIMLClient(
-            api_key=self.api_key.get_secret_value(),
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_headers=self.default_headers,
-            http_client=self.http_client,
-            http_async_client=self.http_async_client,
-            retry_policy=self.retry_policy,
-        )
+        settings = {name: getattr(self, name) for name in _CLIENT_FIELDS}
+        self._client = AIMLClient(api_key=self.api_key.get_secret_value(), **settings)
 
     @classmethod
     def class_name(cls) -> str:

@@ -50,10 +50,10 @@ def make_tool_call(
     A call the server sent without an id gets `call_<index>`, so the tool result sent back
     later can still name it.
     """
-    if isinstance(raw, Mapping):  # some gateways send an object instead of a string
-        raw = json.dumps(raw, ensure_ascii=False)
-    elif raw is None:
+    if raw is None:
         raw = ""
+    elif not isinstance(raw, str):  # an object (some gateways), or a wrong JSON type
+        raw = json.dumps(raw, ensure_ascii=False)
     arguments, error = parse_arguments(raw)
     if not name:
         error = "tool call has no function name"
@@ -88,8 +88,29 @@ def _tool_calls(entries: Any) -> tuple[list[ToolCall], list[InvalidToolCall]]:
 # ----------------------------------------------------------------- usage, cost
 
 
+_SHAPE_ERRORS = (AttributeError, TypeError, KeyError)
+
+
+def _shape_error(what: str, obj: Any, exc: Exception) -> ResponseParseError:
+    """A value of the wrong JSON type somewhere in an answer (`choices: [null]`, `usage: 1`)."""
+    return ResponseParseError(
+        f"{what} does not have the documented shape ({type(exc).__name__}: {exc})", body=obj
+    )
+
+
 def parse_usage(obj: Mapping[str, Any] | None) -> Usage | None:
-    """`usage` to `Usage`, with reasoning and cached tokens when the details say so."""
+    """`usage` to `Usage`, with reasoning and cached tokens when the details say so.
+
+    A `usage` of the wrong JSON type raises `ResponseParseError`.
+    """
+    try:
+        return _usage(obj)
+    except _SHAPE_ERRORS as exc:
+        raise _shape_error("usage", obj, exc) from None
+
+
+def _usage(obj: Mapping[str, Any] | None) -> Usage | None:
+    """`parse_usage` without the shape guard (its callers have their own)."""
     if not obj:
         return None
     completion_details = obj.get("completion_tokens_details")
@@ -166,6 +187,14 @@ def parse_completion(
         raise ResponseParseError(f"expected a JSON object, got {type(body).__name__}", body=body)
     if _is_error(body):
         raise _body_error(body, headers)
+    try:
+        return _completion(body, headers)
+    except _SHAPE_ERRORS as exc:
+        raise _shape_error("the response", body, exc) from None
+
+
+def _completion(body: Mapping[str, Any], headers: Mapping[str, str] | None) -> Completion:
+    """`parse_completion` for a body that is not an error (shape errors leak from here)."""
     choices = body.get("choices")
     if not choices or not isinstance(choices, list) or not isinstance(choices[0], Mapping):
         raise ResponseParseError("the response has no choices", body=body)
@@ -185,7 +214,7 @@ def parse_completion(
         tool_calls=tool_calls,
         invalid_tool_calls=invalid,
         finish_reason=choice.get("finish_reason"),
-        usage=parse_usage(body.get("usage")),
+        usage=_usage(body.get("usage")),
         id=body.get("id"),
         model=body.get("model"),
         inference_id=_header(headers, INFERENCE_ID_HEADER),
@@ -255,7 +284,18 @@ def _tool_call_chunks(entries: list[Any]) -> list[ToolCallChunk]:
 
 
 def parse_delta(chunk: Mapping[str, Any]) -> Delta:
-    """One decoded stream chunk to a `Delta` (cheap: runs once per chunk)."""
+    """One decoded stream chunk to a `Delta` (cheap: runs once per chunk).
+
+    An error object raises `StreamError`; a chunk of the wrong shape `ResponseParseError`.
+    """
+    try:
+        return _delta(chunk)
+    except _SHAPE_ERRORS as exc:
+        raise _shape_error("stream chunk", chunk, exc) from None
+
+
+def _delta(chunk: Mapping[str, Any]) -> Delta:
+    """`parse_delta` without the shape guard."""
     if chunk.get("error") or ("statusCode" in chunk and "message" in chunk):
         raise _stream_error(chunk)
     content = reasoning = finish_reason = role = flag = usage = credits = usd = None
@@ -275,7 +315,7 @@ def parse_delta(chunk: Mapping[str, Any]) -> Delta:
         flag = choice.get("flag")
     raw_usage = chunk.get("usage")
     if raw_usage:
-        usage = parse_usage(raw_usage)
+        usage = _usage(raw_usage)
     if "meta" in chunk:
         credits, usd = _meta_cost(chunk)
     return Delta(

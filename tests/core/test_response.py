@@ -400,3 +400,75 @@ def test_a_null_error_key_is_not_an_error() -> None:
 
 def test_completion_type() -> None:
     assert isinstance(parse_completion(seed("ernie-x1-1-preview")), Completion)
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        {"choices": [None]},
+        {"choices": "x"},
+        {"choices": {"0": {}}},
+        {"choices": [{"delta": True}]},
+        {"choices": [{"delta": {"tool_calls": True}}]},
+        {"choices": [{"delta": {"tool_calls": [None]}}]},
+        {"choices": [{"delta": {"tool_calls": [{"function": True}]}}]},
+        {"usage": True},
+        {"usage": {"completion_tokens_details": 1}},
+        {"meta": True},
+        {"meta": {"usage": 1}},
+        [1, 2],
+    ],
+)
+def test_chunk_of_the_wrong_shape_is_a_parse_error(chunk: object) -> None:
+    with pytest.raises(
+        ResponseParseError, match=r"^stream chunk does not have the documented shape"
+    ):
+        parse_delta(chunk)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"choices": [{"message": True}]},
+        {"choices": [{"message": {"tool_calls": True}}]},
+        {"choices": [{"message": {}}], "usage": "x"},
+        {"choices": [{"message": {}}], "meta": "x"},
+    ],
+)
+def test_body_of_the_wrong_shape_is_a_parse_error(body: dict) -> None:
+    with pytest.raises(ResponseParseError, match=r"^the response does not have the documented"):
+        parse_completion(body)
+
+
+@pytest.mark.parametrize("usage", [True, 5, {"prompt_tokens_details": [1]}])
+def test_usage_of_the_wrong_shape_is_a_parse_error(usage: object) -> None:
+    with pytest.raises(ResponseParseError, match=r"^usage does not have the documented shape"):
+        parse_usage(usage)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "raw", "kind"),
+    [(True, "true", "bool"), (5, "5", "int"), ([1, 2], "[1, 2]", "list")],
+)
+def test_arguments_of_a_wrong_json_type_are_an_invalid_call(
+    arguments: object, raw: str, kind: str
+) -> None:
+    body = _with_message(
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [
+                {"id": "c", "type": "function", "function": {"name": "f", "arguments": arguments}}
+            ],
+        }
+    )
+    c = parse_completion(body)
+    assert c.tool_calls == []
+    assert c.invalid_tool_calls == [
+        InvalidToolCall(
+            id="c",
+            name="f",
+            raw_arguments=raw,
+            error=f"arguments are not a JSON object (got {kind})",
+        )
+    ]

@@ -9,8 +9,8 @@ run with `-s` to see them).
 from __future__ import annotations
 
 import asyncio
-import re
 import os
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -58,8 +58,10 @@ def _check(results: list[Any], run: str, emu: Emulator, label: str, peak: int) -
     for i, text in enumerate(results):
         if TOKEN.findall(text) != [f"tok-{i}-{run}"]:
             mixed += 1
-    print(f"\n[load] {label}: {len(results)} answers, 0 errors, {mixed} mixed, "
-          f"{len(emu.chat_requests)} requests, RSS growth {peak / 1e6:.1f} MB")
+    print(
+        f"\n[load] {label}: {len(results)} answers, 0 errors, {mixed} mixed, "
+        f"{len(emu.chat_requests)} requests, RSS growth {peak / 1e6:.1f} MB"
+    )
     assert mixed == 0
     assert len(emu.chat_requests) == len(results)
     assert peak < PEAK_BOUND

@@ -47,9 +47,24 @@ def _refused_url() -> str:
 # name, reply (None: refused), expected core class, LangChain class
 FAULTS: list[tuple[str, Any, type, type]] = [
     ("refused", None, ernie_aiml.APIConnectionError, lc.ModelConnectionError),
-    ("reset-before-response", DropConnection(), ernie_aiml.APIConnectionError, lc.ModelConnectionError),
-    ("reset-mid-body", JSONReply(FULL, cut_after=40), ernie_aiml.APIConnectionError, lc.ModelConnectionError),
-    ("slow-first-byte", JSONReply(FULL, delay=READ * 4), ernie_aiml.APITimeoutError, lc.ModelTimeoutError),
+    (
+        "reset-before-response",
+        DropConnection(),
+        ernie_aiml.APIConnectionError,
+        lc.ModelConnectionError,
+    ),
+    (
+        "reset-mid-body",
+        JSONReply(FULL, cut_after=40),
+        ernie_aiml.APIConnectionError,
+        lc.ModelConnectionError,
+    ),
+    (
+        "slow-first-byte",
+        JSONReply(FULL, delay=READ * 4),
+        ernie_aiml.APITimeoutError,
+        lc.ModelTimeoutError,
+    ),
     ("never-answers", Hang(), ernie_aiml.APITimeoutError, lc.ModelTimeoutError),
 ]
 
@@ -98,7 +113,9 @@ def _check(error: BaseException, surface: str, core_cls: type, lc_cls: type) -> 
 
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize("surface", ["core", "langchain", "llama_index"])
-@pytest.mark.parametrize(("fault", "reply", "core_cls", "lc_cls"), FAULTS, ids=[f[0] for f in FAULTS])
+@pytest.mark.parametrize(
+    ("fault", "reply", "core_cls", "lc_cls"), FAULTS, ids=[f[0] for f in FAULTS]
+)
 async def test_network_fault_is_typed_and_retried_exactly(
     emu: Emulator,
     surface: str,

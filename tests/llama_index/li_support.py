@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 from ernie_aiml import RetryPolicy
+from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.instrumentation.events import BaseEvent
 
 from llama_index_ernie_aiml import ErnieAIML
 
@@ -82,3 +85,32 @@ def make_llm(emulator: Any) -> Callable[..., ErnieAIML]:
 def llm(make_llm: Callable[..., ErnieAIML]) -> ErnieAIML:
     """An `ErnieAIML` (ernie-5.0) on the emulator."""
     return make_llm()
+
+
+class EventRecorder(BaseEventHandler):
+    """Keeps every instrumentation event dispatched while it is registered."""
+
+    events: list = []
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "EventRecorder"
+
+    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+        self.events.append(event)
+
+    def names(self) -> list[str]:
+        """Class names of the LLM events seen, in order."""
+        return [type(e).__name__ for e in self.events if "LLM" in type(e).__name__]
+
+
+@pytest.fixture
+def recorder() -> Any:
+    """An `EventRecorder` on the root dispatcher for the duration of one test."""
+    dispatcher = get_dispatcher()
+    handler = EventRecorder(events=[])
+    dispatcher.add_event_handler(handler)
+    try:
+        yield handler
+    finally:
+        dispatcher.event_handlers.remove(handler)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from ernie_aiml import StreamInterruptedError
 from ernie_aiml.emulator import JSONReply, SSEReply, stream_events
-from li_support import llm, make_llm, seed, seed_stream_events  # noqa: F401
+from li_support import llm, make_llm, recorder, seed, seed_stream_events  # noqa: F401
 from llama_index.core.base.llms.types import (
     ChatMessage,
     MessageRole,
@@ -18,9 +18,6 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 from llama_index.core.callbacks import CallbackManager, CBEventType, LlamaDebugHandler
-from llama_index.core.instrumentation import get_dispatcher
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
-from llama_index.core.instrumentation.events import BaseEvent
 
 USER = [ChatMessage(role=MessageRole.USER, content="Hi! What do you think about mankind?")]
 
@@ -95,35 +92,27 @@ async def test_achat_reasoning_seed(emulator, llm, name: str, reasoning_tokens: 
     assert response.message.content == _message(name)["content"]
 
 
+GENERATION = dict(
+    top_p=0.75,
+    max_tokens=300,
+    stop="###",
+    seed=42,
+    frequency_penalty=-1.0,
+    presence_penalty=1.5,
+    enable_thinking=True,
+    thinking_budget=128,
+)
+
+
 def test_generation_params_on_the_wire(emulator, make_llm) -> None:
-    llm = make_llm(
-        temperature=0.3,
-        top_p=0.9,
-        max_tokens=64,
-        stop=["END"],
-        seed=7,
-        frequency_penalty=0.5,
-        presence_penalty=-0.5,
-        enable_thinking=True,
-        thinking_budget=200,
-        additional_kwargs={"provider": "baidu"},
-    )
-    llm.chat(USER, temperature=0.1, client_request_id="req-1")
+    llm = make_llm(temperature=0.3, additional_kwargs={"provider": "baidu"}, **GENERATION)
+    llm.chat(USER, temperature=0.1, client_request_id="req-1")  # per-call value wins
     request = emulator.requests[-1]
-    assert request.json == {
+    expected = {
         "model": "baidu/ernie-5.0",
-        "messages": [{"role": "user", "content": "Hi! What do you think about mankind?"}],
-        "temperature": 0.1,
-        "top_p": 0.9,
-        "max_tokens": 64,
-        "stop": ["END"],
-        "seed": 7,
-        "frequency_penalty": 0.5,
-        "presence_penalty": -0.5,
-        "enable_thinking": True,
-        "thinking_budget": 200,
-        "provider": "baidu",
+        "messages": [{"role": "user", "content": USER[0].content}],
     }
+    assert request.json == {**expected, "temperature": 0.1, **GENERATION, "provider": "baidu"}
     assert request.headers["x-client-request-id"] == "req-1"
 
 
@@ -257,32 +246,6 @@ def test_default_responder_echo(emulator, make_llm) -> None:
 # --------------------------------------------------------------------------- callbacks fire once
 
 
-class _Recorder(BaseEventHandler):
-    events: list = []
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "Recorder"
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.events.append(event)
-
-
-@pytest.fixture
-def recorder():
-    dispatcher = get_dispatcher()
-    handler = _Recorder(events=[])
-    dispatcher.add_event_handler(handler)
-    try:
-        yield handler
-    finally:
-        dispatcher.event_handlers.remove(handler)
-
-
-def _names(recorder: _Recorder) -> list[str]:
-    return [type(e).__name__ for e in recorder.events if "LLM" in type(e).__name__]
-
-
 async def test_decorators_fire_once_per_call(emulator, make_llm, recorder) -> None:
     debug = LlamaDebugHandler()
     llm = make_llm(callback_manager=CallbackManager([debug]))
@@ -296,7 +259,7 @@ async def test_decorators_fire_once_per_call(emulator, make_llm, recorder) -> No
     list(llm.stream_complete("x"))
     async for _ in await llm.astream_complete("x"):
         pass
-    names = _names(recorder)
+    names = recorder.names()
     assert names.count("LLMChatStartEvent") == 4
     assert names.count("LLMChatEndEvent") == 4
     assert names.count("LLMCompletionStartEvent") == 4
@@ -310,7 +273,7 @@ def test_stream_emits_one_in_progress_event_per_chunk(emulator, llm, recorder) -
     emulator.enqueue(SSEReply(events))
     responses = list(llm.stream_chat(USER))
     assert len(responses) == len(events)
-    assert _names(recorder).count("LLMChatInProgressEvent") == len(events)
+    assert recorder.names().count("LLMChatInProgressEvent") == len(events)
 
 
 def test_blocks_order_with_tool_calls(emulator, llm) -> None:
@@ -321,3 +284,14 @@ def test_blocks_order_with_tool_calls(emulator, llm) -> None:
     emulator.enqueue(JSONReply(body))
     blocks = llm.chat(USER).message.blocks
     assert [type(b) for b in blocks] == [ThinkingBlock, TextBlock, ToolCallBlock]
+
+
+def test_citable_blocks_send_their_content(emulator, llm) -> None:
+    from llama_index.core.base.llms.types import CitableBlock
+
+    cited = CitableBlock(title="doc", source="s1", content="ERNIE is built by Baidu.")
+    message = ChatMessage(role=MessageRole.USER, blocks=[cited, TextBlock(text="Who builds it?")])
+    llm.chat([message])
+    assert emulator.requests[-1].json["messages"] == [
+        {"role": "user", "content": "ERNIE is built by Baidu.\nWho builds it?"}
+    ]

@@ -14,12 +14,9 @@ from typing import Any
 import pytest
 from ernie_aiml import AuthenticationError, MissingAPIKeyError, ParameterError
 from ernie_aiml.emulator import ErrorReply
-from li_support import KEY, llm, make_llm  # noqa: F401
+from li_support import KEY, llm, make_llm, recorder  # noqa: F401
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.callbacks import CallbackManager, CBEventType, LlamaDebugHandler
-from llama_index.core.instrumentation import get_dispatcher
-from llama_index.core.instrumentation.event_handlers import BaseEventHandler
-from llama_index.core.instrumentation.events import BaseEvent
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 
 from llama_index_ernie_aiml import ErnieAIML
@@ -107,28 +104,11 @@ def test_key_sent_as_bearer(emulator, llm) -> None:
     assert emulator.requests[-1].headers["authorization"] == f"Bearer {KEY}"
 
 
-class _Capture(BaseEventHandler):
-    events: list = []
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "Capture"
-
-    def handle(self, event: BaseEvent, **kwargs: Any) -> None:
-        self.events.append(event)
-
-
-def test_key_never_serialised_or_shown(emulator, make_llm) -> None:
+def test_key_never_serialised_or_shown(emulator, make_llm, recorder) -> None:
     debug = LlamaDebugHandler()
     llm = make_llm(callback_manager=CallbackManager([debug]))
-    capture = _Capture(events=[])
-    dispatcher = get_dispatcher()
-    dispatcher.add_event_handler(capture)
-    try:
-        llm.chat(USER)
-        list(llm.stream_chat(USER))
-    finally:
-        dispatcher.event_handlers.remove(capture)
+    llm.chat(USER)
+    list(llm.stream_chat(USER))
     texts = [
         repr(llm),
         str(llm),
@@ -139,11 +119,11 @@ def test_key_never_serialised_or_shown(emulator, make_llm) -> None:
         llm.model_dump_json(),
         repr(llm._client),
     ]
-    texts += [e.model_dump_json() for e in capture.events]
+    texts += [e.model_dump_json() for e in recorder.events]
     texts += [
         str(p) for pair in debug.get_event_pairs(CBEventType.LLM) for e in pair for p in [e.payload]
     ]
-    assert capture.events and debug.get_event_pairs(CBEventType.LLM)
+    assert recorder.events and debug.get_event_pairs(CBEventType.LLM)
     for text in texts:
         assert KEY not in text
     assert "api_key" not in llm.to_dict()
@@ -176,21 +156,26 @@ def test_server_error_does_not_carry_the_key(emulator, llm) -> None:
 # --------------------------------------------------------------------------- early errors
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "needle"),
-    [
-        ({"temperature": 3.5}, "temperature must be between 0 and 2 (got 3.5)"),
-        ({"top_p": 0.0}, "top_p"),
-        ({"seed": 0}, "seed"),
-        ({"stop": ["a", "b", "c", "d", "e"]}, "stop"),
-        ({"thinking_budget": 50}, "thinking_budget"),
-        ({"model": "baidu/ernie-4.5-vl-424b-a47b", "enable_thinking": True}, "enable_thinking"),
-    ],
-)
-def test_bad_parameters_fail_at_construction(kwargs: dict[str, Any], needle: str) -> None:
+BAD_SETTINGS = [
+    ("temperature", 3.5, "temperature must be between 0 and 2 (got 3.5)"),
+    ("top_p", 0.0, "top_p"),
+    ("seed", 0, "seed"),
+    ("stop", ["a", "b", "c", "d", "e"], "stop"),
+    ("thinking_budget", 50, "thinking_budget"),
+    ("enable_thinking", "yes", "enable_thinking"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "needle"), BAD_SETTINGS)
+def test_bad_parameters_fail_at_construction(name: str, value: Any, needle: str) -> None:
     with pytest.raises(ParameterError) as info:
-        ErnieAIML(api_key=KEY, **kwargs)
+        ErnieAIML(api_key=KEY, **{name: value})
     assert needle in str(info.value)
+
+
+def test_thinking_switch_only_where_the_model_has_one() -> None:
+    with pytest.raises(ParameterError, match="enable_thinking"):
+        ErnieAIML(api_key=KEY, model="baidu/ernie-4.5-vl-424b-a47b", enable_thinking=True)
 
 
 def test_bad_per_call_parameter_fails_before_any_request(emulator, llm) -> None:

@@ -5,7 +5,7 @@
 from typing import Any
 
 import pytest
-from ernie_aiml.emulator import JSONReply, SSEReply
+from ernie_aiml.emulator import JSONReply, SSEReply, completion_body
 from li_support import llm, make_llm  # noqa: F401
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock, ToolCallBlock
 from llama_index.core.tools import FunctionTool
@@ -191,36 +191,18 @@ def test_history_from_openai_style_kwargs(emulator, llm) -> None:
     ]
 
 
+def _tool_reply(*calls: tuple[str, str]) -> JSONReply:
+    """A non-streamed answer with `(id, raw arguments)` calls to multiply."""
+    wire = [{"id": i, "name": "multiply", "arguments": args} for i, args in calls]
+    return JSONReply(completion_body(model="baidu/ernie-5.0", content="", tool_calls=wire))
+
+
 def test_parallel_calls_trimmed_unless_allowed(emulator, llm) -> None:
-    calls = [
-        {
-            "id": "c1",
-            "type": "function",
-            "function": {"name": "multiply", "arguments": '{"a":1,"b":2}'},
-        },
-        {
-            "id": "c2",
-            "type": "function",
-            "function": {"name": "multiply", "arguments": '{"a":3,"b":4}'},
-        },
-    ]
-    body = {
-        "id": "x",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "ernie-5.0",
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": "tool_calls",
-                "message": {"role": "assistant", "content": "", "tool_calls": calls},
-            }
-        ],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-    }
-    emulator.enqueue(JSONReply(body), JSONReply(body))
+    reply = _tool_reply(("c1", '{"a":1,"b":2}'), ("c2", '{"a":3,"b":4}'))
+    emulator.enqueue(reply, reply)
     single = llm.chat_with_tools([MULTIPLY], user_msg="x")
     assert [c.tool_id for c in llm.get_tool_calls_from_response(single)] == ["c1"]
+    assert [d["id"] for d in single.message.additional_kwargs["tool_calls"]] == ["c1"]
     both = llm.chat_with_tools([MULTIPLY], user_msg="x", allow_parallel_tool_calls=True)
     assert [c.tool_kwargs for c in llm.get_tool_calls_from_response(both)] == [
         {"a": 1, "b": 2},
@@ -229,33 +211,11 @@ def test_parallel_calls_trimmed_unless_allowed(emulator, llm) -> None:
 
 
 def test_invalid_arguments_surface_as_a_call(emulator, llm) -> None:
-    body = {
-        "id": "x",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "ernie-5.0",
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": "tool_calls",
-                "message": {
-                    "role": "assistant",
-                    "content": "",
-                    "tool_calls": [
-                        {
-                            "id": "c1",
-                            "type": "function",
-                            "function": {"name": "multiply", "arguments": "[1, 2]"},
-                        }
-                    ],
-                },
-            }
-        ],
-    }
-    emulator.enqueue(JSONReply(body))
+    emulator.enqueue(_tool_reply(("c1", "[1, 2]")))
     response = llm.chat_with_tools([MULTIPLY], user_msg="x")
     (call,) = llm.get_tool_calls_from_response(response)
     assert (call.tool_id, call.tool_name, call.tool_kwargs) == ("c1", "multiply", {})
+    assert response.message.additional_kwargs["tool_calls"][0]["function"]["arguments"] == "[1, 2]"
 
 
 # --------------------------------------------------------------------------- streamed tool calls

@@ -112,3 +112,15 @@ def test_max_retries_zero_is_one_attempt(emulator, make_llm) -> None:
     with pytest.raises(ServerError):
         llm.chat(USER)
     assert len(emulator.requests) == 1
+
+
+def test_timeout_is_a_typed_error(emulator, make_llm) -> None:
+    from ernie_aiml import APITimeoutError
+    from ernie_aiml.emulator import Hang
+
+    llm = make_llm(timeout=0.3, retry_policy=instant_retries(0))
+    emulator.enqueue(Hang())
+    with pytest.raises(APITimeoutError) as info:
+        llm.chat(USER)
+    assert "timeout" in str(info.value).lower()
+    assert len(emulator.requests) == 1
