@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, ClassVar
 
 import payloads
@@ -31,8 +32,8 @@ class Client:
     name: ClassVar[str]
     kind: ClassVar[str]
     framework: ClassVar[str]
-    #: The statement timed in a fresh interpreter.
-    import_stmt: ClassVar[str]
+    #: The statement timed in a fresh interpreter (None: not timed).
+    import_stmt: ClassVar[str | None]
     #: Modules that must not be in `sys.modules` after `import_stmt` (the adapters' promise).
     forbidden: ClassVar[tuple[str, ...]] = ()
     #: Whether `call`/`stream` talk to the server (null models do not).
@@ -98,8 +99,8 @@ class RawHttpx(Client):
         response.raise_for_status()
         return json.loads(response.content)["choices"][0]["message"]["content"]
 
-    def stream(self) -> str:
-        parts = []
+    def events(self) -> Iterator[dict[str, Any]]:
+        """One streamed request: each SSE event's JSON, until `[DONE]`."""
         with self.client.stream("POST", self.url, json=self._body(True)) as response:
             response.raise_for_status()
             for line in response.iter_lines():
@@ -107,12 +108,16 @@ class RawHttpx(Client):
                     continue
                 data = line[6:]
                 if data == "[DONE]":
-                    break
-                chunk = json.loads(data)
-                for choice in chunk["choices"]:
-                    text = choice["delta"].get("content")
-                    if text:
-                        parts.append(text)
+                    return
+                yield json.loads(data)
+
+    def stream(self) -> str:
+        parts = []
+        for chunk in self.events():
+            for choice in chunk["choices"]:
+                text = choice["delta"].get("content")
+                if text:
+                    parts.append(text)
         return "".join(parts)
 
     async def aopen(self, base_url: str) -> None:
@@ -124,8 +129,8 @@ class RawHttpx(Client):
             headers={"Authorization": f"Bearer {API_KEY}"}, limits=limits, timeout=60.0
         )
 
-    async def astream(self) -> str:
-        parts = []
+    async def aevents(self) -> AsyncIterator[dict[str, Any]]:
+        """Async `events`."""
         async with self.aclient.stream("POST", self.url, json=self._body(True)) as response:
             response.raise_for_status()
             async for line in response.aiter_lines():
@@ -133,12 +138,16 @@ class RawHttpx(Client):
                     continue
                 data = line[6:]
                 if data == "[DONE]":
-                    break
-                chunk = json.loads(data)
-                for choice in chunk["choices"]:
-                    text = choice["delta"].get("content")
-                    if text:
-                        parts.append(text)
+                    return
+                yield json.loads(data)
+
+    async def astream(self) -> str:
+        parts = []
+        async for chunk in self.aevents():
+            for choice in chunk["choices"]:
+                text = choice["delta"].get("content")
+                if text:
+                    parts.append(text)
         return "".join(parts)
 
     async def aclose(self) -> None:
@@ -236,7 +245,7 @@ class _LangChainClient(Client):
         return "".join(parts)
 
 
-def _null_chat_model_class(n: int) -> Any:
+def _null_chat_model_class(n: int, raw: RawHttpx | None = None) -> Any:
     from langchain_core.language_models import BaseChatModel
     from langchain_core.messages import AIMessage, AIMessageChunk
     from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
@@ -283,17 +292,29 @@ def _null_chat_model_class(n: int) -> Any:
             return "null"
 
         def _generate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def]
+            if raw is not None:
+                raw.call()
             return result
 
         async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def]
             return result
 
         def _stream(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def]
-            yield from chunks
+            if raw is None:
+                yield from chunks
+                return
+            for chunk, _event in zip(chunks, raw.events(), strict=True):
+                yield chunk
 
         async def _astream(self, messages, stop=None, run_manager=None, **kwargs):  # type: ignore[no-untyped-def]
-            for chunk in chunks:
-                yield chunk
+            if raw is None:
+                for chunk in chunks:
+                    yield chunk
+                return
+            position = 0
+            async for _event in raw.aevents():
+                yield chunks[position]
+                position += 1
 
     return NullChatModel
 
@@ -317,6 +338,31 @@ class NullLangChain(_LangChainClient):
         """One content chunk built the way an adapter must: AIMessageChunk + generation chunk."""
         generation_chunk, message_chunk = self.chunk_types
         return generation_chunk(message=message_chunk(content=" answer"))
+
+
+class NullLangChainHttpx(NullLangChain):
+    """The null model doing the raw httpx request itself: framework + transport in one path.
+
+    Summing two floors measured apart misses what they cost together in one call path
+    (caches, allocator); this measures that sum directly.
+    """
+
+    name = "null langchain + httpx"
+    import_stmt = None
+    uses_server = True
+    build_chunk = None  # type: ignore[assignment]
+
+    def make(self, base_url: str) -> Any:
+        self.raw = RawHttpx()
+        self.raw.setup(base_url)
+        return _null_chat_model_class(_n_from_url(base_url), self.raw)()
+
+    async def aopen(self, base_url: str) -> None:
+        self.setup(base_url)
+        await self.raw.aopen(base_url)
+
+    async def aclose(self) -> None:
+        await self.raw.aclose()
 
 
 class OursLangChain(_LangChainClient):
@@ -397,7 +443,7 @@ class _LlamaIndexClient(Client):
         return _li_final_text(last, deltas)
 
 
-def _null_llm_class(n: int) -> Any:
+def _null_llm_class(n: int, raw: RawHttpx | None = None) -> Any:
     from llama_index.core.base.llms.types import (
         ChatMessage,
         ChatResponse,
@@ -454,11 +500,17 @@ def _null_llm_class(n: int) -> Any:
 
         @llm_chat_callback()
         def chat(self, messages, **kwargs):  # type: ignore[no-untyped-def]
+            if raw is not None:
+                raw.call()
             return answer
 
         @llm_chat_callback()
         def stream_chat(self, messages, **kwargs):  # type: ignore[no-untyped-def]
-            yield from responses
+            if raw is None:
+                yield from responses
+                return
+            for response, _event in zip(responses, raw.events(), strict=True):
+                yield response
 
         @llm_chat_callback()
         async def achat(self, messages, **kwargs):  # type: ignore[no-untyped-def]
@@ -467,8 +519,14 @@ def _null_llm_class(n: int) -> Any:
         @llm_chat_callback()
         async def astream_chat(self, messages, **kwargs):  # type: ignore[no-untyped-def]
             async def gen():  # type: ignore[no-untyped-def]
-                for response in responses:
-                    yield response
+                if raw is None:
+                    for response in responses:
+                        yield response
+                    return
+                position = 0
+                async for _event in raw.aevents():
+                    yield responses[position]
+                    position += 1
 
             return gen()
 
@@ -502,6 +560,27 @@ class NullLlamaIndex(_LlamaIndexClient):
         chat_response, chat_message = self.response_types
         message = chat_message(role="assistant", content=" the answer")
         return chat_response(message=message, delta=" answer")
+
+
+class NullLlamaIndexHttpx(NullLlamaIndex):
+    """The null LLM doing the raw httpx request itself: framework + transport in one path."""
+
+    name = "null llama-index + httpx"
+    import_stmt = None
+    uses_server = True
+    build_chunk = None  # type: ignore[assignment]
+
+    def make(self, base_url: str) -> Any:
+        self.raw = RawHttpx()
+        self.raw.setup(base_url)
+        return _null_llm_class(_n_from_url(base_url), self.raw)()
+
+    async def aopen(self, base_url: str) -> None:
+        self.setup(base_url)
+        await self.raw.aopen(base_url)
+
+    async def aclose(self) -> None:
+        await self.raw.aclose()
 
 
 class OursLlamaIndex(_LlamaIndexClient):
@@ -544,9 +623,11 @@ CLIENTS: dict[str, type[Client]] = {
         RawHttpx,
         Core,
         NullLangChain,
+        NullLangChainHttpx,
         OursLangChain,
         AnchorLangChain,
         NullLlamaIndex,
+        NullLlamaIndexHttpx,
         OursLlamaIndex,
         AnchorLlamaIndex,
     )

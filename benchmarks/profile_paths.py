@@ -2,11 +2,13 @@
 
 For each client (default: ChatErnieAIML and ErnieAIML) it profiles whole streams and
 non-streamed calls and prints, per chunk / per call, the functions with the most own time:
-first ours (the core and the adapters), then everything. cProfile adds its own overhead to
-every Python call, so read the numbers relative to each other, not as absolute costs. The
-timer is the process CPU clock, so waiting on the socket does not count.
+first ours (the core and the adapters), then everything; then the same paths of the joint
+floor (the null model doing the httpx request) and, function by function, where the extra
+time goes. cProfile adds its own overhead to every Python call, so read the numbers relative
+to each other, not as absolute costs. Streams default to bulk framing (little waiting on the
+socket); `--timer cpu` counts CPU only (a costlier clock, more distortion).
 
-Usage: `.venv-bench/bin/python benchmarks/profile_paths.py [--clients ...] [--framing bulk]`
+Usage: `.venv-bench/bin/python benchmarks/profile_paths.py [--clients ...] [--quiet]`
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import cProfile
 import pstats
 import sys
 import time
+from collections.abc import Callable
 
 import payloads
 from bench import start_server
@@ -35,89 +38,113 @@ def _short(path: str) -> str:
     return path
 
 
-def _rows(stats: pstats.Stats, units: int) -> list[tuple[float, float, int, str, str]]:
-    """(own µs, cumulative µs, calls, name, path) per unit, most own time first."""
-    rows = []
-    for (path, line, func), (_cc, calls, tottime, cumtime, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        rows.append(
-            (
-                tottime / units * 1e6,
-                cumtime / units * 1e6,
-                calls,
-                f"{_short(path)}:{line}({func})",
-                path,
-            )
-        )
-    rows.sort(key=lambda r: r[0], reverse=True)
-    return rows
+Key = tuple[str, int, str]
+Profile = dict[Key, tuple[float, float, float]]  # (calls, own µs, cumulative µs) per unit
+
+#: The joint floor each adapter is compared with, function by function.
+AGAINST = {"ChatErnieAIML": "null langchain + httpx", "ErnieAIML": "null llama-index + httpx"}
 
 
-def _print(title: str, stats: pstats.Stats, units: int, unit: str, top: int) -> None:
-    rows = _rows(stats, units)
-    total = sum(r[0] for r in rows)
+def collect(fn: Callable[[], object], runs: int, units: int, timer: str) -> Profile:
+    """cProfile `runs` calls of `fn`; per-unit calls, own and cumulative µs by function."""
+    profiler = cProfile.Profile(time.process_time) if timer == "cpu" else cProfile.Profile()
+    profiler.enable()
+    for _ in range(runs):
+        fn()
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    scale = 1e6 / (runs * units)
+    return {
+        key: (calls / (runs * units), own * scale, cum * scale)
+        for key, (_cc, calls, own, cum, _callers) in stats.items()
+    }
+
+
+def _name(key: Key) -> str:
+    return f"{_short(key[0])}:{key[1]}({key[2]})"
+
+
+def _is_ours(key: Key) -> bool:
+    return any(marker in key[0] for marker in OURS_MARKERS)
+
+
+def print_profile(title: str, prof: Profile, unit: str, top: int) -> None:
+    """Our functions by own time, then all functions by own time."""
+    total = sum(v[1] for v in prof.values())
     print(f"\n### {title}: {total:.1f} µs/{unit} under cProfile")
-    print(f"{'own µs':>8} {'cum µs':>8} {'calls/' + unit:>10}  function (ours)")
-    ours = [r for r in rows if any(m in r[4] for m in OURS_MARKERS)]
-    for own, cum, calls, name, _ in ours[:top]:
-        print(f"{own:8.2f} {cum:8.2f} {calls / units:10.2f}  {name}")
-    print(f"  ours own time: {sum(r[0] for r in ours):.1f} µs/{unit}")
-    print(f"{'own µs':>8} {'cum µs':>8} {'calls/' + unit:>10}  function (all)")
-    for own, cum, calls, name, _ in rows[:top]:
-        print(f"{own:8.2f} {cum:8.2f} {calls / units:10.2f}  {name}")
+    rows = sorted(prof.items(), key=lambda kv: kv[1][1], reverse=True)
+    ours = [(k, v) for k, v in rows if _is_ours(k)]
+    print(f"{'own µs':>8} {'cum µs':>8} {'calls':>7}  ours (file:line(function)), per {unit}")
+    for key, (calls, own, cum) in ours[:top]:
+        print(f"{own:8.2f} {cum:8.2f} {calls:7.2f}  {_name(key)}")
+    print(f"  ours, own time in all: {sum(v[1] for _, v in ours):.1f} µs/{unit}")
+    print(f"{'own µs':>8} {'cum µs':>8} {'calls':>7}  all, per {unit}")
+    for key, (calls, own, cum) in rows[:top]:
+        print(f"{own:8.2f} {cum:8.2f} {calls:7.2f}  {_name(key)}")
 
 
-def profile_client(name: str, base_url: str, n: int, streams: int, calls: int, top: int) -> None:
-    """Profile one client's stream and call paths and print the tables."""
+def print_diff(title: str, mine: Profile, floor: Profile, unit: str, top: int) -> None:
+    """Where the extra own time goes: functions by (ours - floor) own µs per unit."""
+    keys = set(mine) | set(floor)
+    zero = (0.0, 0.0, 0.0)
+    rows = sorted(
+        ((mine.get(k, zero)[1] - floor.get(k, zero)[1], mine.get(k, zero)[0], k) for k in keys),
+        reverse=True,
+    )
+    extra = sum(v[1] for v in mine.values()) - sum(v[1] for v in floor.values())
+    print(f"\n### {title}: +{extra:.1f} µs/{unit} own time over the joint floor, under cProfile")
+    print(f"{'+own µs':>8} {'calls':>7}  function")
+    for diff, calls, key in rows[:top]:
+        print(f"{diff:8.2f} {calls:7.2f}  {_name(key)}")
+
+
+def profile_client(name: str, base_url: str, args: argparse.Namespace) -> dict[str, Profile]:
+    """Profile one client's stream and call paths; print them; return them for diffs."""
     client = CLIENTS[name]()
     client.setup(base_url)
     for _ in range(3):
         client.stream()
         client.call()
-    events = payloads.stream_event_count(n)
-
-    profiler = cProfile.Profile(time.process_time)
-    cpu0 = time.process_time()
-    profiler.enable()
-    for _ in range(streams):
-        client.stream()
-    profiler.disable()
-    cpu = time.process_time() - cpu0
-    print(
-        f"\n## {name}: stream path ({streams} streams x {events} chunks; {cpu / streams / events * 1e6:.1f} µs/chunk CPU with the profiler)"
-    )
-    _print(f"{name} per chunk", pstats.Stats(profiler), streams * events, "chunk", top)
-
-    profiler = cProfile.Profile(time.process_time)
-    cpu0 = time.process_time()
-    profiler.enable()
-    for _ in range(calls):
-        client.call()
-    profiler.disable()
-    cpu = time.process_time() - cpu0
-    print(
-        f"\n## {name}: request path ({calls} calls; {cpu / calls * 1e6:.0f} µs/call CPU with the profiler)"
-    )
-    _print(f"{name} per call", pstats.Stats(profiler), calls, "call", top)
+    events = payloads.stream_event_count(args.n)
+    stream = collect(client.stream, args.streams, events, args.timer)
+    call = collect(client.call, args.calls, 1, args.timer)
+    if not args.quiet:
+        print_profile(f"{name}: per chunk ({args.streams} streams)", stream, "chunk", args.top)
+        print_profile(f"{name}: per call ({args.calls} calls)", call, "call", args.top)
+    return {"stream": stream, "call": call}
 
 
 def main() -> None:
-    """Start the server, profile the chosen clients, stop the server."""
+    """Start the server, profile the chosen clients (and their joint floors), stop the server."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", nargs="*", default=["ChatErnieAIML", "ErnieAIML"])
-    parser.add_argument("--framing", choices=("event", "bulk"), default="event")
+    parser.add_argument("--framing", choices=("event", "bulk"), default="bulk")
+    parser.add_argument("--timer", choices=("wall", "cpu"), default="wall")
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--streams", type=int, default=10)
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--quiet", action="store_true", help="only the diffs")
     args = parser.parse_args()
     server, port = start_server(sys.executable)
     try:
         base = f"http://127.0.0.1:{port}/{args.framing}/n{args.n}/v1"
         for name in args.clients:
             try:
-                profile_client(name, base, args.n, args.streams, args.calls, args.top)
+                mine = profile_client(name, base, args)
+                against = AGAINST.get(name)
+                if against is None:
+                    continue
+                floor = profile_client(
+                    against, base, argparse.Namespace(**{**vars(args), "quiet": True})
+                )
             except ImportError as exc:
                 print(f"\n## {name}: skipped ({exc})")
+                continue
+            for path, unit in (("stream", "chunk"), ("call", "call")):
+                print_diff(
+                    f"{name} vs {against}: per {unit}", mine[path], floor[path], unit, args.top
+                )
     finally:
         server.terminate()
         server.wait(timeout=10)
