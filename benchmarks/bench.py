@@ -436,8 +436,8 @@ def main() -> None:
         if "_stderr_tail" in cpu:
             runs["_cpu_stderr_tail"] = cpu["_stderr_tail"]
         for name in args.clients:
-            if runs[name].get("skipped") or args.streams <= 0:
-                continue
+            if runs[name].get("skipped") or args.streams <= 0 or not CLIENTS[name].uses_server:
+                continue  # the null models do no I/O: nothing to learn from their concurrency
             t0 = time.perf_counter()
             print(f"  {args.streams} concurrent streams: {name} …", end=" ", flush=True)
             conc = run_concurrency(args.python, name, port, args)

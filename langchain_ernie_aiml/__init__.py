@@ -5,8 +5,9 @@ Names load lazily so `import langchain_ernie_aiml` stays cheap until a class is 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ernie_aiml import lazy_module_exports
 
 _EXPORTS: dict[str, str] = {
     "ChatErnieAIML": "chat_models",
@@ -33,17 +34,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'langchain_ernie_aiml' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_module_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:  # pragma: no cover

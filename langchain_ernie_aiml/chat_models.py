@@ -7,13 +7,12 @@ is the core's (`ernie_aiml`); this module maps LangChain calls onto it and back.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
-from typing import Any, Literal, NoReturn, TypeVar
+from typing import Any, Literal, NoReturn
 
 import ernie_aiml
-from ernie_aiml import AIMLClient, Completion, Delta
-from ernie_aiml._params import KNOWN_PARAMS
+from ernie_aiml import KNOWN_PARAMS, AIMLClient, Completion, Delta, RetryPolicy
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput, ModelProfile
 from langchain_core.language_models.chat_models import BaseChatModel, LangSmithParams
@@ -58,9 +57,7 @@ logger = logging.getLogger(__name__)
 
 _blocks.register()
 
-_T = TypeVar("_T")
 StructuredOutputMethod = Literal["function_calling", "json_schema", "json_mode"]
-_FORCED_CHOICES = ("required",)
 _CALL_KEYS = frozenset({"stream", "stream_usage", "extra_body"})
 
 
@@ -133,26 +130,6 @@ class _StreamEnd:
         return ChatGenerationChunk(message=message)
 
 
-def _tool_choice_refused(error: ernie_aiml.AIMLError) -> bool:
-    return isinstance(error, ernie_aiml.BadRequestError) and "tool_choice" in error.message.lower()
-
-
-# WORKAROUND (belongs in the core, reported): which retries make a thinking model accept a
-# forced tool choice it refused. ernie-5.0 can turn thinking off; any model can go "auto".
-def _forced_tool_fallbacks(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    choice = body.get("tool_choice")
-    if not body.get("tools") or not (isinstance(choice, dict) or choice in _FORCED_CHOICES):
-        return []
-    out: list[tuple[str, dict[str, Any]]] = []
-    info = ernie_aiml.get_model(body.get("model"))
-    if info is not None and info.thinking_switch and body.get("enable_thinking") is not False:
-        no_thinking = {k: v for k, v in body.items() if k != "thinking_budget"}
-        no_thinking["enable_thinking"] = False
-        out.append(("enable_thinking=false", no_thinking))
-    out.append(("tool_choice=auto", {**body, "tool_choice": "auto"}))
-    return out
-
-
 class ChatErnieAIML(BaseChatModel):
     """Baidu ERNIE models on the AI/ML API, with reasoning, tools, vision and credits.
 
@@ -185,6 +162,8 @@ class ChatErnieAIML(BaseChatModel):
     """Seconds (the read timeout) or an `httpx.Timeout`."""
     max_retries: int = 2
     """Retries after the first attempt, done once, in the core's transport."""
+    retry_policy: RetryPolicy | None = Field(default=None, exclude=True, repr=False)
+    """Full retry policy (backoff, sleep); overrides `max_retries` when set. Not serialised."""
     streaming: bool = False
     stream_usage: bool = True
     """Ask for token usage on streams (one chunk carries `usage_metadata`)."""
@@ -200,7 +179,7 @@ class ChatErnieAIML(BaseChatModel):
     preserve_reasoning_in_history: bool = False
     """Send earlier turns' `reasoning_content` back (off: ERNIE's schemas lack the field)."""
     include_response_headers: bool = False
-    """Put the HTTP response headers in `response_metadata["headers"]` (streams)."""
+    """Put the HTTP response headers in `response_metadata["headers"]`."""
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
 
@@ -216,24 +195,46 @@ class ChatErnieAIML(BaseChatModel):
                 raise
             raise cause from None
 
+    def __getstate__(self) -> dict[Any, Any]:
+        """Pickle without the key (it comes back from `AIML_API_KEY`) and without the client."""
+        state = super().__getstate__()
+        state["__dict__"] = {**state["__dict__"], "api_key": None}
+        private = state.get("__pydantic_private__")
+        if private:
+            state["__pydantic_private__"] = {**private, "_client": None}
+        return state
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        """Unpickle, taking the key from the environment (as `lc_secrets` says)."""
+        super().__setstate__(state)
+        if self.api_key is None:
+            key = ernie_aiml.find_api_key(None)
+            self.api_key = SecretStr(key) if key else None
+
     # ----------------------------------------------------------------- validation
 
     @model_validator(mode="before")
     @classmethod
     def _collect_ernie_aiml_extra_kwargs(cls, values: Any) -> Any:
-        """Unknown constructor arguments go to `model_kwargs` (with a warning), not nowhere."""
-        if isinstance(values, dict):
-            return _build_model_kwargs(values, get_pydantic_field_names(cls))
+        """Unknown arguments go to `model_kwargs` (with a warning); known parameters are
+        checked by the core as given, before pydantic coerces them (`True` is no 1.0)."""
+        if not isinstance(values, dict):
+            return values
+        values = _build_model_kwargs(values, get_pydantic_field_names(cls))
+        raw = {name: values[name] for name in KNOWN_PARAMS.intersection(values)}
+        if "stop_sequences" in values:
+            raw["stop"] = values["stop_sequences"]
+        model = values.get("model", values.get("model_name", ernie_aiml.DEFAULT_MODEL))
+        ernie_aiml.validate_params(model if isinstance(model, str) else None, **raw)
         return values
 
     @model_validator(mode="after")
     def _validate_ernie_aiml_params(self) -> Self:
-        """Key present and every parameter in range, before any request."""
+        """Key present and the retry budget sane, before any request."""
         if self.api_key is None:
             self.api_key = SecretStr(ernie_aiml.resolve_api_key(None))
         if self.max_retries < 0:
             raise ernie_aiml.ParameterError(f"max_retries must be >= 0 (got {self.max_retries})")
-        ernie_aiml.validate_params(self.model_name, **self._call_params({}))
         ernie_aiml.warn_if_deprecated(self.model_name, stacklevel=4)
         return self
 
@@ -269,9 +270,13 @@ class ChatErnieAIML(BaseChatModel):
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = super()._get_ls_params(stop=stop, **kwargs)
         params["ls_provider"] = MODEL_PROVIDER
-        stop = stop or kwargs.get("stop") or self.stop
-        if stop:
-            params["ls_stop"] = [stop] if isinstance(stop, str) else list(stop)
+        params.pop("ls_stop", None)  # the base class copies any value; invalid ones stay out
+        if stop is None:
+            stop = kwargs.get("stop", self.stop)
+        if isinstance(stop, str) and stop:
+            params["ls_stop"] = [stop]
+        elif isinstance(stop, (list, tuple)) and stop:
+            params["ls_stop"] = list(stop)
         return params
 
     def _resolve_model_profile(self) -> ModelProfile | None:
@@ -289,6 +294,7 @@ class ChatErnieAIML(BaseChatModel):
                 base_url=self.base_url,
                 timeout=self.timeout,
                 max_retries=self.max_retries,
+                retry_policy=self.retry_policy,
                 default_headers=self.default_headers,
                 http_client=self.http_client,
                 http_async_client=self.http_async_client,
@@ -303,7 +309,7 @@ class ChatErnieAIML(BaseChatModel):
             "temperature": self.temperature,
             "top_p": self.top_p,
             "max_tokens": self.max_tokens,
-            "stop": self.stop or None,
+            "stop": self.stop,
             "seed": self.seed,
             "frequency_penalty": self.frequency_penalty,
             "presence_penalty": self.presence_penalty,
@@ -325,7 +331,7 @@ class ChatErnieAIML(BaseChatModel):
         """The requested model id and the validated request body for one call."""
         model = kwargs.pop("model", None) or self.model_name
         params = self._call_params(kwargs)
-        if stop:
+        if stop is not None:
             params["stop"] = stop
         extra = {k: v for k, v in self.model_kwargs.items() if k not in KNOWN_PARAMS}
         extra.update(self.extra_body or {})
@@ -357,48 +363,12 @@ class ChatErnieAIML(BaseChatModel):
         message = completion_to_message(completion, model)
         if fallback:
             message.response_metadata["tool_choice_fallback"] = fallback
+        if self.include_response_headers and completion.headers is not None:
+            message.response_metadata["headers"] = dict(completion.headers)
         llm_output: dict[str, Any] = {"model_name": model}
         if "token_usage" in message.response_metadata:
             llm_output["token_usage"] = message.response_metadata["token_usage"]
         return ChatResult(generations=[ChatGeneration(message=message)], llm_output=llm_output)
-
-    def _send(
-        self, body: dict[str, Any], send: Callable[[dict[str, Any]], _T]
-    ) -> tuple[_T, str | None]:
-        """`send(body)`; if a forced tool choice is refused, the fallback bodies in turn."""
-        try:
-            return send(body), None
-        except ernie_aiml.AIMLError as exc:
-            if not _tool_choice_refused(exc):
-                raise
-            error = exc
-        for label, retry in _forced_tool_fallbacks(body):
-            logger.info("%s refused a forced tool_choice; retrying with %s", body["model"], label)
-            try:
-                return send(retry), label
-            except ernie_aiml.AIMLError as exc:
-                if not _tool_choice_refused(exc):
-                    raise
-        raise error
-
-    async def _asend(
-        self, body: dict[str, Any], send: Callable[[dict[str, Any]], Awaitable[_T]]
-    ) -> tuple[_T, str | None]:
-        """Async `_send`."""
-        try:
-            return await send(body), None
-        except ernie_aiml.AIMLError as exc:
-            if not _tool_choice_refused(exc):
-                raise
-            error = exc
-        for label, retry in _forced_tool_fallbacks(body):
-            logger.info("%s refused a forced tool_choice; retrying with %s", body["model"], label)
-            try:
-                return await send(retry), label
-            except ernie_aiml.AIMLError as exc:
-                if not _tool_choice_refused(exc):
-                    raise
-        raise error
 
     def _open_stream(self, body: dict[str, Any]) -> ernie_aiml.ChatStream:
         return self.aiml_client.stream(body).open()
@@ -417,7 +387,7 @@ class ChatErnieAIML(BaseChatModel):
     ) -> ChatResult:
         try:
             model, body = self._request(messages, stop, False, kwargs)
-            completion, fallback = self._send(body, self.aiml_client.chat)
+            completion, fallback = ernie_aiml.send_with_tool_fallback(self.aiml_client.chat, body)
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
         return self._result(completion, model, fallback)
@@ -431,7 +401,9 @@ class ChatErnieAIML(BaseChatModel):
     ) -> ChatResult:
         try:
             model, body = self._request(messages, stop, False, kwargs)
-            completion, fallback = await self._asend(body, self.aiml_client.achat)
+            completion, fallback = await ernie_aiml.asend_with_tool_fallback(
+                self.aiml_client.achat, body
+            )
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
         return self._result(completion, model, fallback)
@@ -445,7 +417,7 @@ class ChatErnieAIML(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         try:
             model, body = self._request(messages, stop, True, kwargs)
-            stream, fallback = self._send(body, self._open_stream)
+            stream, fallback = ernie_aiml.send_with_tool_fallback(self._open_stream, body)
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
         end = _StreamEnd(model)
@@ -476,7 +448,7 @@ class ChatErnieAIML(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         try:
             model, body = self._request(messages, stop, True, kwargs)
-            stream, fallback = await self._asend(body, self._aopen_stream)
+            stream, fallback = await ernie_aiml.asend_with_tool_fallback(self._aopen_stream, body)
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
         end = _StreamEnd(model)

@@ -5,23 +5,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ernie_aiml import lazy_module_exports
+
+_EXPORTS: dict[str, str] = {"ErnieAIML": "base"}
 
 __all__ = ["ErnieAIML"]
 
-
-def __getattr__(name: str) -> Any:
-    if name == "ErnieAIML":
-        from .base import ErnieAIML
-
-        globals()[name] = ErnieAIML
-        return ErnieAIML
-    raise AttributeError(f"module 'llama_index_ernie_aiml' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
-
+__getattr__, __dir__ = lazy_module_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .base import ErnieAIML

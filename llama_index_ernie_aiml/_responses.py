@@ -8,6 +8,7 @@ Blocks come in the order `[ThinkingBlock?, TextBlock, ToolCallBlock…]`, so
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from ernie_aiml import Completion, InvalidToolCall, ToolCall, Usage
@@ -19,6 +20,10 @@ from llama_index.core.base.llms.types import (
     ThinkingBlock,
     ToolCallBlock,
 )
+
+#: `ChatResponse.additional_kwargs` key naming the fallback that answered a refused forced
+#: tool choice (the same key as ChatErnieAIML's `response_metadata`).
+TOOL_CHOICE_FALLBACK = "tool_choice_fallback"
 
 
 def usage_kwargs(
@@ -79,22 +84,26 @@ def raw_arguments(call: ToolCall | InvalidToolCall) -> str:
 
 
 def tool_call_parts(
-    calls: list[ToolCall], invalid: list[InvalidToolCall]
+    calls: Sequence[ToolCall | InvalidToolCall],
 ) -> tuple[list[ToolCallBlock], list[dict[str, Any]]]:
-    """Blocks and OpenAI-style dicts for finished tool calls, valid ones first."""
-    every: list[ToolCall | InvalidToolCall] = [*calls, *invalid]
-    blocks = [tool_call_block(call) for call in every]
+    """Blocks and OpenAI-style dicts for finished tool calls, in the order given."""
+    blocks = [tool_call_block(call) for call in calls]
     dicts = [
         tool_call_dict(
             call.id, call.name, raw_arguments(call), getattr(call, "extra_content", None)
         )
-        for call in every
+        for call in calls
     ]
     return blocks, dicts
 
 
-def completion_to_chat_response(completion: Completion) -> ChatResponse:
-    """A non-streamed answer: reasoning block with its token count, answer, tool calls, usage."""
+def completion_to_chat_response(
+    completion: Completion, fallback: str | None = None
+) -> ChatResponse:
+    """A non-streamed answer: reasoning block with its token count, answer, tool calls, usage.
+
+    `fallback` names the retry that got a refused forced tool choice answered, if any.
+    """
     blocks: list[Any] = []
     usage = completion.usage
     if completion.reasoning is not None:
@@ -107,7 +116,9 @@ def completion_to_chat_response(completion: Completion) -> ChatResponse:
     blocks.append(TextBlock(text=completion.content))
     message_kwargs: dict[str, Any] = {}
     if completion.tool_calls or completion.invalid_tool_calls:
-        call_blocks, dicts = tool_call_parts(completion.tool_calls, completion.invalid_tool_calls)
+        call_blocks, dicts = tool_call_parts(
+            [*completion.tool_calls, *completion.invalid_tool_calls]
+        )
         blocks.extend(call_blocks)
         message_kwargs["tool_calls"] = dicts
     extra = usage_kwargs(
@@ -115,6 +126,8 @@ def completion_to_chat_response(completion: Completion) -> ChatResponse:
     )
     if completion.finish_reason is not None:
         extra["finish_reason"] = completion.finish_reason
+    if fallback is not None:
+        extra[TOOL_CHOICE_FALLBACK] = fallback
     return ChatResponse(
         message=ChatMessage(
             role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs

@@ -20,7 +20,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from ._responses import tool_call_dict, tool_call_parts, usage_kwargs
+from ._responses import TOOL_CHOICE_FALLBACK, tool_call_dict, tool_call_parts, usage_kwargs
 
 _ASSISTANT = MessageRole.ASSISTANT
 
@@ -32,6 +32,7 @@ class StreamFolder:
         "_acc",
         "_call_blocks",
         "_call_dicts",
+        "_fallback",
         "_reasoning_tokens",
         "_text",
         "_text_block",
@@ -41,7 +42,9 @@ class StreamFolder:
         "_usage_raw",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, fallback: str | None = None) -> None:
+        """`fallback`: the retry that got a refused forced tool choice answered, if any."""
+        self._fallback = {TOOL_CHOICE_FALLBACK: fallback} if fallback is not None else None
         self._text = ""
         self._thinking = ""
         self._text_block = TextBlock(text="")
@@ -76,6 +79,8 @@ class StreamFolder:
         raw = delta.raw
         if delta.usage is not None or delta.credits_used is not None:
             self._take_usage(delta)
+        if self._fallback is not None:
+            extra.update(self._fallback)
         if self._usage_kwargs is not None:
             extra.update(self._usage_kwargs)
             raw = self._raw_with_usage(raw)
@@ -99,26 +104,27 @@ class StreamFolder:
         return [self._thinking_block, self._text_block, *self._call_blocks]
 
     def _add_tool_chunks(self, delta: Delta) -> None:
-        """Merge tool-call fragments; blocks carry the arguments so far as a JSON string."""
+        """Merge tool-call fragments; blocks carry the arguments so far as a raw JSON string.
+
+        Nothing is parsed here: `get_tool_calls_from_response` parses leniently when asked,
+        and the finish reason swaps in the parsed calls.
+        """
         if self._acc is None:
             self._acc = ToolCallAccumulator()
         self._acc.add(delta.tool_call_chunks)
-        calls, invalid = self._acc.result()
-        blocks: list[ToolCallBlock] = []
-        dicts: list[dict[str, Any]] = []
-        for call in (*calls, *invalid):
-            raw = call.raw_arguments or ""
-            blocks.append(
-                ToolCallBlock(tool_call_id=call.id, tool_name=call.name or "", tool_kwargs=raw)
-            )
-            dicts.append(tool_call_dict(call.id, call.name, raw))
-        self._call_blocks, self._call_dicts = blocks, dicts
+        snapshot = self._acc.snapshot()
+        self._call_blocks = [
+            ToolCallBlock(tool_call_id=call_id, tool_name=name or "", tool_kwargs=arguments)
+            for call_id, name, arguments in snapshot
+        ]
+        self._call_dicts = [
+            tool_call_dict(call_id, name, arguments) for call_id, name, arguments in snapshot
+        ]
 
     def _finish_tool_calls(self) -> None:
-        """At the finish reason: the calls with parsed arguments, as a non-streamed answer has."""
+        """At the finish reason: the calls with parsed arguments, in the server's order."""
         assert self._acc is not None
-        calls, invalid = self._acc.result()
-        self._call_blocks, self._call_dicts = tool_call_parts(calls, invalid)
+        self._call_blocks, self._call_dicts = tool_call_parts(self._acc.ordered())
 
     def _take_usage(self, delta: Delta) -> None:
         """Token counts, credits and inference id; the reasoning block gets its token count."""

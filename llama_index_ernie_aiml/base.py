@@ -7,16 +7,22 @@ LlamaIndex messages, tools and responses to and from the core's neutral types.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import httpx
 from ernie_aiml import (
     AIMLClient,
+    AsyncChatStream,
+    ChatStream,
+    MissingAPIKeyError,
     RetryPolicy,
+    asend_with_tool_fallback,
     build_chat_request,
     get_model,
     resolve_api_key,
     resolve_base_url,
+    send_with_tool_fallback,
     validate_params,
     warn_if_deprecated,
 )
@@ -38,7 +44,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import BaseModel, Field, PrivateAttr, SecretStr
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
@@ -84,6 +90,9 @@ _CLIENT_FIELDS = (
     "retry_policy",
 )
 _REQUEST_OPTIONS = ("tools", "tool_choice", "parallel_tool_calls", "response_format")
+# Fields a pickle never holds: the key (re-read from the environment on load) and the
+# caller's HTTP clients (process-local resources).
+_NOT_PICKLED = ("api_key", "http_client", "http_async_client")
 
 
 class ErnieAIML(FunctionCallingLLM):
@@ -160,12 +169,40 @@ class ErnieAIML(FunctionCallingLLM):
         given = {name: data[name] for name in _GENERATION_FIELDS if name in data}
         validate_params(data.get("model", DEFAULT_MODEL), **given)
         super().__init__(**data)
-        key = self.api_key.get_secret_value() if self.api_key is not None else None
-        self.api_key = SecretStr(resolve_api_key(key))
         self.base_url = resolve_base_url(self.base_url)
         warn_if_deprecated(self.model)
+        self._connect()
+
+    def _connect(self) -> None:
+        """Resolve the key (given, else the environment) and build the core client for it."""
+        key = self.api_key.get_secret_value() if self.api_key is not None else None
+        self.api_key = SecretStr(resolve_api_key(key))
         settings = {name: getattr(self, name) for name in _CLIENT_FIELDS}
         self._client = AIMLClient(api_key=self.api_key.get_secret_value(), **settings)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the configuration only: no key, no HTTP clients (ours or the caller's)."""
+        # pydantic's state, not BaseComponent's: that one deletes unpicklable fields from the
+        # live instance's own __dict__ and keeps the key.
+        state = BaseModel.__getstate__(self)
+        private = state.get("__pydantic_private__") or {}
+        return {
+            **state,
+            "__dict__": {**state["__dict__"], **dict.fromkeys(_NOT_PICKLED)},
+            "__pydantic_private__": {k: v for k, v in private.items() if k != "_client"},
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle: the saved configuration, the key from the environment, a fresh client."""
+        # pydantic's, not BaseComponent's re-__init__ that swallows a missing key.
+        BaseModel.__setstate__(self, state)
+        try:
+            self._connect()
+        except MissingAPIKeyError:
+            raise MissingAPIKeyError(
+                "ErnieAIML is pickled without its API key: set AIML_API_KEY (or "
+                "AIMLAPI_API_KEY) where it is unpickled. OPENAI_API_KEY is never used."
+            ) from None
 
     @classmethod
     def class_name(cls) -> str:
@@ -249,19 +286,26 @@ class ErnieAIML(FunctionCallingLLM):
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         body, request_id = self._request(messages, False, kwargs)
-        return completion_to_chat_response(self._client.chat(body, client_request_id=request_id))
+        send = partial(self._client.chat, client_request_id=request_id)
+        completion, fallback = send_with_tool_fallback(send, body)
+        return completion_to_chat_response(completion, fallback)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         body, request_id = self._request(messages, False, kwargs)
-        completion = await self._client.achat(body, client_request_id=request_id)
-        return completion_to_chat_response(completion)
+        send = partial(self._client.achat, client_request_id=request_id)
+        completion, fallback = await asend_with_tool_fallback(send, body)
+        return completion_to_chat_response(completion, fallback)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         body, request_id = self._request(messages, True, kwargs)
-        stream = self._client.stream(body, client_request_id=request_id)
+        client = self._client
+
+        def open_stream(wire: dict[str, Any]) -> ChatStream:
+            return client.stream(wire, client_request_id=request_id).open()
 
         def gen() -> Iterator[ChatResponse]:
-            fold = StreamFolder().fold
+            stream, fallback = send_with_tool_fallback(open_stream, body)
+            fold = StreamFolder(fallback).fold
             with stream:
                 for delta in stream:
                     yield fold(delta)
@@ -270,10 +314,14 @@ class ErnieAIML(FunctionCallingLLM):
 
     def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         body, request_id = self._request(messages, True, kwargs)
-        stream = self._client.astream(body, client_request_id=request_id)
+        client = self._client
+
+        async def open_stream(wire: dict[str, Any]) -> AsyncChatStream:
+            return await client.astream(wire, client_request_id=request_id).open()
 
         async def gen() -> AsyncIterator[ChatResponse]:
-            fold = StreamFolder().fold
+            stream, fallback = await asend_with_tool_fallback(open_stream, body)
+            fold = StreamFolder(fallback).fold
             async with stream:
                 async for delta in stream:
                     yield fold(delta)

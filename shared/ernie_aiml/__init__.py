@@ -6,9 +6,9 @@ LangChain, LlamaIndex nor openai.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy_module_exports
 from ._version import __version__
 
 _EXPORTS: dict[str, str] = {
@@ -61,6 +61,7 @@ _EXPORTS: dict[str, str] = {
     "DeprecatedModelWarning": "_catalog",
     # request side
     "validate_params": "_params",
+    "KNOWN_PARAMS": "_params",
     "build_chat_request": "_request",
     "normalize_tool": "_tools",
     "normalize_tool_choice": "_tools",
@@ -72,13 +73,20 @@ _EXPORTS: dict[str, str] = {
     "parse_delta": "_response",
     "parse_usage": "_response",
     "ToolCallAccumulator": "_accumulate",
+    # forced tool choice refused: the fallback bodies both adapters retry with
+    "is_tool_choice_refusal": "_fallback",
+    "tool_choice_fallbacks": "_fallback",
+    "send_with_tool_fallback": "_fallback",
+    "asend_with_tool_fallback": "_fallback",
+    # lazy package namespaces (used by both adapters)
+    "lazy_module_exports": "_lazy",
     # transport
     "SSEDecoder": "_sse",
     "ServerSentEvent": "_sse",
     "RetryPolicy": "_retry",
-    "AIMLClient": "_transport",
-    "ChatStream": "_transport",
-    "AsyncChatStream": "_transport",
+    "AIMLClient": "_client",
+    "ChatStream": "_stream",
+    "AsyncChatStream": "_stream",
     # accounting
     "UsageTally": "_tally",
     "track_usage": "_tally",
@@ -87,17 +95,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = ["__version__", *_EXPORTS]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ernie_aiml' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_module_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -111,6 +109,7 @@ if TYPE_CHECKING:  # pragma: no cover
         list_catalog,
         warn_if_deprecated,
     )
+    from ._client import AIMLClient
     from ._content import file_part, image_part, sniff_mime
     from ._errors import (
         AIMLError,
@@ -135,15 +134,22 @@ if TYPE_CHECKING:  # pragma: no cover
         StreamError,
         StreamInterruptedError,
     )
-    from ._params import validate_params
+    from ._fallback import (
+        asend_with_tool_fallback,
+        is_tool_choice_refusal,
+        send_with_tool_fallback,
+        tool_choice_fallbacks,
+    )
+    from ._lazy import lazy_module_exports
+    from ._params import KNOWN_PARAMS, validate_params
     from ._request import build_chat_request
     from ._response import parse_completion, parse_delta, parse_usage
     from ._retry import RetryPolicy
     from ._settings import DEFAULT_BASE_URL, find_api_key, resolve_api_key, resolve_base_url
     from ._sse import ServerSentEvent, SSEDecoder
+    from ._stream import AsyncChatStream, ChatStream
     from ._tally import UsageTally, track_usage
     from ._tools import normalize_tool, normalize_tool_choice
-    from ._transport import AIMLClient, AsyncChatStream, ChatStream
     from ._types import (
         Completion,
         Delta,

@@ -25,7 +25,11 @@ class _Slot:
 
 
 class ToolCallAccumulator:
-    """Collects `ToolCallChunk`s from a stream; `result()` gives the calls so far, by index."""
+    """Collects `ToolCallChunk`s from a stream; `result()` gives the calls so far, by index.
+
+    `snapshot()` is the cheap raw view for per-chunk display; `ordered()` mixes valid and
+    invalid calls in index order.
+    """
 
     __slots__ = ("_slots",)
 
@@ -52,16 +56,33 @@ class ToolCallAccumulator:
     def __len__(self) -> int:
         return len(self._slots)
 
-    def result(self) -> tuple[list[ToolCall], list[InvalidToolCall]]:
-        """Complete calls ordered by index, and those whose arguments are not a JSON object.
+    def snapshot(self) -> list[tuple[str | None, str | None, str]]:
+        """(id, name, raw arguments so far) per call, by index; no JSON parsing, so cheap.
 
-        Empty arguments are `{}`; a call that never got an id is named `call_<index>`.
+        For showing in-progress tool calls on every chunk; ids are as sent (None if not yet).
+        """
+        slots = self._slots
+        return [
+            (slot.id, slot.name, "".join(slot.arguments))
+            for slot in (slots[index] for index in sorted(slots))
+        ]
+
+    def ordered(self) -> list[ToolCall | InvalidToolCall]:
+        """Every call, valid or not, in the server's index order (`result()` split in one)."""
+        return [
+            make_tool_call(index, slot.id, slot.name, "".join(slot.arguments))
+            for index, slot in sorted(self._slots.items())
+        ]
+
+    def result(self) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+        """Complete calls, and those whose arguments are not a JSON object.
+
+        Each list keeps index order (use `ordered()` for both interleaved). Empty
+        arguments are `{}`; a call that never got an id is named `call_<index>`.
         """
         valid: list[ToolCall] = []
         invalid: list[InvalidToolCall] = []
-        for index in sorted(self._slots):
-            slot = self._slots[index]
-            call = make_tool_call(index, slot.id, slot.name, "".join(slot.arguments))
+        for call in self.ordered():
             if isinstance(call, ToolCall):
                 valid.append(call)
             else:

@@ -37,8 +37,15 @@ def _integer(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
+def _unset(name: str, value: Any) -> bool:
+    """None, or an empty stop list (LangChain passes `stop=[]` to mean "no stop")."""
+    if value is None:
+        return True
+    return name == "stop" and isinstance(value, (list, tuple)) and not value
+
+
 def _stop(value: Any) -> str | list[str]:
-    """A non-empty string, or a list of at most four non-empty strings."""
+    """A non-empty string, or a list of one to four non-empty strings."""
     if isinstance(value, str):
         if not value:
             raise ParameterError("stop must be a non-empty string or a list of them (got '')")
@@ -79,7 +86,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "thinking_budget": lambda v: _integer("thinking_budget", v, 100),
 }
 
-#: The parameters `validate_params` knows; anything else is not sent.
+#: The generation parameters `validate_params` knows; anything else is not sent.
 KNOWN_PARAMS: frozenset[str] = frozenset(_CHECKS)
 
 _SWITCH_MODELS = ", ".join(m.id for m in MODELS if m.thinking_switch)
@@ -105,12 +112,13 @@ def _check_thinking(info: ModelInfo | None, out: dict[str, Any]) -> None:
 def validate_params(model: str | None, **params: Any) -> dict[str, Any]:
     """Check generation parameters for `model` and return the wire-ready ones that are set.
 
-    None values and names this package does not know are left out (send those through
-    `extra_body`). Unknown models get range checks only, no capability checks.
+    None values, an empty `stop` list (`stop=""` stays an error) and names this package
+    does not know are left out (send those through `extra_body`). Unknown models get
+    range checks only, no capability checks.
     """
     out: dict[str, Any] = {}
     for name, value in params.items():
-        if value is None:
+        if _unset(name, value):
             continue
         check = _CHECKS.get(name)
         if check is not None:

@@ -223,7 +223,15 @@ def _completion(body: Mapping[str, Any], headers: Mapping[str, str] | None) -> C
         flag=choice.get("flag"),
         system_fingerprint=body.get("system_fingerprint"),
         raw=body if isinstance(body, dict) else dict(body),
+        headers=_lower_keys(headers),
     )
+
+
+def _lower_keys(headers: Mapping[str, str] | None) -> dict[str, str] | None:
+    """Response headers as a plain dict with lower-case keys (None stays None)."""
+    if headers is None:
+        return None
+    return {key.lower(): value for key, value in headers.items()}
 
 
 def _text(content: Any) -> str:

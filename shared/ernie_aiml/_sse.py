@@ -4,7 +4,8 @@ It follows the WHATWG event-stream rules: LF, CRLF and CR line ends (a CR that e
 read and an LF that starts the next are one line end), `:` comments, multi-line `data`
 joined with newlines, `event`, `id` and `retry` fields. Only complete lines are decoded,
 so a UTF-8 character split across reads is never mangled. It sits on the streaming hot
-path: line ends are found with `bytes` methods, never a per-byte loop.
+path: line ends are found with `bytes` methods, never a per-byte loop, and a read that is
+exactly one `data: ...` event (what AIML sends) skips line splitting altogether.
 """
 
 from __future__ import annotations
@@ -40,6 +41,19 @@ class SSEDecoder:
 
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode one read; returns the events it completed (often none or one)."""
+        if (
+            chunk[:6] == b"data: "
+            and chunk[-2:] == b"\n\n"
+            and self._started
+            and not (self._buffer or self._pending_cr or self._data)
+        ):
+            data = chunk[6:-2]
+            if b"\n" not in data and b"\r" not in data:
+                return [self._dispatch(data.decode("utf-8", errors="replace"))]
+        return self._feed(chunk)
+
+    def _feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """`feed` for any read; `feed` itself takes the common one-event read directly."""
         if not chunk:
             return []
         if self._pending_cr:
@@ -84,15 +98,19 @@ class SSEDecoder:
                 data.append(line[6:] if line[5:6] == " " else line[5:])
             elif not line:
                 if data:
-                    events.append(
-                        ServerSentEvent(self._event, "\n".join(data), self._last_id, self._retry)
-                    )
+                    events.append(self._dispatch("\n".join(data)))
                     data.clear()
                 self._event = None
                 self._retry = None
             elif line[0] != ":":
                 self._field(line)
         return events
+
+    def _dispatch(self, data: str) -> ServerSentEvent:
+        """The event with `data` and the fields seen since the last one, which are reset."""
+        event = ServerSentEvent(self._event, data, self._last_id, self._retry)
+        self._event = self._retry = None
+        return event
 
     def _field(self, line: str) -> None:
         name, colon, value = line.partition(":")

@@ -109,6 +109,8 @@ class Completion:
     `reasoning` is None when the server sent none or an empty string.
     `model` is the name the server echoed (often not the requested id).
     `credits_used`/`usd_spent` come from `meta.usage` or the `x-aimlapi-*` headers.
+    `headers` are the response headers (lower-case keys), None when none were given.
+    `tool_calls` and `invalid_tool_calls` each keep the server's relative order.
     """
 
     content: str
@@ -125,6 +127,7 @@ class Completion:
     flag: int | None = None
     system_fingerprint: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] | None = None
 
 
 @dataclass(slots=True)

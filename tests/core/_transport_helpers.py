@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
+from ernie_aiml import AIMLClient
 from ernie_aiml._retry import RetryPolicy
-from ernie_aiml._transport import AIMLClient
 
 KEY = "sk-aiml-SECRET-7f3e9b1c5d"
 URL = "https://api.aimlapi.com/v1/chat/completions"

@@ -117,6 +117,36 @@ def test_empty_arguments_missing_id_and_invalid_json() -> None:
     )
 
 
+def test_snapshot_is_the_raw_state_by_index_without_parsing() -> None:
+    acc = ToolCallAccumulator()
+    assert acc.snapshot() == []
+    acc.add([ToolCallChunk(1, None, "second", '{"b"'), ToolCallChunk(0, "c0", None, '{"a": ')])
+    assert acc.snapshot() == [("c0", None, '{"a": '), (None, "second", '{"b"')]
+    acc.add([ToolCallChunk(0, "c0", "first", "1}"), ToolCallChunk(1, "c1", None, None)])
+    assert acc.snapshot() == [("c0", "first", '{"a": 1}'), ("c1", "second", '{"b"')]
+
+
+def test_ordered_mixes_valid_and_invalid_calls_in_index_order() -> None:
+    acc = ToolCallAccumulator()
+    acc.add(
+        [
+            ToolCallChunk(2, "c2", "last", '{"z": 2}'),
+            ToolCallChunk(1, "c1", "broken", "[1]"),
+            ToolCallChunk(0, "c0", "first", "{}"),
+        ]
+    )
+    bad = InvalidToolCall(
+        id="c1",
+        name="broken",
+        raw_arguments="[1]",
+        error="arguments are not a JSON object (got list)",
+    )
+    first = ToolCall(id="c0", name="first", arguments={}, raw_arguments="{}")
+    last = ToolCall(id="c2", name="last", arguments={"z": 2}, raw_arguments='{"z": 2}')
+    assert acc.ordered() == [first, bad, last]
+    assert acc.result() == ([first, last], [bad])
+
+
 # ----------------------------------------------------------------- property
 
 _json_values = st.recursive(
@@ -203,3 +233,19 @@ def test_result_does_not_depend_on_how_deltas_are_cut(
             (c.id, c.name, c.arguments) for c in expected
         ]
         assert [json.loads(c.raw_arguments) for c in valid] == [dict(a) for _, a in calls]
+
+
+@settings(max_examples=200, deadline=None)
+@given(_streams())
+def test_snapshot_arguments_are_what_result_parsed(
+    stream: tuple[list[tuple[str, dict]], list[list[ToolCallChunk]]],
+) -> None:
+    _, groups = stream
+    acc = ToolCallAccumulator()
+    for group in groups:
+        acc.add(group)
+    valid, invalid = acc.result()
+    assert invalid == []
+    assert acc.snapshot() == [(c.id, c.name, c.raw_arguments) for c in valid]
+    assert [json.loads(raw) for _, _, raw in acc.snapshot()] == [c.arguments for c in valid]
+    assert acc.ordered() == valid

@@ -502,6 +502,76 @@ def test_tool_args_take_quoted_text_and_enum_members() -> None:
     assert json.loads(call["arguments"]) == {"location": "Paris", "unit": "fahrenheit"}
 
 
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        ("Using baidu/ernie-4.5-8k, what is magic_function(3)?", {"input": 3}),
+        ("Ask ernie-4.5-vl-424b-a47b for magic_function of -7.", {"input": -7}),
+        ("With ernie-5.0 and tool v2: magic_function(12)", {"input": 12}),
+    ],
+)
+def test_tool_args_skip_digits_inside_model_ids(prompt: str, expected: dict) -> None:
+    (call,) = respond(body(prompt, tools=[MAGIC_TOOL], tool_choice="required")).tool_calls
+    assert json.loads(call["arguments"]) == expected
+
+
+def test_structured_output_skips_digits_inside_model_ids() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"count": {"type": "integer"}, "score": {"type": "number"}},
+        "required": ["count", "score"],
+    }
+    response_format = {"type": "json_schema", "json_schema": {"name": "S", "schema": schema}}
+    prompt = "baidu/ernie-4.5-21b-a3b counted 4 items scoring 2.5 (x-9, 1e5 and v3 are names)"
+    answer = respond(body(prompt, response_format=response_format))
+    assert json.loads(answer.content) == {"count": 4, "score": 2.5}
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("add 3 and -4.5.", [3.0, -4.5]),
+        ("baidu/ernie-4.5-8k x-5 5-x v2 a.1 1.a 3rd", []),
+        ("magic_function(3)", [3.0]),
+        ("6/3 is $2 or 200%", [6.0, 3.0, 2.0, 200.0]),
+    ],
+)
+def test_standalone_numbers(text: str, numbers: list[float]) -> None:
+    from ernie_aiml.emulator._schema_values import standalone_numbers
+
+    assert standalone_numbers(text) == numbers
+
+
+@pytest.mark.parametrize(
+    "attachment",
+    [
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+        {
+            "type": "file",
+            "file": {"filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBE"},
+        },
+    ],
+)
+def test_echo_of_a_message_with_an_attachment_has_no_stray_newline(attachment: dict) -> None:
+    content = [{"type": "text", "text": "What colour is this image?"}, attachment]
+    payload = {
+        "model": "baidu/ernie-4.5-vl-424b-a47b",
+        "messages": [{"role": "user", "content": content}],
+    }
+    answer = respond(payload)
+    assert answer.content == 'You said: "What colour is this image?" I received 1 attachment.'
+
+
+def test_echo_joins_text_parts_around_an_image_with_one_newline() -> None:
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
+    content = [{"type": "text", "text": "first"}, image, {"type": "text", "text": "second"}]
+    payload = {
+        "model": "baidu/ernie-4.5-vl-424b-a47b",
+        "messages": [{"role": "user", "content": content}],
+    }
+    assert respond(payload).content == 'You said: "first\nsecond" I received 1 attachment.'
+
+
 def test_tool_choice_none_answers_in_text(emulator: Emulator) -> None:
     payload = body("magic_function(3)", tools=[MAGIC_TOOL], tool_choice="none")
     message = post(emulator, payload).json()["choices"][0]["message"]

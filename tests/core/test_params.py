@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from ernie_aiml import ParameterError, validate_params
+from ernie_aiml import KNOWN_PARAMS, ParameterError, validate_params
 
 
 def test_all_valid_params_are_returned_wire_ready() -> None:
@@ -110,6 +110,29 @@ def test_other_real_numbers_are_converted_to_float() -> None:
 def test_stop_accepts_a_string_or_up_to_four_strings() -> None:
     assert validate_params(None, stop="\n") == {"stop": "\n"}
     assert validate_params(None, stop=["a", "b", "c", "d"]) == {"stop": ["a", "b", "c", "d"]}
+
+
+@pytest.mark.parametrize("empty", [[], ()])
+def test_an_empty_stop_list_means_no_stop(empty: object) -> None:
+    assert validate_params(None, stop=empty) == {}
+    assert validate_params("baidu/ernie-5.0", stop=empty, seed=3) == {"seed": 3}
+
+
+def test_known_params_is_exported_and_lists_every_generation_parameter() -> None:
+    expected = frozenset(
+        {
+            "temperature",
+            "top_p",
+            "max_tokens",
+            "stop",
+            "seed",
+            "frequency_penalty",
+            "presence_penalty",
+            "enable_thinking",
+            "thinking_budget",
+        }
+    )
+    assert expected == KNOWN_PARAMS
 
 
 @pytest.mark.parametrize(

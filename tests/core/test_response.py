@@ -149,6 +149,24 @@ def test_httpx_headers_are_read_case_insensitively() -> None:
     assert (c.credits_used, c.usd_spent, c.inference_id) == (301, 0.000158, "abc")
 
 
+def test_completion_keeps_the_response_headers_with_lower_case_keys() -> None:
+    import httpx
+
+    body = seed("ernie-4.5-21b-a3b")
+    headers = {"X-Inference-Id": "abc", "Content-Type": "application/json"}
+    c = parse_completion(body, headers)
+    assert c.headers == {"x-inference-id": "abc", "content-type": "application/json"}
+    assert c.headers is not headers
+    c = parse_completion(body, httpx.Headers({"X-Request-Id": "r-1"}))
+    assert c.headers == {"x-request-id": "r-1"}
+    assert type(c.headers) is dict
+
+
+def test_completion_headers_are_none_without_headers() -> None:
+    assert parse_completion(seed("ernie-4.5-21b-a3b")).headers is None
+    assert parse_completion(seed("ernie-4.5-21b-a3b"), {}).headers == {}
+
+
 def test_missing_meta_and_bad_header_values() -> None:
     body = seed("ernie-4.5-vl-424b-a47b")
     del body["meta"]

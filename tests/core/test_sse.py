@@ -155,3 +155,24 @@ def test_crlf_cr_and_lf_streams_are_equivalent(lines: list[str]) -> None:
     expected = decode(_encode(lines, "\n"))
     assert decode(_encode(lines, "\r\n")) == expected
     assert decode(_encode(lines, "\r")) == expected
+
+
+def test_one_event_reads_keep_fields_from_earlier_reads() -> None:
+    """A read that is exactly one `data:` event still gets the event name, id and retry."""
+    assert decode(
+        b": hi\n", b"event: delta\nid: 7\nretry: 5\n", b"data: {}\n\n", b"data: x\n\n"
+    ) == [
+        ev("{}", event="delta", id="7", retry=5),
+        ev("x", id="7"),
+    ]
+
+
+def test_one_event_read_after_a_partial_line_or_data_is_joined() -> None:
+    assert decode(b"data: a", b"data: b\n\n") == [ev("adata: b")]
+    assert decode(b"data: a\n", b"data: b\n\n") == [ev("a\nb")]
+    assert decode(b"data: a\r", b"data: b\n\n") == [ev("a\nb")]
+
+
+def test_one_read_with_two_events_or_a_first_read_with_a_bom() -> None:
+    assert decode(b"data: a\n\ndata: b\n\n") == [ev("a"), ev("b")]
+    assert decode("\ufeffdata: a\n\n".encode(), b"data: \xc3\xa9\n\n") == [ev("a"), ev("é")]

@@ -27,6 +27,7 @@ from _transport_helpers import (
     summary,
 )
 from conftest import load_fixture
+from ernie_aiml import AIMLClient, ChatStream
 from ernie_aiml._errors import (
     AIMLError,
     APIConnectionError,
@@ -47,7 +48,6 @@ from ernie_aiml._errors import (
     StreamInterruptedError,
 )
 from ernie_aiml._tally import track_usage
-from ernie_aiml._transport import AIMLClient, ChatStream
 
 SEED = load_fixture("seeds/ernie-5-0-thinking-preview.json")
 
@@ -772,3 +772,68 @@ def test_pool_keeps_alive_and_early_close_leaks_nothing(emulator) -> None:
         assert [r.headers["authorization"] for r in emulator.requests] == [f"Bearer {KEY}"] * 3
     finally:
         client.close()
+
+
+# ---------------------------------------------------------------- headers, scrubbing, encoding
+
+
+def test_completion_carries_the_response_headers() -> None:
+    script = Script(ok(**{"X-AIMLAPI-Credits-Used": "17", "x-request-id": "req-7"}))
+    completion = make_client(script).chat(BODY)
+    assert completion.headers is not None
+    assert completion.headers["x-inference-id"] == "inf-1"
+    assert completion.headers["x-aimlapi-credits-used"] == "17"
+    assert completion.headers["x-request-id"] == "req-7"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": {"message": f"bad key {KEY}", "code": 401}},
+        {"message": f"bad key {KEY}", "statusCode": "401", "requestId": "r-1"},
+    ],
+    ids=["error-object", "flat"],
+)
+def test_key_echoed_in_a_2xx_error_body_is_scrubbed(body: dict) -> None:
+    with pytest.raises(AuthenticationError) as info:
+        make_client(Script(ok(body))).chat(BODY)
+    assert_no_key(info.value)
+    assert info.value.message == "bad key ***"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"error": {"message": f"bad key {KEY}"}},
+        {"message": f"bad key {KEY}", "statusCode": "401"},
+    ],
+    ids=["error-object", "flat"],
+)
+def test_key_echoed_in_a_stream_error_is_scrubbed(event: dict) -> None:
+    script = Script(sse_response(sse(FIRST, event)))
+    with pytest.raises(StreamError) as info:
+        list(make_client(script).stream(BODY))
+    assert_no_key(info.value)
+    assert info.value.message == "bad key ***"
+    assert "***" in json.dumps(info.value.body)
+    assert info.value.request_id == "inf-stream-1"
+    assert info.value.__context__ is None and info.value.__cause__ is None
+
+
+def test_stream_error_with_its_own_request_id_keeps_it() -> None:
+    event = {"message": "overloaded", "statusCode": 503, "requestId": "srv-9"}
+    with pytest.raises(StreamError) as info:
+        list(make_client(Script(sse_response(sse(FIRST, event)))).stream(BODY))
+    assert (info.value.message, info.value.status_code) == ("overloaded", 503)
+    assert info.value.request_id == "srv-9"
+    assert info.value.body == event
+
+
+def test_gzip_encoded_stream_is_decoded() -> None:
+    import gzip
+
+    payload = gzip.compress(sse(FIRST, HELLO, WORLD, STOP, USAGE))
+    stream = ChunkStream([payload[:10], payload[10:]])
+    script = Script(sse_response(stream, **{"content-encoding": "gzip"}))
+    deltas = list(make_client(script).stream(BODY))
+    assert "".join(d.content or "" for d in deltas) == "Hello world"

@@ -25,6 +25,7 @@ from _transport_helpers import (
     sse_response,
     summary,
 )
+from ernie_aiml import AIMLClient, AsyncChatStream
 from ernie_aiml._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -37,7 +38,6 @@ from ernie_aiml._errors import (
     StreamInterruptedError,
 )
 from ernie_aiml._tally import track_usage
-from ernie_aiml._transport import AIMLClient, AsyncChatStream
 
 ANSWER = {
     "id": "104959f043e51f1b4a4dd83c494886ab",

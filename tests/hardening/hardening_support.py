@@ -44,17 +44,13 @@ def core_client(emu: Emulator, sleeps: Sleeps, max_retries: int = 2, **kwargs: A
 
 
 def lc_model(emu: Emulator, sleeps: Sleeps, max_retries: int = 2, **kwargs: Any) -> Any:
-    """A `ChatErnieAIML` on the emulator; its core client's waits are recorded.
-
-    `ChatErnieAIML` has no `retry_policy` field, so the policy (same `max_retries`) is put
-    on its core client after construction; everything else is the adapter's own plumbing.
-    """
+    """A `ChatErnieAIML` on the emulator with a recording `retry_policy` (its public field)."""
     from langchain_ernie_aiml import ChatErnieAIML
 
     kwargs.setdefault("base_url", emu.base_url)
-    llm = ChatErnieAIML(api_key=KEY, max_retries=max_retries, **kwargs)
-    llm.aiml_client.retry_policy = sleeps.policy(max_retries)
-    return llm
+    return ChatErnieAIML(
+        api_key=KEY, max_retries=max_retries, retry_policy=sleeps.policy(max_retries), **kwargs
+    )
 
 
 def li_model(emu: Emulator, sleeps: Sleeps, max_retries: int = 2, **kwargs: Any) -> Any:

@@ -42,18 +42,7 @@ OUT_OF_RANGE: list[tuple[str, Any, tuple[str, ...]]] = [
     ("thinking_budget", 99, ("thinking_budget", ">= 100")),
     ("thinking_budget", 0, ("thinking_budget", ">= 100")),
     ("stop", ["a", "b", "c", "d", "e"], ("stop", "4")),
-    pytest.param(
-        "stop",
-        "",
-        ("stop",),
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="bug (minor): ChatErnieAIML treats stop='' as unset "
-            "(chat_models.py _call_params `self.stop or None`, _request `if stop:`) "
-            "where the core refuses it",
-        ),
-        id="stop=''",
-    ),
+    ("stop", "", ("stop",)),
     ("stop", ["ok", ""], ("stop",)),
 ]
 BOUNDARIES: list[tuple[str, Any]] = [
@@ -142,31 +131,13 @@ def test_wrong_types_core_and_llama_index(emulator: Emulator, name: str, value: 
     assert emulator.requests == []
 
 
-LS_STOP_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="bug: ChatErnieAIML._get_ls_params (chat_models.py:274) does list(stop) on an "
-    "unvalidated per-call stop=5 before the core validates it: TypeError escapes",
-)
-LC_WRONG_TYPES = [
-    pytest.param(n, v, marks=LS_STOP_BUG, id=f"{n}={v!r}") if (n, v) == ("stop", 5) else (n, v)
-    for n, v in WRONG_TYPES
-]
-
-
-@pytest.mark.parametrize(("name", "value"), LC_WRONG_TYPES, ids=_ids(LC_WRONG_TYPES))
+@pytest.mark.parametrize(("name", "value"), WRONG_TYPES, ids=_ids(WRONG_TYPES))
 def test_wrong_types_langchain_per_call(emulator: Emulator, name: str, value: Any) -> None:
     with pytest.raises(ParameterError, match=name):
         lc_model(emulator, Sleeps()).invoke("hi", **{name: value})
     assert emulator.requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ChatErnieAIML's pydantic fields coerce before the core validates "
-    "(temperature=True→1.0, seed='1'→1, enable_thinking='yes'→True are accepted; "
-    "'hot'/1.5/5 give a pydantic error without the range)",
-)
 @pytest.mark.parametrize(("name", "value"), WRONG_TYPES, ids=_ids(WRONG_TYPES))
 def test_wrong_types_langchain_constructor(emulator: Emulator, name: str, value: Any) -> None:
     with pytest.raises(ParameterError, match=name):

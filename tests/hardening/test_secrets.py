@@ -82,13 +82,11 @@ PICKLE_BUG = (
 )
 
 
-@pytest.mark.xfail(strict=True, reason=PICKLE_BUG)
 def test_llama_index_pickle_has_no_key(emulator: Emulator) -> None:
     llm = li_model(emulator, Sleeps())
     assert KEY.encode() not in pickle.dumps(llm)
 
 
-@pytest.mark.xfail(strict=True, reason=PICKLE_BUG)
 def test_langchain_pickle_has_no_key(emulator: Emulator) -> None:
     from langchain_ernie_aiml import ChatErnieAIML
 
@@ -96,11 +94,6 @@ def test_langchain_pickle_has_no_key(emulator: Emulator) -> None:
     assert KEY.encode() not in pickle.dumps(llm)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: ChatErnieAIML cannot be pickled once it has made its AIMLClient "
-    "(_client holds a WeakKeyDictionary and a Lock); drop _client in __getstate__",
-)
 def test_langchain_pickle_after_use(emulator: Emulator) -> None:
     llm = lc_model(emulator, Sleeps())
     llm.invoke("hi")
@@ -174,11 +167,6 @@ def test_server_echo_of_the_key_is_scrubbed(
     assert "***" in all_text(error)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a key echoed in a 2xx error body or an error event is not scrubbed "
-    "(_transport._completion and _StreamState.delta/tag skip call.scrub)",
-)
 @pytest.mark.parametrize(("name", "reply", "cls"), ECHO_BUGS, ids=[e[0] for e in ECHO_BUGS])
 def test_server_echo_in_2xx_or_stream_errors_is_scrubbed(
     emulator: Emulator, name: str, reply: Any, cls: type

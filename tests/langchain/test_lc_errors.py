@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 
 import ernie_aiml
 import pytest
@@ -178,6 +179,32 @@ def test_key_never_in_repr_str_dumps_or_errors(emulator, monkeypatch) -> None:
     )
     assert isinstance(loaded, ChatErnieAIML)
     assert loaded.api_key.get_secret_value() == "from-env"
+
+
+def test_pickle_round_trip_drops_key_and_client(emulator, monkeypatch) -> None:
+    model = ChatErnieAIML(api_key=SECRET, base_url=emulator.base_url, max_retries=0)
+    model.invoke("Hello")  # makes the core client (a lock, a weak dict): must still pickle
+    data = pickle.dumps(model)
+    assert SECRET.encode() not in data
+    assert model.api_key.get_secret_value() == SECRET  # the original keeps its key
+    monkeypatch.setenv("AIML_API_KEY", "from-env")
+    loaded = pickle.loads(data)
+    assert loaded.api_key.get_secret_value() == "from-env"
+    assert (loaded.base_url, loaded.model_name) == (emulator.base_url, model.model_name)
+    assert loaded.aiml_client is not model.aiml_client
+    assert loaded.invoke("Hello").content == 'You said: "Hello"'
+    assert emulator.requests[-1].headers["authorization"] == "Bearer from-env"
+
+
+def test_unpickled_without_key_in_env_fails_on_use(emulator, monkeypatch) -> None:
+    data = pickle.dumps(ChatErnieAIML(api_key=SECRET, base_url=emulator.base_url))
+    monkeypatch.delenv("AIML_API_KEY", raising=False)
+    monkeypatch.delenv("AIMLAPI_API_KEY", raising=False)
+    loaded = pickle.loads(data)
+    assert loaded.api_key is None
+    with pytest.raises(ernie_aiml.MissingAPIKeyError, match="AIML_API_KEY"):
+        loaded.invoke("Hello")
+    assert emulator.requests == []
 
 
 def test_missing_key_raises_at_construction(monkeypatch) -> None:

@@ -8,6 +8,9 @@ import warnings
 
 import ernie_aiml
 import pytest
+from ernie_aiml import RetryPolicy
+from ernie_aiml.emulator import ErrorReply
+from langchain_core.load import dumpd
 from lc_support import model_for
 
 from langchain_ernie_aiml import ChatErnieAIML
@@ -60,6 +63,52 @@ def test_one_client_per_instance_and_identity() -> None:
     assert model.aiml_client.max_retries == 5
     assert model._identifying_params == {"model_name": "baidu/ernie-5.0"}
     assert ChatErnieAIML(api_key="k", model="ernie-5.0").model_name == "ernie-5.0"
+
+
+def _recording_policy(max_retries: int) -> tuple[RetryPolicy, list[float]]:
+    sleeps: list[float] = []
+
+    async def async_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    policy = RetryPolicy(max_retries=max_retries, sleep=sleeps.append, async_sleep=async_sleep)
+    return policy, sleeps
+
+
+def test_retry_policy_gets_retry_after_and_attempts(emulator) -> None:
+    policy, sleeps = _recording_policy(max_retries=2)
+    model = model_for(emulator, max_retries=0, retry_policy=policy)  # the policy wins
+    assert model.aiml_client.retry_policy is policy
+    emulator.enqueue(
+        ErrorReply(429, "slow down", headers={"retry-after": "3"}),
+        ErrorReply(503, "busy", headers={"retry-after": "7"}),
+    )
+    assert model.invoke("Hello").content == 'You said: "Hello"'
+    assert sleeps == [3.0, 7.0]
+    assert len(emulator.chat_requests) == 3
+
+
+def test_retry_policy_budget_is_the_attempt_count(emulator) -> None:
+    import asyncio
+
+    from langchain_core.exceptions import ModelRateLimitError
+
+    policy, sleeps = _recording_policy(max_retries=1)
+    model = model_for(emulator, max_retries=5, retry_policy=policy)
+    emulator.enqueue(*[ErrorReply(429, "slow down", headers={"retry-after": "2"})] * 2)
+    with pytest.raises(ModelRateLimitError, match="slow down"):
+        asyncio.run(model.ainvoke("Hello"))
+    assert sleeps == [2.0]
+    assert len(emulator.chat_requests) == 2
+
+
+def test_retry_policy_is_not_serialised() -> None:
+    policy, _ = _recording_policy(max_retries=4)
+    model = ChatErnieAIML(api_key="k", retry_policy=policy)
+    assert "retry_policy" not in dumpd(model)["kwargs"]
+    assert "retry_policy" not in model.model_dump()
+    assert "retry_policy" not in repr(model)
+    assert model.retry_policy is policy
 
 
 def test_batch_and_abatch(emulator) -> None:

@@ -7,7 +7,7 @@ import warnings
 
 import ernie_aiml
 import pytest
-from ernie_aiml.emulator import JSONReply
+from ernie_aiml.emulator import JSONReply, completion_body
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from lc_support import model_for
 
@@ -83,6 +83,34 @@ def test_model_kwargs_and_extra_body(emulator) -> None:
 def test_empty_stop_list_is_not_sent(emulator) -> None:
     model_for(emulator, stop=[]).invoke("Hello")
     assert "stop" not in _body(emulator)
+
+
+def test_empty_stop_string_is_refused_not_dropped(emulator) -> None:
+    with pytest.raises(ernie_aiml.ParameterError, match="stop"):
+        model_for(emulator, stop="")
+    with pytest.raises(ernie_aiml.ParameterError, match="stop"):
+        model_for(emulator).invoke("Hello", stop="")
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("temperature", True), ("seed", "1"), ("enable_thinking", "yes"), ("max_tokens", 1.5)],
+)
+def test_constructor_checks_values_as_given(emulator, name: str, value: object) -> None:
+    # pydantic would coerce these (True -> 1.0, "1" -> 1): the core sees them first
+    with pytest.raises(ernie_aiml.ParameterError, match=f"{name} must be") as info:
+        model_for(emulator, **{name: value})
+    assert repr(value) in str(info.value)
+
+
+def test_ls_params_never_trip_on_a_bad_stop(emulator) -> None:
+    model = model_for(emulator, stop="END")
+    assert model._get_ls_params(stop=5).get("ls_stop") is None
+    assert model._get_ls_params(stop=("A", "B"))["ls_stop"] == ["A", "B"]
+    with pytest.raises(ernie_aiml.ParameterError, match="stop must be"):
+        model.invoke("Hello", stop=5)
+    assert emulator.requests == []
 
 
 def test_history_with_tool_calls_and_results(emulator) -> None:
@@ -342,3 +370,17 @@ def test_invalid_tool_call_arguments(emulator) -> None:
     assert message.invalid_tool_calls[0]["args"] == "{oops"
     assert message.invalid_tool_calls[0]["id"] == "c1"
     assert message.invalid_tool_calls[0]["error"]
+
+
+def test_response_headers_on_invoke(emulator) -> None:
+    import asyncio
+
+    body = completion_body(model="ernie-5.0", content="Hi!")
+    emulator.enqueue(JSONReply(body, headers={"x-custom": "1"}))
+    message = model_for(emulator, include_response_headers=True).invoke("Hello")
+    headers = message.response_metadata["headers"]
+    assert headers["x-custom"] == "1"
+    assert headers["x-inference-id"] == message.response_metadata["inference_id"]
+    message = asyncio.run(model_for(emulator, include_response_headers=True).ainvoke("Hello"))
+    assert message.response_metadata["headers"]["x-inference-id"]
+    assert "headers" not in model_for(emulator).invoke("Hello").response_metadata

@@ -74,6 +74,12 @@ async def test_function_agent_calls_the_tool(emulator, llm, streaming: bool) -> 
         assert "".join(thinking).startswith('The user asks: "Please multiply 6 and 7".')
         assert "".join(e.delta for e in streams).endswith("The result is 42.")
         assert all(e.delta == "" for e in streams if e.thinking_delta)
+        # streamed tool calls reach the agent's events parsed, the last one complete
+        seen = [
+            [(t.tool_name, t.tool_kwargs) for t in e.tool_calls] for e in streams if e.tool_calls
+        ]
+        assert len(seen) > 1 and seen[-1] == [("multiply", {"a": 6, "b": 7})]
+        assert all(isinstance(kwargs, dict) for calls in seen for _, kwargs in calls)
 
 
 @pytest.mark.parametrize("streaming", [True, False])

@@ -67,6 +67,16 @@ def test_import_paths() -> None:
     assert Conventional is ErnieAIML
 
 
+def test_package_import_is_lazy() -> None:
+    code = (
+        "import sys, llama_index_ernie_aiml as m;"
+        "print('llama_index.core' in sys.modules, dir(m), m.ErnieAIML.__name__,"
+        " 'llama_index.core' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False ['ErnieAIML'] ErnieAIML True"
+
+
 def test_import_does_not_pull_langchain_or_openai() -> None:
     code = (
         "import sys, llama_index_ernie_aiml;"
@@ -138,11 +148,53 @@ def test_round_trip_from_dict_keeps_config(monkeypatch: pytest.MonkeyPatch) -> N
     assert again.api_key.get_secret_value() == "sk-env"
 
 
-def test_pickle_round_trip() -> None:
-    llm = ErnieAIML(api_key=KEY, temperature=0.5)
-    again = pickle.loads(pickle.dumps(llm))
-    assert again.temperature == 0.5
+def test_pickle_holds_no_key_and_reloads_it_from_the_environment(
+    emulator, make_llm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    llm = make_llm(temperature=0.5, model="baidu/ernie-4.5-vl-424b-a47b")
+    llm.chat(USER)  # the core client now holds pooled connections and locks
+    data = pickle.dumps(llm)
+    assert KEY.encode() not in data
+    monkeypatch.setenv("AIML_API_KEY", "sk-env-after-load")
+    again = pickle.loads(data)
+    assert (again.temperature, again.model, again.base_url) == (
+        0.5,
+        "baidu/ernie-4.5-vl-424b-a47b",
+        emulator.base_url,
+    )
     assert again.metadata == llm.metadata
+    assert again.api_key.get_secret_value() == "sk-env-after-load"
+    assert again.chat(USER).message.content
+    assert emulator.requests[-1].headers["authorization"] == "Bearer sk-env-after-load"
+    assert llm.api_key.get_secret_value() == KEY  # the pickled instance is untouched
+
+
+def test_pickle_key_from_aimlapi_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = pickle.dumps(ErnieAIML(api_key=KEY))
+    monkeypatch.setenv("AIMLAPI_API_KEY", "sk-second")
+    assert pickle.loads(data).api_key.get_secret_value() == "sk-second"
+
+
+def test_unpickle_without_a_key_in_the_environment_fails_clearly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = pickle.dumps(ErnieAIML(api_key=KEY))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-must-not-leak")
+    with pytest.raises(MissingAPIKeyError, match="pickled without its API key.*AIML_API_KEY"):
+        pickle.loads(data)
+
+
+def test_pickle_drops_caller_http_clients_without_touching_the_instance(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import httpx
+
+    with httpx.Client() as client:
+        llm = ErnieAIML(api_key=KEY, http_client=client)
+        data = pickle.dumps(llm)
+        assert llm.http_client is client
+    monkeypatch.setenv("AIML_API_KEY", "sk-env")
+    assert pickle.loads(data).http_client is None
 
 
 def test_server_error_does_not_carry_the_key(emulator, llm) -> None:

@@ -2,6 +2,7 @@
 
 # ruff: noqa: F811  (pytest fixtures imported from li_support are parameters here)
 
+import pytest
 from ernie_aiml.emulator import SSEReply
 from li_support import llm, make_llm  # noqa: F401
 from llama_index.core.base.llms.types import ChatMessage
@@ -141,3 +142,121 @@ def test_response_format_passthrough(emulator, llm) -> None:
     response = llm.chat([ChatMessage(role="user", content="Paris")], response_format=schema)
     assert emulator.requests[-1].json["response_format"] == schema
     assert "name" in City.model_validate_json(response.message.content).model_dump()
+
+
+# --------------------------------------------------------------------------- refused forced choice
+
+REFUSAL = "tool_choice 'required' is not supported when thinking is enabled"
+
+
+def _refusal():
+    from ernie_aiml.emulator import ErrorReply
+
+    return ErrorReply(400, REFUSAL)
+
+
+def _sent(emulator) -> list[tuple[object, object]]:
+    """(tool_choice, enable_thinking) of every request the emulator received."""
+    return [(r.json.get("tool_choice"), r.json.get("enable_thinking")) for r in emulator.requests]
+
+
+def test_refused_forced_choice_retries_without_thinking(emulator, llm) -> None:
+    emulator.enqueue(_refusal())
+    city = llm.structured_predict(City, PROMPT, text=TEXT)
+    assert isinstance(city, City) and city.name
+    assert _sent(emulator) == [("required", None), ("required", False)]
+    first, second = (r.json for r in emulator.requests)
+    assert second == {**first, "enable_thinking": False}
+
+
+def test_refused_twice_falls_back_to_auto(emulator, make_llm) -> None:
+    llm = make_llm(thinking_budget=500)
+    emulator.enqueue(_refusal(), _refusal())
+    response = llm.chat_with_tools([_city_tool()], user_msg=TEXT, tool_required=True)
+    assert response.additional_kwargs["tool_choice_fallback"] == "tool_choice=auto"
+    assert _sent(emulator) == [("required", None), ("required", False), ("auto", None)]
+    bodies = [r.json for r in emulator.requests]
+    assert bodies[0]["thinking_budget"] == 500
+    assert "thinking_budget" not in bodies[1]  # a budget without thinking is refused
+    assert bodies[2]["thinking_budget"] == 500
+
+
+def test_model_without_thinking_switch_goes_straight_to_auto(emulator, make_llm) -> None:
+    llm = make_llm(model="baidu/ernie-4.5-vl-424b-a47b")
+    emulator.enqueue(_refusal())
+    response = llm.chat_with_tools([_city_tool()], user_msg=TEXT, tool_choice="City")
+    assert response.additional_kwargs["tool_choice_fallback"] == "tool_choice=auto"
+    assert _sent(emulator) == [
+        ({"type": "function", "function": {"name": "City"}}, None),
+        ("auto", None),
+    ]
+
+
+def test_other_bad_requests_are_not_retried(emulator, llm) -> None:
+    from ernie_aiml import BadRequestError
+    from ernie_aiml.emulator import ErrorReply
+
+    emulator.enqueue(ErrorReply(400, "Body validation error: messages"))
+    with pytest.raises(BadRequestError, match="Body validation error"):
+        llm.structured_predict(City, PROMPT, text=TEXT)
+    assert len(emulator.requests) == 1
+
+
+def test_refusal_without_a_forced_choice_is_raised(emulator, llm) -> None:
+    from ernie_aiml import BadRequestError
+
+    emulator.enqueue(_refusal())
+    with pytest.raises(BadRequestError, match="tool_choice"):
+        llm.chat_with_tools([_city_tool()], user_msg=TEXT)  # tool_choice "auto"
+    assert _sent(emulator) == [("auto", None)]
+
+
+def test_no_fallback_no_marker(emulator, llm) -> None:
+    response = llm.chat_with_tools([_city_tool()], user_msg=TEXT, tool_required=True)
+    assert "tool_choice_fallback" not in response.additional_kwargs
+
+
+async def test_async_refused_forced_choice_falls_back(emulator, llm) -> None:
+    emulator.enqueue(_refusal())
+    response = await llm.achat_with_tools([_city_tool()], user_msg=TEXT, tool_required=True)
+    assert response.additional_kwargs["tool_choice_fallback"] == "enable_thinking=false"
+    assert _sent(emulator) == [("required", None), ("required", False)]
+
+
+def test_stream_refused_forced_choice_falls_back(emulator, llm) -> None:
+    emulator.enqueue(_refusal(), _city_stream())
+    gen = llm.stream_chat_with_tools([_city_tool()], user_msg=TEXT, tool_required=True)
+    responses = list(gen)
+    assert _sent(emulator) == [("required", None), ("required", False)]
+    assert all(r.json["stream"] is True for r in emulator.requests)
+    assert {r.additional_kwargs["tool_choice_fallback"] for r in responses} == {
+        "enable_thinking=false"
+    }
+    (call,) = llm.get_tool_calls_from_response(responses[-1])
+    assert (call.tool_name, call.tool_kwargs) == ("City", {"name": "Paris"})
+
+
+def test_stream_structured_predict_is_not_forced(emulator, llm) -> None:
+    """LlamaIndex streams structured output with tool_choice "auto": nothing to fall back."""
+    from ernie_aiml import BadRequestError
+
+    emulator.enqueue(_refusal())
+    with pytest.raises(BadRequestError, match="tool_choice"):
+        list(llm.stream_structured_predict(City, PROMPT, text=TEXT))
+    assert _sent(emulator) == [("auto", None)]
+
+
+async def test_astream_refused_forced_choice_falls_back(emulator, llm) -> None:
+    emulator.enqueue(_refusal(), _refusal(), _city_stream())
+    gen = await llm.astream_chat_with_tools([_city_tool()], user_msg=TEXT, tool_required=True)
+    responses = [r async for r in gen]
+    assert _sent(emulator) == [("required", None), ("required", False), ("auto", None)]
+    assert responses[-1].additional_kwargs["tool_choice_fallback"] == "tool_choice=auto"
+    (call,) = llm.get_tool_calls_from_response(responses[-1])
+    assert (call.tool_name, call.tool_kwargs) == ("City", {"name": "Paris"})
+
+
+def _city_tool():
+    from llama_index.core.tools import FunctionTool
+
+    return FunctionTool.from_defaults(fn=lambda name: name, name="City", description="A city.")

@@ -321,3 +321,49 @@ def test_streamed_partial_arguments_visible_while_streaming(emulator, llm) -> No
     assert llm.get_tool_calls_from_response(responses[1])[0].tool_kwargs == {"a": None}
     # '{"a": 6, "b"' is beyond LlamaIndex's partial-JSON parser: read as {} (never an error)
     assert llm.get_tool_calls_from_response(responses[2])[0].tool_kwargs == {}
+
+
+def test_in_progress_blocks_carry_raw_arguments_unparsed(emulator, llm) -> None:
+    emulator.enqueue(_stream_reply("id_only_first"))
+    responses = list(llm.stream_chat_with_tools([MULTIPLY], user_msg="x"))
+    in_progress = [
+        [(b.tool_call_id, b.tool_name, b.tool_kwargs) for b in r.message.blocks[1:]]
+        for r in responses[:4]
+    ]
+    assert in_progress == [
+        [("call_a", "multiply", "")],
+        [("call_a", "multiply", '{"a": ')],
+        [("call_a", "multiply", '{"a": 6, "b"')],
+        [("call_a", "multiply", '{"a": 6, "b": 7}')],
+    ]
+    finished = [b.tool_kwargs for b in responses[-1].message.blocks[1:]]
+    assert finished == [{"a": 6, "b": 7}, {"a": 2, "b": 3}]
+
+
+def test_streamed_calls_keep_the_server_order_when_one_is_invalid(emulator, llm) -> None:
+    emulator.enqueue(
+        SSEReply(
+            [
+                _chunk(
+                    {"role": "assistant", "tool_calls": [_frag(0, "call_a", "multiply", "[1]")]}
+                ),
+                _chunk({"tool_calls": [_frag(1, "call_b", "multiply", '{"a": 2, "b": 3}')]}),
+                _chunk({}, "tool_calls"),
+                _usage_chunk(),
+            ]
+        )
+    )
+    last = list(
+        llm.stream_chat_with_tools([MULTIPLY], user_msg="x", allow_parallel_tool_calls=True)
+    )[-1]
+    blocks = [b for b in last.message.blocks if isinstance(b, ToolCallBlock)]
+    assert [(b.tool_call_id, b.tool_kwargs) for b in blocks] == [
+        ("call_a", "[1]"),
+        ("call_b", {"a": 2, "b": 3}),
+    ]
+    assert [d["id"] for d in last.message.additional_kwargs["tool_calls"]] == ["call_a", "call_b"]
+    calls = llm.get_tool_calls_from_response(last)
+    assert [(c.tool_id, c.tool_kwargs) for c in calls] == [
+        ("call_a", {}),
+        ("call_b", {"a": 2, "b": 3}),
+    ]

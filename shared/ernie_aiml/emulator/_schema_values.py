@@ -1,6 +1,7 @@
 """Schema-valid values for tool arguments and structured output, taken from the prompt.
 
-Numbers come from the digits in the text (in order), strings from quoted text (else the
+Numbers come from the standalone numbers in the text (in order; never the digits of a
+token with letters such as "ernie-4.5-8k"), strings from quoted text (else the
 text itself), enums from the member the text mentions (else the first). Values respect
 `minimum`/`maximum` (also exclusive), `minItems`, `$ref` into `$defs`/`definitions`.
 """
@@ -12,6 +13,22 @@ from typing import Any
 
 _NUMBER_RE = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.]*\w)")
 _QUOTED_RE = re.compile(r"\"([^\"\n]{1,200})\"|(?<!\w)'([^'\n]{1,200})'(?!\w)|“([^”\n]{1,200})”")
+# A run of word characters joined by ".", "-" or "/": a model id, a version, a range.
+_TOKEN_RE = re.compile(r"[\w./-]+")
+_LETTER_RE = re.compile(r"[^\W\d_]")
+
+
+def standalone_numbers(text: str) -> list[float]:
+    """The numbers in `text`, in order, skipping those inside a token with letters.
+
+    "add 3 and -4.5" gives [3, -4.5]; "baidu/ernie-4.5-8k", "x-5" and "v2" give none;
+    "magic_function(3)" gives [3] (the brackets end the token).
+    """
+    numbers: list[float] = []
+    for token in _TOKEN_RE.findall(text):
+        if not _LETTER_RE.search(token):
+            numbers.extend(float(n) for n in _NUMBER_RE.findall(token))
+    return numbers
 
 
 class ValueSource:
@@ -19,7 +36,7 @@ class ValueSource:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.numbers = [float(n) for n in _NUMBER_RE.findall(text)]
+        self.numbers = standalone_numbers(text)
         self.quoted = [next(g for g in m.groups() if g) for m in _QUOTED_RE.finditer(text)]
 
     def take_number(self) -> float | None:

@@ -75,12 +75,20 @@ def count_tokens(text: str | None) -> int:
     return len(_TOKEN_RE.findall(text)) if text else 0
 
 
+def _is_text(part: dict) -> bool:
+    """A text part (`type` "text", or no type with a `text`): images and files are not."""
+    return part.get("type", "text") == "text"
+
+
 def message_text(content: Any) -> str:
-    """The text of a message `content`: a string, or the text parts of a list."""
+    """The text of a message `content`: a string, or its text parts joined by newlines.
+
+    Image and file parts add nothing, not even a separator.
+    """
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        texts = [p.get("text", "") for p in content if isinstance(p, dict)]
+        texts = [p.get("text") for p in content if isinstance(p, dict) and _is_text(p)]
         return "\n".join(t for t in texts if isinstance(t, str))
     return ""
 

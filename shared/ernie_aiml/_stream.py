@@ -1,0 +1,270 @@
+"""`ChatStream` and `AsyncChatStream`: iterators of `Delta`s over one streamed answer.
+
+A stream has ended only when the server said so (`[DONE]`, or EOF after a finish reason or
+usage); EOF before that is a `StreamInterruptedError`. It is retried (per the client's
+policy) only before its first Delta. The per-chunk loop is one generator over the raw
+bytes: no logging, no context variables, no per-chunk attribute lookups or closures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import httpx
+
+from ._http import Call, transport_error
+from ._sse import SSEDecoder
+from ._stream_state import StreamState
+from ._tally import record_usage
+from ._types import Delta
+
+if TYPE_CHECKING:
+    from ._client import AIMLClient
+
+
+class _BaseStream:
+    """What both stream kinds share: headers, inference id, usage recording, retry checks."""
+
+    def __init__(self, client: AIMLClient, call: Call) -> None:
+        self._client = client
+        self._call = call
+        self._response: httpx.Response | None = None
+        self._state: StreamState | None = None
+        self._attempt = 0
+        self._closed = False
+        self._recorded = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._call.method} {self._call.url}>"
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """Response headers (empty until connected)."""
+        return self._response.headers if self._response is not None else httpx.Headers()
+
+    @property
+    def inference_id(self) -> str | None:
+        """AIML's `x-inference-id` of this answer (None until connected)."""
+        return self.headers.get("x-inference-id")
+
+    @property
+    def response(self) -> httpx.Response | None:
+        """The underlying httpx response, once connected."""
+        return self._response
+
+    def _record(self) -> None:
+        state = self._state
+        if not self._recorded and state is not None and state.recordable:
+            self._recorded = True
+            record_usage(state.usage, state.credits_used, state.usd_spent)
+
+    def _may_retry(self, exc: httpx.TransportError, yielded: bool) -> bool:
+        """Whether a read error may be retried: never once a Delta was yielded."""
+        if yielded:
+            return False
+        error = transport_error(exc, self._call, self._attempt)
+        return self._client.retry_policy.should_retry(error, self._attempt)
+
+    def _next_attempt(self) -> float:
+        """Forget the failed connection; returns the wait before the next one."""
+        delay = self._client.retry_policy.delay(self._attempt, None)
+        self._attempt += 1
+        self._response = None
+        return delay
+
+
+def _is_raw(response: httpx.Response) -> bool:
+    """Whether the body is unread and not content-encoded: `iter_raw` skips a decoder layer."""
+    return not response.is_stream_consumed and "content-encoding" not in response.headers
+
+
+class ChatStream(_BaseStream):
+    """Iterator of `Delta`s over one streamed answer; also a context manager.
+
+    Ends normally on `[DONE]`, or at EOF after a finish reason or usage; otherwise raises
+    `StreamInterruptedError`. Retried (per policy) only before the first Delta is yielded.
+    Usage is recorded into `track_usage()` once, when the stream ends.
+    """
+
+    def __init__(self, client: AIMLClient, call: Call) -> None:
+        super().__init__(client, call)
+        self._iterator: Iterator[Delta] | None = None
+
+    def open(self) -> ChatStream:
+        """Connect now (retrying per policy) so that status errors raise here."""
+        if self._response is None and not self._closed:
+            self._response, self._attempt = self._client._send(
+                self._call, stream=True, attempt=self._attempt
+            )
+        return self
+
+    def __iter__(self) -> Iterator[Delta]:
+        if self._iterator is None:
+            self._iterator = self._deltas()
+        return self._iterator
+
+    def __next__(self) -> Delta:
+        return next(self.__iter__())
+
+    def __enter__(self) -> ChatStream:
+        return self.open()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop reading and release the connection; records usage if it was already seen."""
+        self._closed = True
+        if self._iterator is not None:
+            self._iterator.close()
+        if self._response is not None:
+            self._response.close()
+        self._record()
+
+    def _deltas(self) -> Iterator[Delta]:
+        yielded = False
+        while not self._closed:
+            response = self.open()._response
+            assert response is not None
+            state = self._state = StreamState(self._call, response)
+            convert = state.delta
+            decoder = SSEDecoder()
+            feed = decoder.feed
+            chunks = response.iter_raw() if _is_raw(response) else response.iter_bytes()
+            try:
+                for raw in chunks:
+                    for event in feed(raw):
+                        delta = convert(event)
+                        if delta is not None:
+                            yielded = True
+                            yield delta
+                        elif state.done:
+                            _drain(chunks)
+                            return
+                for event in decoder.flush():
+                    delta = convert(event)
+                    if delta is not None:
+                        yielded = True
+                        yield delta
+            except httpx.TransportError as exc:
+                response.close()
+                if not self._may_retry(exc, yielded):
+                    raise state.read_error(exc) from exc
+                self._client.retry_policy.sleep(self._next_attempt())
+                continue
+            finally:
+                response.close()
+                self._record()
+            if not state.finished:
+                raise state.eof_error()
+            return
+
+
+class AsyncChatStream(_BaseStream):
+    """Async iterator of `Delta`s over one streamed answer; also an async context manager.
+
+    The same rules as `ChatStream`; `aclose()` releases the connection.
+    """
+
+    def __init__(self, client: AIMLClient, call: Call) -> None:
+        super().__init__(client, call)
+        self._iterator: AsyncIterator[Delta] | None = None
+
+    async def open(self) -> AsyncChatStream:
+        """Connect now (retrying per policy) so that status errors raise here."""
+        if self._response is None and not self._closed:
+            self._response, self._attempt = await self._client._asend(
+                self._call, stream=True, attempt=self._attempt
+            )
+        return self
+
+    def __aiter__(self) -> AsyncIterator[Delta]:
+        if self._iterator is None:
+            self._iterator = self._deltas()
+        return self._iterator
+
+    async def __anext__(self) -> Delta:
+        return await self.__aiter__().__anext__()
+
+    async def __aenter__(self) -> AsyncChatStream:
+        return await self.open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection; records usage if it was already seen."""
+        self._closed = True
+        if self._iterator is not None:
+            await self._iterator.aclose()  # type: ignore[attr-defined]
+        if self._response is not None:
+            await self._response.aclose()
+        self._record()
+
+    async def _deltas(self) -> AsyncIterator[Delta]:
+        yielded = False
+        while not self._closed:
+            response = (await self.open())._response
+            assert response is not None
+            state = self._state = StreamState(self._call, response)
+            convert = state.delta
+            decoder = SSEDecoder()
+            feed = decoder.feed
+            chunks = response.aiter_raw() if _is_raw(response) else response.aiter_bytes()
+            try:
+                async for raw in chunks:
+                    for event in feed(raw):
+                        delta = convert(event)
+                        if delta is not None:
+                            yielded = True
+                            yield delta
+                        elif state.done:
+                            await _adrain(chunks)
+                            return
+                for event in decoder.flush():
+                    delta = convert(event)
+                    if delta is not None:
+                        yielded = True
+                        yield delta
+            except httpx.TransportError as exc:
+                await response.aclose()
+                if not self._may_retry(exc, yielded):
+                    raise state.read_error(exc) from exc
+                await self._client.retry_policy.async_sleep(self._next_attempt())
+                continue
+            finally:
+                await response.aclose()
+                self._record()
+            if not state.finished:
+                raise state.eof_error()
+            return
+
+
+def _drain(chunks: Iterator[bytes]) -> None:
+    """Read what follows `[DONE]` (normally nothing) so the connection can be kept alive."""
+    try:
+        for _ in chunks:
+            pass
+    except httpx.TransportError:
+        pass
+
+
+async def _adrain(chunks: AsyncIterator[bytes]) -> None:
+    """Async `_drain`."""
+    try:
+        async for _ in chunks:
+            pass
+    except httpx.TransportError:
+        pass

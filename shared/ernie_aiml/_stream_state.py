@@ -1,0 +1,137 @@
+"""What one stream connection has seen: how it ended, its usage and cost, its inference id.
+
+`StreamState.delta` turns one SSE event into a `Delta` (the per-chunk hot path: one
+`json.loads`, one `parse_delta`, no other work) and builds the errors a stream can end
+with. Any error raised from a chunk is rebuilt with the key masked and the inference id.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from ._errors import AIMLError, ResponseParseError, StreamInterruptedError
+from ._http import SNIPPET, Call, timeout_kind
+from ._response import parse_delta
+from ._sse import ServerSentEvent
+from ._types import Delta, Usage
+
+_SCAN = json.JSONDecoder().scan_once  # the C scanner `json.loads` ends up in
+
+
+class StreamState:
+    """Per-connection bookkeeping of a stream: how it ended, its usage, its inference id."""
+
+    __slots__ = ("call", "credits_used", "done", "ended", "inference_id", "usage", "usd_spent")
+
+    def __init__(self, call: Call, response: httpx.Response) -> None:
+        self.call = call
+        self.inference_id: str | None = response.headers.get("x-inference-id")
+        self.done = False  # `[DONE]` seen
+        self.ended = False  # a finish reason or usage seen: EOF is a normal end
+        self.usage: Usage | None = None
+        self.credits_used: float | None = None
+        self.usd_spent: float | None = None
+
+    @property
+    def finished(self) -> bool:
+        """Whether the server said the answer is complete (`[DONE]`, finish reason or usage)."""
+        return self.done or self.ended
+
+    @property
+    def recordable(self) -> bool:
+        """Whether anything worth recording arrived: an end, usage or cost."""
+        return self.done or self.ended or self.usage is not None or self.credits_used is not None
+
+    def delta(self, event: ServerSentEvent) -> Delta | None:
+        """The Delta of one event, or None for an empty event or `[DONE]`."""
+        data = event.data
+        if not data:
+            return None
+        if data == "[DONE]":
+            self.done = True
+            return None
+        chunk = self._decode(data)
+        try:
+            delta = parse_delta(chunk)
+        except AIMLError as exc:
+            error = self._scrubbed(exc, data)
+        else:
+            if delta.finish_reason is not None or delta.usage is not None:
+                delta.inference_id = self.inference_id
+                self.ended = True
+                if delta.usage is not None:
+                    self.usage = delta.usage
+            if delta.credits_used is not None:
+                self.credits_used = delta.credits_used
+            if delta.usd_spent is not None:
+                self.usd_spent = delta.usd_spent
+            return delta
+        # Raised outside the handler so that the unscrubbed original is not its __context__.
+        raise error
+
+    def _decode(self, data: str) -> dict[str, Any]:
+        try:
+            chunk = _loads(data)
+        except ValueError as exc:
+            raise self._parse_error("not valid JSON", data) from exc
+        if type(chunk) is not dict:
+            raise self._parse_error("not a JSON object", data)
+        return chunk
+
+    def _parse_error(self, what: str, data: str) -> ResponseParseError:
+        snippet = self.call.scrub(data[:SNIPPET])
+        return ResponseParseError(
+            f"stream event is {what}: {snippet!r}", request_id=self.inference_id
+        )
+
+    def _scrubbed(self, exc: AIMLError, data: str) -> AIMLError:
+        """`exc` rebuilt with the key masked in message and body, and this stream's id."""
+        body = exc.body
+        clean = self.call.scrub(data)
+        if clean is not data and body is not None:
+            body = _loads_or_none(clean)
+        return type(exc)(
+            self.call.scrub(exc.message),
+            status_code=exc.status_code,
+            request_id=exc.request_id or self.inference_id,
+            body=body,
+            hint=exc.hint,
+        )
+
+    def eof_error(self) -> StreamInterruptedError:
+        """The error for an EOF before the server finished."""
+        return StreamInterruptedError(
+            "stream ended before the server finished (no finish reason, usage or [DONE]); "
+            "the answer is incomplete",
+            request_id=self.inference_id,
+        )
+
+    def read_error(self, exc: httpx.TransportError) -> StreamInterruptedError:
+        """The error for a network failure mid-stream."""
+        kind = timeout_kind(exc)
+        what = f"{kind} timeout" if kind else type(exc).__name__
+        detail = self.call.scrub(str(exc))
+        return StreamInterruptedError(
+            f"stream interrupted by a {what}{': ' + detail if detail else ''}; "
+            "the answer is incomplete",
+            request_id=self.inference_id,
+        )
+
+
+def _loads(data: str) -> Any:
+    """`json.loads` minus its Python-level layers for the usual event (no outer whitespace)."""
+    try:
+        value, end = _SCAN(data, 0)
+    except StopIteration:
+        return json.loads(data)
+    return value if end == len(data) else json.loads(data)
+
+
+def _loads_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
