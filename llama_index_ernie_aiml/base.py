@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from ernie_aiml import (
+    KNOWN_PARAMS,
     AIMLClient,
     AsyncChatStream,
     ChatStream,
@@ -64,17 +65,9 @@ DEFAULT_CONTEXT_WINDOW = 32_000
 #: Tokens reserved for the answer when `max_tokens` is unset (AIML documents no output cap).
 DEFAULT_NUM_OUTPUT = 4_096
 
-_GENERATION_FIELDS = (
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "stop",
-    "seed",
-    "frequency_penalty",
-    "presence_penalty",
-    "enable_thinking",
-    "thinking_budget",
-)
+# The core's generation parameters, each a field of the same name here (sorted: a stable
+# order on the wire).
+_GENERATION_FIELDS = tuple(sorted(KNOWN_PARAMS))
 # Keyword arguments LlamaIndex passes around that must never reach the request body.
 _FRAMEWORK_KWARGS = frozenset(
     {"tool_required", "verbose", "allow_parallel_tool_calls", "error_on_no_tool_call", "formatted"}

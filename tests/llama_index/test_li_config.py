@@ -61,6 +61,12 @@ def test_is_a_function_calling_llm_with_own_class_name() -> None:
     assert llm.max_retries == 2
 
 
+def test_every_core_generation_parameter_is_a_field() -> None:
+    from ernie_aiml import KNOWN_PARAMS
+
+    assert set(KNOWN_PARAMS) <= set(ErnieAIML.model_fields)
+
+
 def test_import_paths() -> None:
     from llama_index.llms.ernie_aiml import ErnieAIML as Conventional
 
@@ -180,7 +186,7 @@ def test_unpickle_without_a_key_in_the_environment_fails_clearly(
 ) -> None:
     data = pickle.dumps(ErnieAIML(api_key=KEY))
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-must-not-leak")
-    with pytest.raises(MissingAPIKeyError, match="pickled without its API key.*AIML_API_KEY"):
+    with pytest.raises(MissingAPIKeyError, match=r"pickled without its API key.*AIML_API_KEY"):
         pickle.loads(data)
 
 
