@@ -26,6 +26,7 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
+from langchain_core.outputs import ChatGenerationChunk
 
 #: `response_metadata["model_provider"]`: selects this package's content-block translator.
 MODEL_PROVIDER = "ernie_aiml"
@@ -288,6 +289,46 @@ def delta_to_chunk(delta: Delta, tool_names: dict[int, str | None]) -> AIMessage
         additional_kwargs={REASONING_KEY: reasoning} if reasoning else {},
         response_metadata={"model_provider": MODEL_PROVIDER},
     )
+
+
+class TextChunks:
+    """Per stream: the `ChatGenerationChunk` of a text/reasoning-only delta, built by copying.
+
+    Equal to `ChatGenerationChunk(message=AIMessageChunk(content=..., additional_kwargs=...,
+    response_metadata={"model_provider": ...}))` (same fields, same fields-set), but about
+    half the CPU: one template of each is validated once per stream, and each chunk is a
+    shallow copy of it with fresh containers (no container is shared between chunks).
+    """
+
+    __slots__ = ("_copy_generation", "_copy_message", "_mutable")
+
+    def __init__(self) -> None:
+        message = AIMessageChunk(
+            content="", additional_kwargs={}, response_metadata={"model_provider": MODEL_PROVIDER}
+        )
+        self._copy_message = message.__copy__
+        self._copy_generation = ChatGenerationChunk(message=message).__copy__
+        self._mutable = tuple(
+            (name, type(value))
+            for name, value in message.__dict__.items()
+            if type(value) in (list, dict)
+        )
+
+    def __call__(self, content: str, reasoning: str | None) -> ChatGenerationChunk:
+        """The chunk for `content` (a string, maybe empty) and optional reasoning text."""
+        message = self._copy_message()
+        fields = message.__dict__
+        for name, kind in self._mutable:
+            fields[name] = kind()
+        fields["content"] = content
+        fields["response_metadata"]["model_provider"] = MODEL_PROVIDER
+        if reasoning:
+            fields["additional_kwargs"][REASONING_KEY] = reasoning
+        generation = self._copy_generation()
+        slots = generation.__dict__
+        slots["message"] = message
+        slots["text"] = content
+        return generation
 
 
 def _fragment(fragment: ernie_aiml.ToolCallChunk, tool_names: dict[int, str | None]) -> Any:

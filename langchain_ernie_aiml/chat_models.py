@@ -45,6 +45,7 @@ from . import _blocks
 from ._errors import to_langchain_error
 from ._messages import (
     MODEL_PROVIDER,
+    TextChunks,
     answer_metadata,
     completion_to_message,
     delta_to_chunk,
@@ -73,10 +74,11 @@ def _aiml_error_in(exc: ValidationError) -> ernie_aiml.AIMLError | None:
 class _StreamEnd:
     """Turns a stream's deltas into chunks; keeps what is told once for the last chunk."""
 
-    __slots__ = ("first", "model", "tool_names", "usage", "values")
+    __slots__ = ("first", "model", "text_chunks", "tool_names", "usage", "values")
 
     def __init__(self, model: str) -> None:
         self.model = model
+        self.text_chunks = TextChunks()
         self.first: Delta | None = None
         self.usage: ernie_aiml.Usage | None = None
         self.values: dict[str, Any] = {}
@@ -92,6 +94,12 @@ class _StreamEnd:
             or delta.credits_used is not None
         ):
             self._absorb(delta)
+        if not delta.tool_call_chunks:
+            content = delta.content
+            reasoning = delta.reasoning
+            if not content and not reasoning:
+                return None
+            return self.text_chunks(content or "", reasoning)
         message = delta_to_chunk(delta, self.tool_names)
         return None if message is None else ChatGenerationChunk(message=message)
 
@@ -268,9 +276,24 @@ class ChatErnieAIML(BaseChatModel):
         return {"model_name": self.model_name, **self._default_params}
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
-        params = super()._get_ls_params(stop=stop, **kwargs)
-        params["ls_provider"] = MODEL_PROVIDER
-        params.pop("ls_stop", None)  # the base class copies any value; invalid ones stay out
+        """The base class's LangSmith params, built directly (it probes `self.model`, whose
+        failed lookup raises inside pydantic on every call), with a valid `ls_stop` only."""
+        model = kwargs.get("model")
+        params = LangSmithParams(
+            ls_provider=MODEL_PROVIDER,
+            ls_model_type="chat",
+            ls_model_name=model if isinstance(model, str) else self.model_name,
+        )
+        temperature = kwargs.get("temperature")
+        if not isinstance(temperature, (int, float)):
+            temperature = self.temperature
+        if isinstance(temperature, (int, float)):
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens")
+        if not isinstance(max_tokens, int):
+            max_tokens = self.max_tokens
+        if isinstance(max_tokens, int):
+            params["ls_max_tokens"] = max_tokens
         if stop is None:
             stop = kwargs.get("stop", self.stop)
         if isinstance(stop, str) and stop:

@@ -22,7 +22,11 @@ from llama_index.core.base.llms.types import (
 
 from ._responses import TOOL_CHOICE_FALLBACK, tool_call_dict, tool_call_parts, usage_kwargs
 
-_ASSISTANT = MessageRole.ASSISTANT
+# Every streamed message is a copy of this one with fresh `blocks` and `additional_kwargs`:
+# a shallow copy costs less than `ChatMessage.__init__` (its list validation and
+# after-validator), and the result is the same model with the same fields set. Never mutated.
+_MESSAGE = ChatMessage(role=MessageRole.ASSISTANT, blocks=[], additional_kwargs={})
+_copy_message = _MESSAGE.model_copy
 
 
 class StreamFolder:
@@ -32,6 +36,7 @@ class StreamFolder:
         "_acc",
         "_call_blocks",
         "_call_dicts",
+        "_extra",
         "_fallback",
         "_reasoning_tokens",
         "_text",
@@ -45,6 +50,8 @@ class StreamFolder:
     def __init__(self, fallback: str | None = None) -> None:
         """`fallback`: the retry that got a refused forced tool choice answered, if any."""
         self._fallback = {TOOL_CHOICE_FALLBACK: fallback} if fallback is not None else None
+        # What every chunk from now on adds to `additional_kwargs` (fallback, then usage).
+        self._extra: dict[str, Any] | None = self._fallback
         self._text = ""
         self._thinking = ""
         self._text_block = TextBlock(text="")
@@ -58,50 +65,58 @@ class StreamFolder:
 
     def fold(self, delta: Delta) -> ChatResponse:
         """The cumulative response after `delta`; `delta` text is the answer's new text only."""
-        extra: dict[str, Any] = {}
         reasoning = delta.reasoning
         if reasoning:
             self._thinking += reasoning
             self._thinking_block = ThinkingBlock(
                 content=self._thinking, num_tokens=self._reasoning_tokens
             )
-            extra["thinking_delta"] = reasoning
+            extra: dict[str, Any] = {"thinking_delta": reasoning}
+        else:
+            extra = {}
         content = delta.content
         if content:
             self._text += content
-            self._text_block = TextBlock(text=self._text)
+            text_block = self._text_block = TextBlock(text=self._text)
+        else:
+            content = ""
+            text_block = self._text_block
+        if (
+            delta.tool_call_chunks
+            or delta.finish_reason is not None
+            or delta.usage is not None
+            or delta.credits_used is not None
+            or self._extra is not None
+        ):
+            raw = self._fold_rare(delta, extra)
+        else:
+            raw = delta.raw
+        thinking_block = self._thinking_block
+        blocks = [text_block] if thinking_block is None else [thinking_block, text_block]
+        if self._call_blocks:
+            blocks += self._call_blocks
+            message = _copy_message(
+                update={"blocks": blocks, "additional_kwargs": {"tool_calls": [*self._call_dicts]}}
+            )
+        else:
+            message = _copy_message(update={"blocks": blocks, "additional_kwargs": {}})
+        return ChatResponse(message=message, delta=content, raw=raw, additional_kwargs=extra)
+
+    def _fold_rare(self, delta: Delta, extra: dict[str, Any]) -> dict[str, Any] | None:
+        """Tool-call fragments, finish reason, usage and the kept extras; the chunk's raw."""
         if delta.tool_call_chunks:
             self._add_tool_chunks(delta)
         if delta.finish_reason is not None:
             extra["finish_reason"] = delta.finish_reason
             if self._acc:
                 self._finish_tool_calls()
-        raw = delta.raw
         if delta.usage is not None or delta.credits_used is not None:
             self._take_usage(delta)
-        if self._fallback is not None:
-            extra.update(self._fallback)
+        if self._extra is not None:
+            extra.update(self._extra)
         if self._usage_kwargs is not None:
-            extra.update(self._usage_kwargs)
-            raw = self._raw_with_usage(raw)
-        return ChatResponse(
-            message=ChatMessage(
-                role=_ASSISTANT,
-                blocks=self._blocks(),
-                additional_kwargs={"tool_calls": list(self._call_dicts)}
-                if self._call_dicts
-                else {},
-            ),
-            delta=content or "",
-            raw=raw,
-            additional_kwargs=extra,
-        )
-
-    def _blocks(self) -> list[Any]:
-        """`[ThinkingBlock?, TextBlock, ToolCallBlock…]`, a fresh list over shared blocks."""
-        if self._thinking_block is None:
-            return [self._text_block, *self._call_blocks]
-        return [self._thinking_block, self._text_block, *self._call_blocks]
+            return self._raw_with_usage(delta.raw)
+        return delta.raw
 
     def _add_tool_chunks(self, delta: Delta) -> None:
         """Merge tool-call fragments; blocks carry the arguments so far as a raw JSON string.
@@ -132,6 +147,7 @@ class StreamFolder:
         previous = self._usage_kwargs or {}
         kwargs = usage_kwargs(usage, delta.credits_used, delta.usd_spent, delta.inference_id)
         self._usage_kwargs = {**previous, **kwargs}
+        self._extra = {**(self._fallback or {}), **self._usage_kwargs}
         if usage is not None:
             self._usage_raw = (delta.raw or {}).get("usage")
             if usage.reasoning_tokens is not None:

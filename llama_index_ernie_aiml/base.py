@@ -7,7 +7,7 @@ LlamaIndex messages, tools and responses to and from the core's neutral types.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from functools import partial
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -204,20 +204,16 @@ class ErnieAIML(FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        """Context window, output budget and tool support from the core's model catalog."""
-        info = get_model(self.model)
-        if self.context_window is not None:
-            context_window = self.context_window
-        else:
-            context_window = info.context_window if info else DEFAULT_CONTEXT_WINDOW
-        return LLMMetadata(
-            context_window=context_window,
-            num_output=self.max_tokens or DEFAULT_NUM_OUTPUT,
-            is_chat_model=True,
-            is_function_calling_model=info.tools if info else True,
-            model_name=self.model,
-            system_role=MessageRole.SYSTEM,
-        )
+        """Context window, output budget and tool support from the core's model catalog.
+
+        A copy of the cached value, so a caller editing it cannot change other instances.
+        """
+        return _metadata(self.model, self.context_window, self.max_tokens)[0].model_copy()
+
+    def to_payload(self) -> dict[str, Any]:
+        """The metadata for events and callbacks (no key), as a fresh dict on every call."""
+        payload = _metadata(self.model, self.context_window, self.max_tokens)[1]
+        return {"class_name": self.class_name(), **payload}
 
     # ------------------------------------------------------------------ requests
 
@@ -231,9 +227,11 @@ class ErnieAIML(FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], stream: bool, kwargs: dict[str, Any]
     ) -> tuple[dict[str, Any], str | None]:
         """The request body for `messages` plus per-call options, and the client request id."""
+        params = self._generation_params()
+        if not kwargs:
+            return self._build(messages, stream, params, self.additional_kwargs, {}), None
         kwargs = dict(kwargs)
         client_request_id = kwargs.pop("client_request_id", None)
-        params = self._generation_params()
         for name in _GENERATION_FIELDS:
             if name in kwargs:
                 params[name] = kwargs.pop(name)
@@ -242,7 +240,18 @@ class ErnieAIML(FunctionCallingLLM):
         extra_body.update(
             (key, value) for key, value in kwargs.items() if key not in _FRAMEWORK_KWARGS
         )
-        body = build_chat_request(
+        return self._build(messages, stream, params, extra_body, options), client_request_id
+
+    def _build(
+        self,
+        messages: Sequence[ChatMessage],
+        stream: bool,
+        params: dict[str, Any],
+        extra_body: dict[str, Any],
+        options: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The core's request body for the resolved parameters and options."""
+        return build_chat_request(
             self.model,
             to_core_messages(messages),
             params=params,
@@ -251,7 +260,6 @@ class ErnieAIML(FunctionCallingLLM):
             extra_body=extra_body,
             **options,
         )
-        return body, client_request_id
 
     # ------------------------------------------------------------------ chat
 
@@ -430,6 +438,29 @@ class ErnieAIML(FunctionCallingLLM):
     async def aclose(self) -> None:
         """Close the pooled async HTTP clients (caller-supplied clients are left open)."""
         await self._client.aclose()
+
+
+@lru_cache(maxsize=64)
+def _metadata(
+    model: str, context_window: int | None, max_tokens: int | None
+) -> tuple[LLMMetadata, dict[str, Any]]:
+    """`ErnieAIML.metadata` for these settings and its dump, built once per settings.
+
+    `metadata` and `to_payload` run on every call; the settings are their whole input (the
+    catalog is static), so a change of model or override simply finds another entry.
+    """
+    info = get_model(model)
+    if context_window is None:
+        context_window = info.context_window if info else DEFAULT_CONTEXT_WINDOW
+    metadata = LLMMetadata(
+        context_window=context_window,
+        num_output=max_tokens or DEFAULT_NUM_OUTPUT,
+        is_chat_model=True,
+        is_function_calling_model=info.tools if info else True,
+        model_name=model,
+        system_role=MessageRole.SYSTEM,
+    )
+    return metadata, metadata.model_dump()
 
 
 def _kwargs_of(value: dict[str, Any] | str) -> dict[str, Any]:

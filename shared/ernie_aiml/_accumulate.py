@@ -59,12 +59,13 @@ class ToolCallAccumulator:
     def snapshot(self) -> list[tuple[str | None, str | None, str]]:
         """(id, name, raw arguments so far) per call, by index; no JSON parsing, so cheap.
 
-        For showing in-progress tool calls on every chunk; ids are as sent (None if not yet).
+        For showing in-progress tool calls on every chunk; a call with no id yet is named
+        `call_<index>`, as `ordered()` and `result()` name it.
         """
         slots = self._slots
         return [
-            (slot.id, slot.name, "".join(slot.arguments))
-            for slot in (slots[index] for index in sorted(slots))
+            (slot.id or f"call_{index}", slot.name, "".join(slot.arguments))
+            for index, slot in sorted(slots.items())
         ]
 
     def ordered(self) -> list[ToolCall | InvalidToolCall]:

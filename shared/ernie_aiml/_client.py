@@ -53,6 +53,8 @@ from ._tally import record_usage
 from ._types import Completion
 
 _CHAT = "/chat/completions"
+#: Pool of the clients made here: many concurrent streams without queueing (as openai's).
+_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 
 
 class AIMLClient:
@@ -93,6 +95,9 @@ class AIMLClient:
         )
         self._lock = threading.Lock()
         self._base_headers = {"User-Agent": USER_AGENT, **self.default_headers}
+        # The headers the clients made here carry (fixed at the first one), so that only
+        # the per-request ones are merged per request. None until then.
+        self._owned_headers: dict[str, str] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -214,20 +219,35 @@ class AIMLClient:
         *,
         require_key: bool = True,
     ) -> Call:
-        headers = dict(self._base_headers)
         if client_request_id is not None:
-            headers["X-Client-Request-Id"] = check_client_request_id(client_request_id)
-        headers["Accept"] = accept
-        content = None
-        if body is not None:
-            content = encode(body)
-            headers["Content-Type"] = JSON_TYPE
+            client_request_id = check_client_request_id(client_request_id)
+        content = None if body is None else encode(body)
         key = self._key(require_key)
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
         url = self.base_url + path
         check_transport_security(url, allow_insecure_http=self.allow_insecure_http)
+        headers = self._headers(accept, content is not None, key, client_request_id)
         return Call(method, url, content, headers, self._timeout_for(timeout), model_of(body), key)
+
+    def _headers(
+        self, accept: str, has_body: bool, key: str | None, client_request_id: str | None
+    ) -> dict[str, str]:
+        """Every header of one request, in the order they have always been set."""
+        headers = dict(self._base_headers)
+        if client_request_id is not None:
+            headers["X-Client-Request-Id"] = client_request_id
+        headers["Accept"] = accept
+        if has_body:
+            headers["Content-Type"] = JSON_TYPE
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return headers
+
+    def _fixed_headers(self) -> dict[str, str]:
+        """The headers of the clients made here: those of a chat request (decided once)."""
+        fixed = self._owned_headers
+        if fixed is None:
+            fixed = self._owned_headers = self._headers(JSON_TYPE, True, self._api_key, None)
+        return fixed
 
     def _timeout_for(self, timeout: TimeoutTypes) -> Any:
         if timeout is not None:
@@ -241,7 +261,12 @@ class AIMLClient:
             return self._http_client
         with self._lock:
             if self._own_client is None:
-                self._own_client = httpx.Client(timeout=self.timeout, follow_redirects=False)
+                self._own_client = httpx.Client(
+                    timeout=self.timeout,
+                    follow_redirects=False,
+                    headers=self._fixed_headers(),
+                    limits=_LIMITS,
+                )
             return self._own_client
 
     def _async_client(self) -> httpx.AsyncClient:
@@ -251,7 +276,10 @@ class AIMLClient:
         client = self._own_async.get(loop)
         if client is None:
             client = self._own_async[loop] = httpx.AsyncClient(
-                timeout=self.timeout, follow_redirects=False
+                timeout=self.timeout,
+                follow_redirects=False,
+                headers=self._fixed_headers(),
+                limits=_LIMITS,
             )
         return client
 
@@ -260,9 +288,10 @@ class AIMLClient:
     def _send(self, call: Call, *, stream: bool, attempt: int = 0) -> tuple[httpx.Response, int]:
         """Send with retries; returns the 2xx response and the 0-based attempt that got it."""
         client = self._sync_client()
+        fixed = self._owned_headers if self._http_client is None else None
         policy = self.retry_policy
         while True:
-            request = call.request(client)
+            request = call.request(client, fixed)
             retry_headers: httpx.Headers | None = None
             cause: BaseException | None = None
             try:
@@ -286,9 +315,10 @@ class AIMLClient:
     ) -> tuple[httpx.Response, int]:
         """Async `_send`."""
         client = self._async_client()
+        fixed = self._owned_headers if self._http_async_client is None else None
         policy = self.retry_policy
         while True:
-            request = call.request(client)
+            request = call.request(client, fixed)
             retry_headers: httpx.Headers | None = None
             cause: BaseException | None = None
             try:

@@ -70,11 +70,30 @@ class Call:
         key = self.key.encode() if self.key else None
         return data.replace(key, b"***") if key and key in data else data
 
-    def request(self, client: httpx.Client | httpx.AsyncClient) -> httpx.Request:
-        """A fresh httpx request for one attempt."""
-        return client.build_request(
-            self.method, self.url, content=self.content, headers=self.headers, timeout=self.timeout
+    def request(
+        self, client: httpx.Client | httpx.AsyncClient, fixed: dict[str, str] | None = None
+    ) -> httpx.Request:
+        """A fresh httpx request for one attempt.
+
+        `fixed`: the headers `client` already carries (a client made by `AIMLClient`); only
+        the others are passed, and a fixed one this request lacks is removed.
+        """
+        headers = self.headers
+        if fixed is None:
+            return client.build_request(
+                self.method, self.url, content=self.content, headers=headers, timeout=self.timeout
+            )
+        request = client.build_request(
+            self.method,
+            self.url,
+            content=self.content,
+            headers={k: v for k, v in headers.items() if fixed.get(k) != v} or None,
+            timeout=self.timeout,
         )
+        for name in fixed:
+            if name not in headers:
+                del request.headers[name]
+        return request
 
 
 # ---------------------------------------------------------------------- what is sent

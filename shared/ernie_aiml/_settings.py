@@ -7,6 +7,7 @@ OpenAI key to a third party.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 from urllib.parse import urlsplit
@@ -77,12 +78,22 @@ def is_loopback_host(host: str) -> bool:
 
 def check_transport_security(url: str, *, allow_insecure_http: bool = False) -> None:
     """Refuse to send the key over plain http to a host that is not loopback."""
+    if allow_insecure_http:
+        return
+    refusal = _refusal(url)
+    if refusal is not None:
+        raise InsecureTransportError(refusal)
+
+
+@functools.lru_cache(maxsize=256)
+def _refusal(url: str) -> str | None:
+    """Why `url` may not carry the key (None if it may); cached: a client has few URLs."""
     parts = urlsplit(url)
-    if parts.scheme == "https" or allow_insecure_http:
-        return
+    if parts.scheme == "https":
+        return None
     if parts.scheme == "http" and is_loopback_host(parts.hostname or ""):
-        return
-    raise InsecureTransportError(
+        return None
+    return (
         f"Refusing to send the API key over {parts.scheme or 'an unknown scheme'}:// to "
         f"{parts.hostname!r}: use https, a loopback address, or allow_insecure_http=True."
     )

@@ -121,9 +121,18 @@ def test_snapshot_is_the_raw_state_by_index_without_parsing() -> None:
     acc = ToolCallAccumulator()
     assert acc.snapshot() == []
     acc.add([ToolCallChunk(1, None, "second", '{"b"'), ToolCallChunk(0, "c0", None, '{"a": ')])
-    assert acc.snapshot() == [("c0", None, '{"a": '), (None, "second", '{"b"')]
+    assert acc.snapshot() == [("c0", None, '{"a": '), ("call_1", "second", '{"b"')]
     acc.add([ToolCallChunk(0, "c0", "first", "1}"), ToolCallChunk(1, "c1", None, None)])
     assert acc.snapshot() == [("c0", "first", '{"a": 1}'), ("c1", "second", '{"b"')]
+
+
+def test_snapshot_names_a_call_without_id_as_result_does() -> None:
+    acc = ToolCallAccumulator()
+    acc.add([ToolCallChunk(3, None, "lookup", '{"q": 1}'), ToolCallChunk(0, "", "f", "{}")])
+    assert acc.snapshot() == [("call_0", "f", "{}"), ("call_3", "lookup", '{"q": 1}')]
+    valid, invalid = acc.result()
+    assert invalid == []
+    assert [(c.id, c.name, c.raw_arguments) for c in valid] == acc.snapshot()
 
 
 def test_ordered_mixes_valid_and_invalid_calls_in_index_order() -> None:
