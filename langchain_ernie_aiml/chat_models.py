@@ -8,27 +8,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from operator import itemgetter
-from typing import Any, Literal, NoReturn
+from typing import Any, NoReturn
 
 import ernie_aiml
-from ernie_aiml import KNOWN_PARAMS, AIMLClient, Completion, Delta, RetryPolicy
+from ernie_aiml import KNOWN_PARAMS, AIMLClient, Completion, RetryPolicy
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput, ModelProfile
 from langchain_core.language_models.chat_models import BaseChatModel, LangSmithParams
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.output_parsers import (
-    JsonOutputKeyToolsParser,
-    JsonOutputParser,
-    PydanticToolsParser,
-)
-from langchain_core.output_parsers.pydantic import PydanticOutputParser
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import get_pydantic_field_names
-from langchain_core.utils.function_calling import convert_to_json_schema, convert_to_openai_tool
-from langchain_core.utils.pydantic import is_basemodel_subclass
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.utils import _build_model_kwargs
 from pydantic import (
     BaseModel,
@@ -45,20 +37,17 @@ from . import _blocks
 from ._errors import to_langchain_error
 from ._messages import (
     MODEL_PROVIDER,
-    TextChunks,
-    answer_metadata,
     completion_to_message,
-    delta_to_chunk,
     to_core_messages,
-    usage_metadata,
 )
+from ._stream import StreamEnd
+from ._structured import StructuredOutputMethod, structured_output
 from .data._profiles import profile_for
 
 logger = logging.getLogger(__name__)
 
 _blocks.register()
 
-StructuredOutputMethod = Literal["function_calling", "json_schema", "json_mode"]
 _CALL_KEYS = frozenset({"stream", "stream_usage", "extra_body"})
 
 
@@ -69,73 +58,6 @@ def _aiml_error_in(exc: ValidationError) -> ernie_aiml.AIMLError | None:
         if isinstance(cause, ernie_aiml.AIMLError):
             return cause
     return None
-
-
-class _StreamEnd:
-    """Turns a stream's deltas into chunks; keeps what is told once for the last chunk."""
-
-    __slots__ = ("first", "model", "text_chunks", "tool_names", "usage", "values")
-
-    def __init__(self, model: str) -> None:
-        self.model = model
-        self.text_chunks = TextChunks()
-        self.first: Delta | None = None
-        self.usage: ernie_aiml.Usage | None = None
-        self.values: dict[str, Any] = {}
-        self.tool_names: dict[int, str | None] = {}
-
-    def step(self, delta: Delta) -> ChatGenerationChunk | None:
-        """The chunk for one delta (None when it carries no content, reasoning or tool call)."""
-        if self.first is None:
-            self.first = delta
-        if (
-            delta.finish_reason is not None
-            or delta.usage is not None
-            or delta.credits_used is not None
-        ):
-            self._absorb(delta)
-        if not delta.tool_call_chunks:
-            content = delta.content
-            reasoning = delta.reasoning
-            if not content and not reasoning:
-                return None
-            return self.text_chunks(content or "", reasoning)
-        message = delta_to_chunk(delta, self.tool_names)
-        return None if message is None else ChatGenerationChunk(message=message)
-
-    def _absorb(self, delta: Delta) -> None:
-        if delta.usage is not None:
-            self.usage = delta.usage
-        values = self.values
-        for key in ("finish_reason", "inference_id", "credits_used", "usd_spent", "flag"):
-            value = getattr(delta, key)
-            if value is not None:
-                values[key] = value
-
-    def last_chunk(
-        self, stream: Any, with_headers: bool, fallback: str | None
-    ) -> ChatGenerationChunk:
-        """The final chunk: `chunk_position="last"`, usage (once) and all response metadata."""
-        first = self.first
-        if first is not None:
-            meta = answer_metadata(first, self.model)
-            meta.pop("finish_reason", None)
-        else:
-            meta = {"model_provider": MODEL_PROVIDER, "model_name": self.model}
-        meta.update(self.values)
-        meta.setdefault("inference_id", stream.inference_id)
-        if with_headers:
-            meta["headers"] = dict(stream.headers)
-        if fallback:
-            meta["tool_choice_fallback"] = fallback
-        message = AIMessageChunk(
-            content="",
-            usage_metadata=usage_metadata(self.usage) if self.usage is not None else None,
-            response_metadata=meta,
-            chunk_position="last",
-            id=first.id if first is not None else None,
-        )
-        return ChatGenerationChunk(message=message)
 
 
 class ChatErnieAIML(BaseChatModel):
@@ -443,7 +365,7 @@ class ChatErnieAIML(BaseChatModel):
             stream, fallback = ernie_aiml.send_with_tool_fallback(self._open_stream, body)
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
-        end = _StreamEnd(model)
+        end = StreamEnd(model)
         step = end.step
         new_token = run_manager.on_llm_new_token if run_manager is not None else None
         try:
@@ -474,7 +396,7 @@ class ChatErnieAIML(BaseChatModel):
             stream, fallback = await ernie_aiml.asend_with_tool_fallback(self._aopen_stream, body)
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
-        end = _StreamEnd(model)
+        end = StreamEnd(model)
         step = end.step
         new_token = run_manager.on_llm_new_token if run_manager is not None else None
         try:
@@ -538,59 +460,9 @@ class ChatErnieAIML(BaseChatModel):
         """
         if kwargs:
             raise ValueError(f"Received unsupported arguments {sorted(kwargs)}")
-        is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
-        trace = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
-        if method == "function_calling":
-            tool = convert_to_openai_tool(schema, strict=strict)
-            name = tool["function"]["name"]
-            llm = self.bind_tools(
-                [schema],
-                tool_choice=name,
-                parallel_tool_calls=False,
-                strict=strict,
-                ls_structured_output_format={**trace, "schema": tool},
-            )
-            parser: Runnable = (
-                PydanticToolsParser(tools=[schema], first_tool_only=True)  # type: ignore[list-item]
-                if is_pydantic
-                else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
-            )
-        elif method in ("json_schema", "json_mode"):
-            llm = self.bind(
-                response_format=_response_format(schema, method, strict),
-                ls_structured_output_format={**trace, "schema": convert_to_json_schema(schema)},
-            )
-            parser = (
-                PydanticOutputParser(pydantic_object=schema)  # type: ignore[arg-type]
-                if is_pydantic
-                else JsonOutputParser()
-            )
-        else:
-            raise ValueError(
-                f"method must be 'function_calling', 'json_schema' or 'json_mode' (got {method!r})"
-            )
-        if not include_raw:
-            return llm | parser
-        parse = RunnablePassthrough.assign(
-            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+        return structured_output(
+            self, schema, method=method, include_raw=include_raw, strict=strict
         )
-        no_parse = RunnablePassthrough.assign(parsed=lambda _: None)
-        return RunnableMap(raw=llm) | parse.with_fallbacks(
-            [no_parse], exception_key="parsing_error"
-        )
-
-
-def _response_format(schema: Any, method: str, strict: bool | None) -> dict[str, Any]:
-    """`response_format` for json_mode (`json_object`) or json_schema (named schema)."""
-    if method == "json_mode":
-        return {"type": "json_object"}
-    json_schema = convert_to_json_schema(schema)
-    spec: dict[str, Any] = {"name": json_schema.get("title") or "output", "schema": json_schema}
-    if json_schema.get("description"):
-        spec["description"] = json_schema["description"]
-    if strict is not None:
-        spec["strict"] = strict
-    return {"type": "json_schema", "json_schema": spec}
 
 
 def _reraise(exc: ernie_aiml.AIMLError) -> NoReturn:
