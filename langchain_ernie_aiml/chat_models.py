@@ -232,7 +232,9 @@ class ChatErnieAIML(BaseChatModel):
     @property
     def aiml_client(self) -> AIMLClient:
         """The core client of this model (one per instance, made on first use)."""
-        client = self._client
+        # Read from the private-attribute dict itself: `self._client` goes through
+        # pydantic's `__getattr__`, a microsecond on every call.
+        client = self.__pydantic_private__.get("_client")
         if client is None:
             client = self._client = AIMLClient(
                 api_key=self.api_key.get_secret_value() if self.api_key else None,
@@ -262,8 +264,9 @@ class ChatErnieAIML(BaseChatModel):
             "thinking_budget": self.thinking_budget,
         }
         for source in (self.model_kwargs, kwargs):
-            for key in KNOWN_PARAMS.intersection(source):
-                params[key] = source[key]
+            if source:
+                for key in KNOWN_PARAMS.intersection(source):
+                    params[key] = source[key]
         return params
 
     def _request(
@@ -278,9 +281,15 @@ class ChatErnieAIML(BaseChatModel):
         params = self._call_params(kwargs)
         if stop is not None:
             params["stop"] = stop
-        extra = {k: v for k, v in self.model_kwargs.items() if k not in KNOWN_PARAMS}
-        extra.update(self.extra_body or {})
-        extra.update(kwargs.get("extra_body") or {})
+        model_kwargs = self.model_kwargs
+        extra = (
+            {k: v for k, v in model_kwargs.items() if k not in KNOWN_PARAMS} if model_kwargs else {}
+        )
+        if self.extra_body:
+            extra.update(self.extra_body)
+        call_extra = kwargs.get("extra_body")
+        if call_extra:
+            extra.update(call_extra)
         tools = kwargs.pop("tools", None)
         tool_choice = kwargs.pop("tool_choice", None)
         parallel_tool_calls = kwargs.pop("parallel_tool_calls", None)

@@ -88,6 +88,11 @@ _REQUEST_OPTIONS = ("tools", "tool_choice", "parallel_tool_calls", "response_for
 _NOT_PICKLED = ("api_key", "http_client", "http_async_client")
 
 
+def _client_of(llm: ErnieAIML) -> AIMLClient:
+    """`llm._client`, read from pydantic's private dict (its `__getattr__` costs ~1 µs/call)."""
+    return llm.__pydantic_private__["_client"]  # type: ignore[index]
+
+
 class ErnieAIML(FunctionCallingLLM):
     """Baidu ERNIE on the AI/ML API: chat, streaming, tools, reasoning, images and PDFs.
 
@@ -287,19 +292,19 @@ class ErnieAIML(FunctionCallingLLM):
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         body, request_id = self._request(messages, False, kwargs)
-        send = partial(self._client.chat, client_request_id=request_id)
+        send = partial(_client_of(self).chat, client_request_id=request_id)
         completion, fallback = send_with_tool_fallback(send, body)
         return completion_to_chat_response(completion, fallback)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         body, request_id = self._request(messages, False, kwargs)
-        send = partial(self._client.achat, client_request_id=request_id)
+        send = partial(_client_of(self).achat, client_request_id=request_id)
         completion, fallback = await asend_with_tool_fallback(send, body)
         return completion_to_chat_response(completion, fallback)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         body, request_id = self._request(messages, True, kwargs)
-        client = self._client
+        client = _client_of(self)
 
         def open_stream(wire: dict[str, Any]) -> ChatStream:
             return client.stream(wire, client_request_id=request_id).open()
@@ -315,7 +320,7 @@ class ErnieAIML(FunctionCallingLLM):
 
     def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         body, request_id = self._request(messages, True, kwargs)
-        client = self._client
+        client = _client_of(self)
 
         async def open_stream(wire: dict[str, Any]) -> AsyncChatStream:
             return await client.astream(wire, client_request_id=request_id).open()

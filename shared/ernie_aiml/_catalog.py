@@ -8,6 +8,7 @@ claims, so a model AIML adds tomorrow works today.
 
 from __future__ import annotations
 
+import functools
 import threading
 import warnings
 from dataclasses import dataclass
@@ -153,6 +154,14 @@ def get_model(name: str | None) -> ModelInfo | None:
     """The catalog entry for an id or alias, or None for a model the catalog does not know."""
     if not name:
         return None
+    if type(name) is str:
+        return _lookup(name)
+    return _INDEX.get(_key(name))
+
+
+@functools.lru_cache(maxsize=256)
+def _lookup(name: str) -> ModelInfo | None:
+    """`get_model` for a str, cached: the catalog is static and looked up per request."""
     return _INDEX.get(_key(name))
 
 

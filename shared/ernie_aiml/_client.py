@@ -98,6 +98,7 @@ class AIMLClient:
         # The headers the clients made here carry (fixed at the first one), so that only
         # the per-request ones are merged per request. None until then.
         self._owned_headers: dict[str, str] | None = None
+        self._header_cache: dict[tuple[str, bool, str | None], dict[str, str]] = {}
 
     def __repr__(self) -> str:
         return (
@@ -225,7 +226,10 @@ class AIMLClient:
         key = self._key(require_key)
         url = self.base_url + path
         check_transport_security(url, allow_insecure_http=self.allow_insecure_http)
-        headers = self._headers(accept, content is not None, key, client_request_id)
+        if client_request_id is None:
+            headers = self._shared_headers(accept, content is not None, key)
+        else:
+            headers = self._headers(accept, content is not None, key, client_request_id)
         return Call(method, url, content, headers, self._timeout_for(timeout), model_of(body), key)
 
     def _headers(
@@ -240,6 +244,14 @@ class AIMLClient:
             headers["Content-Type"] = JSON_TYPE
         if key:
             headers["Authorization"] = f"Bearer {key}"
+        return headers
+
+    def _shared_headers(self, accept: str, has_body: bool, key: str | None) -> dict[str, str]:
+        """`_headers` without a client request id, built once per kind (never mutated)."""
+        cache_key = (accept, has_body, key)
+        headers = self._header_cache.get(cache_key)
+        if headers is None:
+            headers = self._header_cache[cache_key] = self._headers(accept, has_body, key, None)
         return headers
 
     def _fixed_headers(self) -> dict[str, str]:
@@ -259,6 +271,9 @@ class AIMLClient:
     def _sync_client(self) -> httpx.Client:
         if self._http_client is not None:
             return self._http_client
+        client = self._own_client
+        if client is not None:  # made already: no lock needed to read it
+            return client
         with self._lock:
             if self._own_client is None:
                 self._own_client = httpx.Client(

@@ -43,6 +43,8 @@ _TIMEOUT_KINDS: tuple[tuple[type[httpx.TimeoutException], str], ...] = (
 )
 
 TimeoutTypes = float | httpx.Timeout | None
+#: Compact UTF-8 JSON, made once (`json.dumps` with options builds an encoder per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 @dataclass(slots=True, repr=False)
@@ -80,20 +82,26 @@ class Call:
         """
         headers = self.headers
         if fixed is None:
-            return client.build_request(
-                self.method, self.url, content=self.content, headers=headers, timeout=self.timeout
-            )
-        request = client.build_request(
-            self.method,
-            self.url,
-            content=self.content,
-            headers={k: v for k, v in headers.items() if fixed.get(k) != v} or None,
-            timeout=self.timeout,
-        )
+            return self._build(client, headers)
+        if headers == fixed:
+            return self._build(client, None)
+        request = self._build(client, {k: v for k, v in headers.items() if fixed.get(k) != v})
         for name in fixed:
             if name not in headers:
                 del request.headers[name]
         return request
+
+    def _build(
+        self, client: httpx.Client | httpx.AsyncClient, headers: dict[str, str] | None
+    ) -> httpx.Request:
+        """`client.build_request` for this call with `headers` (None or empty: the client's)."""
+        return client.build_request(
+            self.method,
+            self.url,
+            content=self.content,
+            headers=headers or None,
+            timeout=self.timeout,
+        )
 
 
 # ---------------------------------------------------------------------- what is sent
@@ -135,7 +143,7 @@ def check_client_request_id(value: Any) -> str:
 def encode(body: Mapping[str, Any]) -> bytes:
     """Compact UTF-8 JSON of a request body; ParameterError if it is not serialisable."""
     try:
-        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = _ENCODER.encode(body)
     except (TypeError, ValueError) as exc:
         raise ParameterError(f"the request body is not JSON-serialisable: {exc}") from exc
     return text.encode("utf-8")

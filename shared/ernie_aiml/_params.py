@@ -118,10 +118,11 @@ def validate_params(model: str | None, **params: Any) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     for name, value in params.items():
-        if _unset(name, value):
+        if value is None:
             continue
         check = _CHECKS.get(name)
-        if check is not None:
+        if check is not None and not _unset(name, value):
             out[name] = check(value)
-    _check_thinking(get_model(model), out)
+    if "enable_thinking" in out or "thinking_budget" in out:
+        _check_thinking(get_model(model), out)
     return out

@@ -10,6 +10,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+
 from ._errors import AIMLError, ResponseParseError, StreamError
 from ._types import (
     _NO_CHUNKS,
@@ -148,6 +150,20 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
     return value
 
 
+def _httpx_headers(headers: httpx.Headers) -> dict[str, str]:
+    """`dict(headers.items())` in one pass over the raw bytes, decoding with one encoding.
+
+    Keys are lower-case; a repeated header's values are joined with ", " (as httpx does).
+    """
+    encoding = headers.encoding
+    out: dict[str, str] = {}
+    for raw_key, raw_value in headers.raw:
+        key = raw_key.lower().decode(encoding)
+        value = raw_value.decode(encoding)
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out
+
+
 def _number(text: str | None, kind: type) -> Any:
     """A header value as int/float; None when absent or not a number."""
     if text is None:
@@ -204,10 +220,12 @@ def _completion(body: Mapping[str, Any], headers: Mapping[str, str] | None) -> C
     entries = message.get("tool_calls")
     tool_calls, invalid = _tool_calls(entries) if entries else ([], [])
     credits, usd = _meta_cost(body)
+    lowered = _lower_keys(headers)
+    found = lowered.get if lowered else _absent
     if credits is None:
-        credits = _number(_header(headers, CREDITS_HEADER), int)
+        credits = _number(found(CREDITS_HEADER), int)
     if usd is None:
-        usd = _number(_header(headers, USD_HEADER), float)
+        usd = _number(found(USD_HEADER), float)
     return Completion(
         content=_text(content),
         reasoning=message.get("reasoning_content") or message.get("reasoning") or None,
@@ -217,13 +235,13 @@ def _completion(body: Mapping[str, Any], headers: Mapping[str, str] | None) -> C
         usage=_usage(body.get("usage")),
         id=body.get("id"),
         model=body.get("model"),
-        inference_id=_header(headers, INFERENCE_ID_HEADER),
+        inference_id=found(INFERENCE_ID_HEADER),
         credits_used=credits,
         usd_spent=usd,
         flag=choice.get("flag"),
         system_fingerprint=body.get("system_fingerprint"),
         raw=body if isinstance(body, dict) else dict(body),
-        headers=_lower_keys(headers),
+        headers=lowered,
     )
 
 
@@ -231,7 +249,14 @@ def _lower_keys(headers: Mapping[str, str] | None) -> dict[str, str] | None:
     """Response headers as a plain dict with lower-case keys (None stays None)."""
     if headers is None:
         return None
+    if isinstance(headers, httpx.Headers):
+        return _httpx_headers(headers)
     return {key.lower(): value for key, value in headers.items()}
+
+
+def _absent(name: str) -> None:
+    """The header lookup when there are no headers."""
+    return None
 
 
 def _text(content: Any) -> str:
