@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
-from ernie_aiml import AIMLClient
+from ernie_aiml import DEFAULT_BASE_URL, AIMLClient
 from ernie_aiml._retry import RetryPolicy
 
 KEY = "sk-aiml-SECRET-7f3e9b1c5d"
-URL = "https://api.aimlapi.com/v1/chat/completions"
+URL = f"{DEFAULT_BASE_URL}/chat/completions"  # the default base URL (see test_settings)
 BODY: dict[str, Any] = {
     "model": "baidu/ernie-5.0",
     "messages": [{"role": "user", "content": "Hi, 文心"}],

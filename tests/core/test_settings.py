@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import httpx
 import pytest
 from ernie_aiml import MissingAPIKeyError, find_api_key, resolve_api_key, resolve_base_url
@@ -57,9 +59,10 @@ def test_empty_env_values_are_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_base_url_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert resolve_base_url() == DEFAULT_BASE_URL == "https://api.aimlapi.com/v1"
+    assert resolve_base_url() == DEFAULT_BASE_URL
+    assert urlsplit(DEFAULT_BASE_URL)[:3] == ("https", "api.aimlapi.com", "/v1")
     monkeypatch.setenv("OPENAI_BASE_URL", "https://api.openai.com/v1")
-    assert resolve_base_url() == "https://api.aimlapi.com/v1"
+    assert resolve_base_url() == DEFAULT_BASE_URL
     monkeypatch.setenv("AIMLAPI_API_BASE", "https://two.example/v1")
     assert resolve_base_url() == "https://two.example/v1"
     monkeypatch.setenv("AIML_API_BASE", "https://one.example/v1/")
@@ -70,7 +73,7 @@ def test_base_url_order(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     "url",
     [
-        "https://api.aimlapi.com/v1",
+        DEFAULT_BASE_URL,
         "https://example.com/v1",
         "http://127.0.0.1:8000/v1",
         "http://127.0.0.5/v1",
@@ -87,7 +90,7 @@ def test_secure_or_loopback_urls_are_allowed(url: str) -> None:
 @pytest.mark.parametrize(
     ("url", "host"),
     [
-        ("http://api.aimlapi.com/v1", "api.aimlapi.com"),
+        ("http://aiml.example.com/v1", "aiml.example.com"),
         ("http://10.0.0.5:8000/v1", "10.0.0.5"),
         ("http://192.168.1.1/v1", "192.168.1.1"),
         ("http://localhost.evil.com/v1", "localhost.evil.com"),

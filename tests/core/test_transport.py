@@ -27,7 +27,7 @@ from _transport_helpers import (
     summary,
 )
 from conftest import load_fixture
-from ernie_aiml import AIMLClient, ChatStream
+from ernie_aiml import DEFAULT_BASE_URL, AIMLClient, ChatStream
 from ernie_aiml._errors import (
     AIMLError,
     APIConnectionError,
@@ -206,7 +206,7 @@ def test_redirect_is_not_followed() -> None:
 
 def test_repr_hides_the_key() -> None:
     client = make_client(Script())
-    assert repr(client) == "AIMLClient(base_url='https://api.aimlapi.com/v1', max_retries=2)"
+    assert repr(client) == f"AIMLClient(base_url='{DEFAULT_BASE_URL}', max_retries=2)"
     assert KEY not in repr(vars(client).get("_base_headers"))
 
 
@@ -698,7 +698,7 @@ def test_list_models_without_key() -> None:
     assert make_client(script, api_key=None).list_models() == data
     [request] = script.requests
     assert request.method == "GET"
-    assert str(request.url) == "https://api.aimlapi.com/v1/models"
+    assert str(request.url) == f"{DEFAULT_BASE_URL}/models"
     assert "authorization" not in request.headers
     assert "content-type" not in request.headers
     assert request.content == b""

@@ -25,7 +25,7 @@ from _transport_helpers import (
     sse_response,
     summary,
 )
-from ernie_aiml import AIMLClient, AsyncChatStream
+from ernie_aiml import DEFAULT_BASE_URL, AIMLClient, AsyncChatStream
 from ernie_aiml._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -213,7 +213,7 @@ async def test_alist_models() -> None:
     data = [{"id": "baidu/ernie-5.0"}]
     script = Script(httpx.Response(200, json={"data": data}))
     assert await aclient(script, api_key=None).alist_models() == data
-    assert str(script.requests[0].url) == "https://api.aimlapi.com/v1/models"
+    assert str(script.requests[0].url) == f"{DEFAULT_BASE_URL}/models"
 
 
 async def test_caller_async_client_not_closed() -> None:

@@ -290,7 +290,7 @@ def _recorder() -> tuple[list[httpx.Request], httpx.MockTransport]:
 
     def handler(request: httpx.Request) -> httpx.Response:
         requests.append(request)
-        if request.url.host == "api.aimlapi.com":
+        if request.url.host == "aiml.example.com":
             return httpx.Response(
                 307, headers={"location": "https://evil.example.net/v1/chat/completions"}
             )
@@ -300,7 +300,7 @@ def _recorder() -> tuple[list[httpx.Request], httpx.MockTransport]:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://api.aimlapi.com/v1", "http://10.0.0.8:8000/v1", "http://example.net"]
+    "url", ["http://aiml.example.com/v1", "http://10.0.0.8:8000/v1", "http://example.net"]
 )
 def test_never_plain_http_to_a_remote_host(url: str) -> None:
     from langchain_ernie_aiml import ChatErnieAIML
@@ -335,24 +335,24 @@ def test_redirects_never_carry_the_key(follow: bool) -> None:
     """Even a caller-supplied client set to follow redirects: one request, then an error."""
     requests, transport = _recorder()
     http = httpx.Client(transport=transport, follow_redirects=follow)
-    client = AIMLClient(api_key=KEY, base_url="https://api.aimlapi.com/v1", http_client=http)
+    client = AIMLClient(api_key=KEY, base_url="https://aiml.example.com/v1", http_client=http)
     with pytest.raises(ernie_aiml.APIStatusError) as caught:
         client.chat(BODY)
     assert "307" in str(caught.value) and "evil.example.net" in str(caught.value)
-    assert [r.url.host for r in requests] == ["api.aimlapi.com"]
+    assert [r.url.host for r in requests] == ["aiml.example.com"]
     assert requests[0].headers["authorization"] == f"Bearer {KEY}"
 
 
 async def test_async_redirects_never_carry_the_key() -> None:
     requests, transport = _recorder()
     http = httpx.AsyncClient(transport=transport, follow_redirects=True)
-    client = AIMLClient(api_key=KEY, base_url="https://api.aimlapi.com/v1", http_async_client=http)
+    client = AIMLClient(api_key=KEY, base_url="https://aiml.example.com/v1", http_async_client=http)
     with pytest.raises(ernie_aiml.APIStatusError):
         await client.achat(BODY)
     with pytest.raises(ernie_aiml.APIStatusError):
         async for _ in client.astream(BODY):
             pass
-    assert [r.url.host for r in requests] == ["api.aimlapi.com", "api.aimlapi.com"]
+    assert [r.url.host for r in requests] == ["aiml.example.com", "aiml.example.com"]
 
 
 def test_emulator_redirect_to_another_host_is_not_followed(emulator: Emulator) -> None:
