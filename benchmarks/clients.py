@@ -222,6 +222,27 @@ def _lc_text(chunk: Any) -> str:
     )
 
 
+class _JointFloor:
+    """Mixin for a null model that makes the raw httpx request itself (one call path)."""
+
+    import_stmt = None
+    uses_server = True
+    build_chunk = None
+    null_class: Any  # (n, raw) -> the null model class
+
+    def make(self, base_url: str) -> Any:
+        self.raw = RawHttpx()
+        self.raw.setup(base_url)
+        return self.null_class(_n_from_url(base_url), self.raw)()
+
+    async def aopen(self, base_url: str) -> None:
+        self.setup(base_url)  # type: ignore[attr-defined]
+        await self.raw.aopen(base_url)
+
+    async def aclose(self) -> None:
+        await self.raw.aclose()
+
+
 class _LangChainClient(Client):
     """Shared driving code: `invoke`, `stream`, `astream` on a chat model."""
 
@@ -340,7 +361,7 @@ class NullLangChain(_LangChainClient):
         return generation_chunk(message=message_chunk(content=" answer"))
 
 
-class NullLangChainHttpx(NullLangChain):
+class NullLangChainHttpx(_JointFloor, NullLangChain):
     """The null model doing the raw httpx request itself: framework + transport in one path.
 
     Summing two floors measured apart misses what they cost together in one call path
@@ -348,21 +369,7 @@ class NullLangChainHttpx(NullLangChain):
     """
 
     name = "null langchain + httpx"
-    import_stmt = None
-    uses_server = True
-    build_chunk = None  # type: ignore[assignment]
-
-    def make(self, base_url: str) -> Any:
-        self.raw = RawHttpx()
-        self.raw.setup(base_url)
-        return _null_chat_model_class(_n_from_url(base_url), self.raw)()
-
-    async def aopen(self, base_url: str) -> None:
-        self.setup(base_url)
-        await self.raw.aopen(base_url)
-
-    async def aclose(self) -> None:
-        await self.raw.aclose()
+    null_class = staticmethod(_null_chat_model_class)
 
 
 class OursLangChain(_LangChainClient):
@@ -562,25 +569,11 @@ class NullLlamaIndex(_LlamaIndexClient):
         return chat_response(message=message, delta=" answer")
 
 
-class NullLlamaIndexHttpx(NullLlamaIndex):
+class NullLlamaIndexHttpx(_JointFloor, NullLlamaIndex):
     """The null LLM doing the raw httpx request itself: framework + transport in one path."""
 
     name = "null llama-index + httpx"
-    import_stmt = None
-    uses_server = True
-    build_chunk = None  # type: ignore[assignment]
-
-    def make(self, base_url: str) -> Any:
-        self.raw = RawHttpx()
-        self.raw.setup(base_url)
-        return _null_llm_class(_n_from_url(base_url), self.raw)()
-
-    async def aopen(self, base_url: str) -> None:
-        self.setup(base_url)
-        await self.raw.aopen(base_url)
-
-    async def aclose(self) -> None:
-        await self.raw.aclose()
+    null_class = staticmethod(_null_llm_class)
 
 
 class OursLlamaIndex(_LlamaIndexClient):
