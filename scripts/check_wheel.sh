@@ -36,5 +36,5 @@ print("wheel ok:", ernie_aiml.__version__, ernie_aiml.__file__)
 PY
 "$work/venv/bin/ernie-aiml" models >/dev/null
 "$work/venv/bin/ernie-aiml" demo --help >/dev/null
-"$work/venv/bin/python" -c "import ernie_aiml.demo, importlib.resources as r; assert any(p.name.endswith('.md') for p in r.files('ernie_aiml.data').iterdir())"
+"$work/venv/bin/python" -c "import ernie_aiml_cli.demo, importlib.resources as r; assert any(p.name.endswith('.md') for p in r.files('ernie_aiml.data').iterdir())"
 echo "wheel check passed"

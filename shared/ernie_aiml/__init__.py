@@ -25,27 +25,27 @@ _EXPORTS: dict[str, str] = {
     "ToolCallChunk": "_types",
     "Delta": "_types",
     # errors
-    "AIMLError": "_errors",
-    "ConfigurationError": "_errors",
-    "MissingAPIKeyError": "_errors",
-    "InsecureTransportError": "_errors",
-    "ParameterError": "_errors",
-    "APIStatusError": "_errors",
-    "BadRequestError": "_errors",
-    "ContextOverflowError": "_errors",
-    "AuthenticationError": "_errors",
-    "PermissionDeniedError": "_errors",
-    "NotFoundError": "_errors",
-    "DeprecatedModelError": "_errors",
-    "ConflictError": "_errors",
-    "RequestTimeoutStatusError": "_errors",
-    "RateLimitError": "_errors",
-    "ServerError": "_errors",
-    "APIConnectionError": "_errors",
-    "APITimeoutError": "_errors",
-    "StreamInterruptedError": "_errors",
-    "StreamError": "_errors",
-    "ResponseParseError": "_errors",
+    "AIMLError": "_errors.classes",
+    "ConfigurationError": "_errors.classes",
+    "MissingAPIKeyError": "_errors.classes",
+    "InsecureTransportError": "_errors.classes",
+    "ParameterError": "_errors.classes",
+    "APIStatusError": "_errors.classes",
+    "BadRequestError": "_errors.classes",
+    "ContextOverflowError": "_errors.classes",
+    "AuthenticationError": "_errors.classes",
+    "PermissionDeniedError": "_errors.classes",
+    "NotFoundError": "_errors.classes",
+    "DeprecatedModelError": "_errors.classes",
+    "ConflictError": "_errors.classes",
+    "RequestTimeoutStatusError": "_errors.classes",
+    "RateLimitError": "_errors.classes",
+    "ServerError": "_errors.classes",
+    "APIConnectionError": "_errors.classes",
+    "APITimeoutError": "_errors.classes",
+    "StreamInterruptedError": "_errors.classes",
+    "StreamError": "_errors.classes",
+    "ResponseParseError": "_errors.classes",
     # settings
     "DEFAULT_BASE_URL": "_settings",
     "resolve_api_key": "_settings",
@@ -60,33 +60,33 @@ _EXPORTS: dict[str, str] = {
     "warn_if_deprecated": "_catalog",
     "DeprecatedModelWarning": "_catalog",
     # request side
-    "validate_params": "_params",
-    "KNOWN_PARAMS": "_params",
-    "build_chat_request": "_request",
-    "normalize_tool": "_tools",
-    "normalize_tool_choice": "_tools",
-    "image_part": "_content",
-    "file_part": "_content",
-    "sniff_mime": "_content",
+    "validate_params": "_wire.params",
+    "KNOWN_PARAMS": "_wire.params",
+    "build_chat_request": "_wire.request",
+    "normalize_tool": "_wire.tools",
+    "normalize_tool_choice": "_wire.tools",
+    "image_part": "_wire.content",
+    "file_part": "_wire.content",
+    "sniff_mime": "_wire.content",
     # response side
-    "parse_completion": "_response",
-    "parse_delta": "_response",
-    "parse_usage": "_response",
-    "ToolCallAccumulator": "_accumulate",
+    "parse_completion": "_wire.response",
+    "parse_delta": "_wire.response",
+    "parse_usage": "_wire.response",
+    "ToolCallAccumulator": "_wire.accumulate",
     # forced tool choice refused: the fallback bodies both adapters retry with
-    "is_tool_choice_refusal": "_fallback",
-    "tool_choice_fallbacks": "_fallback",
-    "send_with_tool_fallback": "_fallback",
-    "asend_with_tool_fallback": "_fallback",
+    "is_tool_choice_refusal": "_transport.fallback",
+    "tool_choice_fallbacks": "_transport.fallback",
+    "send_with_tool_fallback": "_transport.fallback",
+    "asend_with_tool_fallback": "_transport.fallback",
     # lazy package namespaces (used by both adapters)
     "lazy_module_exports": "_lazy",
     # transport
-    "SSEDecoder": "_sse",
-    "ServerSentEvent": "_sse",
-    "RetryPolicy": "_retry",
-    "AIMLClient": "_client",
-    "ChatStream": "_stream",
-    "AsyncChatStream": "_stream",
+    "SSEDecoder": "_transport.sse",
+    "ServerSentEvent": "_transport.sse",
+    "RetryPolicy": "_transport.retry",
+    "AIMLClient": "_transport.client",
+    "ChatStream": "_transport.stream",
+    "AsyncChatStream": "_transport.stream",
     # accounting
     "UsageTally": "_tally",
     "track_usage": "_tally",
@@ -99,7 +99,6 @@ __getattr__, __dir__ = lazy_module_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._accumulate import ToolCallAccumulator
     from ._catalog import (
         DEFAULT_MODEL,
         DeprecatedModelWarning,
@@ -109,9 +108,7 @@ if TYPE_CHECKING:  # pragma: no cover
         list_catalog,
         warn_if_deprecated,
     )
-    from ._client import AIMLClient
-    from ._content import file_part, image_part, sniff_mime
-    from ._errors import (
+    from ._errors.classes import (
         AIMLError,
         APIConnectionError,
         APIStatusError,
@@ -134,22 +131,19 @@ if TYPE_CHECKING:  # pragma: no cover
         StreamError,
         StreamInterruptedError,
     )
-    from ._fallback import (
+    from ._lazy import lazy_module_exports
+    from ._settings import DEFAULT_BASE_URL, find_api_key, resolve_api_key, resolve_base_url
+    from ._tally import UsageTally, track_usage
+    from ._transport.client import AIMLClient
+    from ._transport.fallback import (
         asend_with_tool_fallback,
         is_tool_choice_refusal,
         send_with_tool_fallback,
         tool_choice_fallbacks,
     )
-    from ._lazy import lazy_module_exports
-    from ._params import KNOWN_PARAMS, validate_params
-    from ._request import build_chat_request
-    from ._response import parse_completion, parse_delta, parse_usage
-    from ._retry import RetryPolicy
-    from ._settings import DEFAULT_BASE_URL, find_api_key, resolve_api_key, resolve_base_url
-    from ._sse import ServerSentEvent, SSEDecoder
-    from ._stream import AsyncChatStream, ChatStream
-    from ._tally import UsageTally, track_usage
-    from ._tools import normalize_tool, normalize_tool_choice
+    from ._transport.retry import RetryPolicy
+    from ._transport.sse import ServerSentEvent, SSEDecoder
+    from ._transport.stream import AsyncChatStream, ChatStream
     from ._types import (
         Completion,
         Delta,
@@ -163,3 +157,9 @@ if TYPE_CHECKING:  # pragma: no cover
         ToolCallChunk,
         Usage,
     )
+    from ._wire.accumulate import ToolCallAccumulator
+    from ._wire.content import file_part, image_part, sniff_mime
+    from ._wire.params import KNOWN_PARAMS, validate_params
+    from ._wire.request import build_chat_request
+    from ._wire.response import parse_completion, parse_delta, parse_usage
+    from ._wire.tools import normalize_tool, normalize_tool_choice

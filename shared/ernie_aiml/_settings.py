@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ._errors import InsecureTransportError, MissingAPIKeyError
+from ._errors.classes import InsecureTransportError, MissingAPIKeyError
 
 DEFAULT_BASE_URL = "https://api.aimlapi.com/v1"
 KEY_ENV_VARS = ("AIML_API_KEY", "AIMLAPI_API_KEY")

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 from ernie_aiml import DEFAULT_BASE_URL, AIMLClient
-from ernie_aiml._retry import RetryPolicy
+from ernie_aiml._transport.retry import RetryPolicy
 
 KEY = "sk-aiml-SECRET-7f3e9b1c5d"
 URL = f"{DEFAULT_BASE_URL}/chat/completions"  # the default base URL (see test_settings)

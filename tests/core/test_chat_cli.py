@@ -10,9 +10,10 @@ import sys
 from typing import Any
 
 import pytest
-from ernie_aiml._chat_cli import StreamPrinter
-from ernie_aiml.cli import main
 from ernie_aiml.emulator import SSEReply, stream_events
+
+from ernie_aiml_cli.chat import StreamPrinter
+from ernie_aiml_cli.app import main
 
 
 @pytest.fixture
@@ -134,7 +135,7 @@ def test_ctrl_c_stops_the_answer_not_the_loop(emulator: Any) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIML", "AIMLAPI"))}
     env.update(AIML_API_KEY="test-key", AIML_API_BASE=emulator.base_url, NO_COLOR="1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ernie_aiml.cli", "chat"],
+        [sys.executable, "-m", "ernie_aiml_cli", "chat"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

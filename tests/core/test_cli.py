@@ -10,7 +10,7 @@ import threading
 
 import httpx
 import pytest
-from ernie_aiml import cli
+from ernie_aiml_cli import app as cli
 from ernie_aiml.emulator import Emulator
 
 
@@ -58,7 +58,7 @@ def test_no_subcommand_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
 def test_subcommands_are_a_registry_of_lazy_modules() -> None:
     assert {"emulator", "models"} <= set(cli.SUBCOMMANDS)
     for target, help_text in cli.SUBCOMMANDS.values():
-        assert ":" in target or target.startswith("ernie_aiml.")
+        assert target.startswith("ernie_aiml_cli.")
         assert help_text
 
 
@@ -76,7 +76,7 @@ def _first_line(process: subprocess.Popen[str], timeout: float = 30.0) -> str:
 def test_emulator_subcommand_serves_until_stopped(
     flags: list[str], status: int, done: bool
 ) -> None:
-    command = [sys.executable, "-m", "ernie_aiml.cli", "emulator", "--port", "0", *flags]
+    command = [sys.executable, "-m", "ernie_aiml_cli", "emulator", "--port", "0", *flags]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 from ernie_aiml import FilePart, ImagePart, ParameterError, file_part, image_part
-from ernie_aiml._content import sniff_mime
+from ernie_aiml._wire.content import sniff_mime
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"

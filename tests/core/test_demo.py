@@ -6,8 +6,9 @@ import socket
 from typing import Any
 
 import pytest
-from ernie_aiml.cli import main
 from ernie_aiml.emulator import ErrorReply
+
+from ernie_aiml_cli.app import main
 
 HEADINGS = [
     "== 1. LangChain: a thinking model, streamed ==",

@@ -17,7 +17,7 @@ from ernie_aiml import (
     parse_completion,
     parse_delta,
 )
-from ernie_aiml._response import parse_usage
+from ernie_aiml._wire.response import parse_usage
 
 SEEDS = [
     "ernie-x1-1-preview",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from ernie_aiml._errors import (
+from ernie_aiml._errors.classes import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
@@ -13,7 +13,7 @@ from ernie_aiml._errors import (
     RateLimitError,
     ServerError,
 )
-from ernie_aiml._retry import RetryPolicy
+from ernie_aiml._transport.retry import RetryPolicy
 
 NOW = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 

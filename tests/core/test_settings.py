@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from ernie_aiml import MissingAPIKeyError, find_api_key, resolve_api_key, resolve_base_url
-from ernie_aiml._errors import InsecureTransportError
+from ernie_aiml._errors.classes import InsecureTransportError
 from ernie_aiml._settings import (
     DEFAULT_BASE_URL,
     DEFAULT_TIMEOUT,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ernie_aiml._sse import ServerSentEvent, SSEDecoder
+from ernie_aiml._transport.sse import ServerSentEvent, SSEDecoder
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 from ernie_aiml._catalog import deprecation_hint
-from ernie_aiml._errors import (
+from ernie_aiml._errors.classes import (
     APIStatusError,
     AuthenticationError,
     BadRequestError,
@@ -20,7 +20,7 @@ from ernie_aiml._errors import (
     RequestTimeoutStatusError,
     ServerError,
 )
-from ernie_aiml._status import error_from_body, error_from_response
+from ernie_aiml._errors.from_status import error_from_body, error_from_response
 
 RID = "798b860e-98c2-4e8e-8c50-550bcfc2eccc"
 

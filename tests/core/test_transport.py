@@ -28,7 +28,7 @@ from _transport_helpers import (
 )
 from conftest import load_fixture
 from ernie_aiml import DEFAULT_BASE_URL, AIMLClient, ChatStream
-from ernie_aiml._errors import (
+from ernie_aiml._errors.classes import (
     AIMLError,
     APIConnectionError,
     APIStatusError,

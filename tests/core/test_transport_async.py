@@ -26,7 +26,7 @@ from _transport_helpers import (
     summary,
 )
 from ernie_aiml import DEFAULT_BASE_URL, AIMLClient, AsyncChatStream
-from ernie_aiml._errors import (
+from ernie_aiml._errors.classes import (
     APIConnectionError,
     APITimeoutError,
     BadRequestError,

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from ernie_aiml import AIMLError, ResponseParseError
-from ernie_aiml._response import parse_completion, parse_delta, parse_usage
-from ernie_aiml._sse import SSEDecoder
+from ernie_aiml._transport.sse import SSEDecoder
+from ernie_aiml._wire.response import parse_completion, parse_delta, parse_usage
 from ernie_aiml.emulator import completion_body, stream_events
 from hardening_support import CONTENT, EVENTS, REASONING
 from hypothesis import HealthCheck, given, settings

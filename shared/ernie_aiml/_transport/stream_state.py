@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 
-from ._errors import AIMLError, ResponseParseError, StreamInterruptedError
-from ._http import SNIPPET, Call, timeout_kind
-from ._response import parse_delta
-from ._sse import ServerSentEvent
-from ._types import Delta, Usage
+from .._errors.classes import AIMLError, ResponseParseError, StreamInterruptedError
+from .._types import Delta, Usage
+from .._wire.response import parse_delta
+from .http import SNIPPET, Call, timeout_kind
+from .sse import ServerSentEvent
 
 _SCAN = json.JSONDecoder().scan_once  # the C scanner `json.loads` ends up in
 

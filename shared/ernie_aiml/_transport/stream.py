@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ._http import Call, transport_error
-from ._sse import SSEDecoder
-from ._stream_state import StreamState
-from ._tally import record_usage
-from ._types import Delta
+from .._tally import record_usage
+from .._types import Delta
+from .http import Call, transport_error
+from .sse import SSEDecoder
+from .stream_state import StreamState
 
 if TYPE_CHECKING:
-    from ._client import AIMLClient
+    from .client import AIMLClient
 
 
 class _BaseStream:

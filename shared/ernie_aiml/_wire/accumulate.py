@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ._response import make_tool_call
-from ._types import InvalidToolCall, ToolCall, ToolCallChunk
+from .._types import InvalidToolCall, ToolCall, ToolCallChunk
+from .response import make_tool_call
 
 
 class _Slot:

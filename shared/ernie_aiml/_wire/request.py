@@ -10,12 +10,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ._catalog import MODELS, ModelInfo, canonical_id, get_model
-from ._content import check_detail, file_payload, image_url
-from ._errors import ParameterError
-from ._params import validate_params
-from ._tools import normalize_tool, normalize_tool_choice
-from ._types import FilePart, ImagePart, Message, TextPart, ToolCall
+from .._catalog import MODELS, ModelInfo, canonical_id, get_model
+from .._errors.classes import ParameterError
+from .._types import FilePart, ImagePart, Message, TextPart, ToolCall
+from .content import check_detail, file_payload, image_url
+from .params import validate_params
+from .tools import normalize_tool, normalize_tool_choice
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 

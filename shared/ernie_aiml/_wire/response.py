@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
-from ._errors import AIMLError, ResponseParseError, StreamError
-from ._types import (
+from .._errors.classes import AIMLError, ResponseParseError, StreamError
+from .._types import (
     _NO_CHUNKS,
     Completion,
     Delta,
@@ -187,7 +187,7 @@ def _is_error(body: Mapping[str, Any]) -> bool:
 
 def _body_error(body: Mapping[str, Any], headers: Mapping[str, str] | None) -> AIMLError:
     """The typed error for an error object that came with a 2xx status."""
-    from ._status import error_from_body
+    from .._errors.from_status import error_from_body
 
     return error_from_body(body, None, headers)
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from ._errors import AIMLError, ParameterError
+from .._errors.classes import AIMLError, ParameterError
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._catalog import get_model
+from ernie_aiml import get_model
 
 
 def multiply(a: float, b: float) -> float:

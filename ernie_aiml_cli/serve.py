@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; the first line printed is the base URL."""
-    from ._server import serve_forever
+    from ernie_aiml.emulator._server import serve_forever
 
     def announce(emulator: object) -> None:
         print(emulator.base_url, flush=True)  # type: ignore[attr-defined]

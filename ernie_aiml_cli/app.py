@@ -13,14 +13,17 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ._errors import AIMLError
+from ernie_aiml import AIMLError
 
 #: name → ("module" or "module:attribute", one-line help).
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("ernie_aiml.demo", "the package at work: LangChain and LlamaIndex, live or emulated"),
-    "chat": ("ernie_aiml._chat_cli", "chat with an ERNIE model, reasoning shown apart"),
-    "emulator": ("ernie_aiml.emulator._cli", "serve the loopback AI/ML API emulator"),
-    "models": ("ernie_aiml.cli:ModelsCommand", "list the ERNIE models and what they can do"),
+    "demo": (
+        "ernie_aiml_cli.demo",
+        "the package at work: LangChain and LlamaIndex, live or emulated",
+    ),
+    "chat": ("ernie_aiml_cli.chat", "chat with an ERNIE model, reasoning shown apart"),
+    "emulator": ("ernie_aiml_cli.serve", "serve the loopback AI/ML API emulator"),
+    "models": ("ernie_aiml_cli.app:ModelsCommand", "list the ERNIE models and what they can do"),
 }
 
 
@@ -38,7 +41,7 @@ class ModelsCommand:
     def run(args: argparse.Namespace) -> int:
         """Print the table (or the live ids)."""
         if args.live:
-            from ._transport import AIMLClient
+            from ernie_aiml import AIMLClient
 
             with AIMLClient() as client:
                 for entry in client.list_models():
@@ -50,7 +53,7 @@ class ModelsCommand:
 
 def catalog_table() -> str:
     """The model catalog as an aligned text table."""
-    from ._catalog import DEFAULT_MODEL, list_catalog
+    from ernie_aiml import DEFAULT_MODEL, list_catalog
 
     def yes(flag: bool) -> str:
         return "yes" if flag else "-"

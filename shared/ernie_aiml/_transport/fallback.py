@@ -11,8 +11,8 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
-from ._catalog import get_model
-from ._errors import BadRequestError
+from .._catalog import get_model
+from .._errors.classes import BadRequestError
 
 __all__ = [
     "asend_with_tool_fallback",

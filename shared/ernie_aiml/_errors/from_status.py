@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from ._catalog import deprecation_hint
-from ._errors import (
+from .._catalog import deprecation_hint
+from .classes import (
     AIMLError,
     APIStatusError,
     AuthenticationError,

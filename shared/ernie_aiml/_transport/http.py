@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from ._errors import (
+from .._errors.classes import (
     AIMLError,
     APIConnectionError,
     APIStatusError,
@@ -24,9 +24,9 @@ from ._errors import (
     ParameterError,
     ResponseParseError,
 )
-from ._retry import RetryPolicy
-from ._status import error_from_response
-from ._version import __version__
+from .._errors.from_status import error_from_response
+from .._version import __version__
+from .retry import RetryPolicy
 
 logger = logging.getLogger("ernie_aiml")
 

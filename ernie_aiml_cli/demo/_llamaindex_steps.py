@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .._chat_cli import StreamPrinter
+from ..chat import StreamPrinter
 from ._corpus import corpus_files
 from ._tools import model_facts
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import BaseModel, Field
 
-from .._chat_cli import StreamPrinter
+from ..chat import StreamPrinter
 from ._tools import multiply
 
 if TYPE_CHECKING:

@@ -11,8 +11,8 @@ import base64 as b64lib
 import binascii
 from typing import Any
 
-from ._errors import ParameterError
-from ._types import FilePart, ImagePart
+from .._errors.classes import ParameterError
+from .._types import FilePart, ImagePart
 
 IMAGE_MIME_TYPES: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp")
 PDF_MIME_TYPE = "application/pdf"

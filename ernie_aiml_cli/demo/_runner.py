@@ -8,9 +8,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TextIO
 
-from .._errors import AIMLError, APIConnectionError, AuthenticationError, PermissionDeniedError
-from .._settings import find_api_key, resolve_base_url
-from .._tally import track_usage
+from ernie_aiml import (
+    AIMLError,
+    APIConnectionError,
+    AuthenticationError,
+    PermissionDeniedError,
+    find_api_key,
+    resolve_base_url,
+    track_usage,
+)
 
 #: The model every step uses: ERNIE 5.0 reasons, sees images, reads PDFs and calls tools.
 DEMO_MODEL = "baidu/ernie-5.0"
@@ -36,7 +42,7 @@ def open_backend(force_emulator: bool = False) -> Iterator[tuple[Backend, str]]:
         line = f"Live: using the AI/ML API at {resolve_base_url()} (AIML_API_KEY is set)."
         yield Backend(api_key=None, base_url=None, emulated=False), line
         return
-    from ..emulator import Emulator
+    from ernie_aiml.emulator import Emulator
 
     with Emulator() as emu:
         line = (

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
-from ._errors import ParameterError
+from .._errors.classes import ParameterError
 
 EMPTY_PARAMETERS: dict[str, Any] = {"type": "object", "properties": {}}
 

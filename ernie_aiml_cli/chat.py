@@ -14,13 +14,10 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ._catalog import DEFAULT_MODEL
-from ._errors import AIMLError
-from ._tally import track_usage
-from ._types import Message
+from ernie_aiml import DEFAULT_MODEL, AIMLError, Message, track_usage
 
 if TYPE_CHECKING:
-    from ._transport import AIMLClient
+    from ernie_aiml import AIMLClient
 
 _DIM = "\x1b[2m"
 _RESET = "\x1b[0m"
@@ -113,7 +110,7 @@ class ChatSession:
 
     def ask(self, prompt: str) -> bool:
         """Stream one answer to `prompt`; False when Ctrl-C stopped it (the turn is dropped)."""
-        from ._request import build_chat_request
+        from ernie_aiml import build_chat_request
 
         self.history.append(Message(role="user", content=prompt))
         body = build_chat_request(self.model, self.history, params=self.params, stream=True)
@@ -142,7 +139,7 @@ class ChatSession:
 
 
 def _validated_params(args: argparse.Namespace) -> dict[str, Any]:
-    from ._params import validate_params
+    from ernie_aiml import validate_params
 
     raw = {
         "enable_thinking": False if args.no_thinking else None,
@@ -191,8 +188,7 @@ def run(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
-        from ._settings import resolve_api_key
-        from ._transport import AIMLClient
+        from ernie_aiml import AIMLClient, resolve_api_key
 
         params = _validated_params(args)
         resolve_api_key()
@@ -212,7 +208,7 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry: `python -m ernie_aiml._chat_cli ...`."""
+    """Stand-alone entry: `python -m ernie_aiml_cli.chat ...`."""
     parser = argparse.ArgumentParser(prog="ernie-aiml chat", description=run.__doc__)
     add_arguments(parser)
     return run(parser.parse_args(argv))

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any
 
-from ._catalog import MODELS, ModelInfo, get_model
-from ._errors import ParameterError
+from .._catalog import MODELS, ModelInfo, get_model
+from .._errors.classes import ParameterError
 
 MAX_STOP_SEQUENCES = 4
 

@@ -17,8 +17,18 @@ from typing import Any
 
 import httpx
 
-from ._errors import AIMLError, ResponseParseError
-from ._http import (
+from .._errors.classes import AIMLError, ResponseParseError
+from .._settings import (
+    check_transport_security,
+    find_api_key,
+    resolve_api_key,
+    resolve_base_url,
+    resolve_timeout,
+)
+from .._tally import record_usage
+from .._types import Completion
+from .._wire.response import parse_completion
+from .http import (
     JSON_TYPE,
     SSE_TYPE,
     USER_AGENT,
@@ -39,18 +49,8 @@ from ._http import (
     streaming,
     transport_error,
 )
-from ._response import parse_completion
-from ._retry import RetryPolicy
-from ._settings import (
-    check_transport_security,
-    find_api_key,
-    resolve_api_key,
-    resolve_base_url,
-    resolve_timeout,
-)
-from ._stream import AsyncChatStream, ChatStream
-from ._tally import record_usage
-from ._types import Completion
+from .retry import RetryPolicy
+from .stream import AsyncChatStream, ChatStream
 
 _CHAT = "/chat/completions"
 #: Pool of the clients made here: many concurrent streams without queueing (as openai's).

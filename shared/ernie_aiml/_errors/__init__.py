@@ -1,0 +1,1 @@
+"""Errors: the typed hierarchy (`classes`) and how an HTTP answer becomes one (`from_status`)."""

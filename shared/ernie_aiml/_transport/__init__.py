@@ -1,0 +1,1 @@
+"""Talking to AIML: the client, HTTP helpers, SSE, streams, the retry loop and its policy."""
