@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 import ernie_aiml
-from ernie_aiml import KNOWN_PARAMS, AIMLClient, Completion, RetryPolicy
+import httpx
+from ernie_aiml import KNOWN_PARAMS, ChatSettings, ClientOwner, Completion, RetryPolicy
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput, ModelProfile
 from langchain_core.language_models.chat_models import BaseChatModel, LangSmithParams
@@ -48,8 +49,6 @@ logger = logging.getLogger(__name__)
 
 _blocks.register()
 
-_CALL_KEYS = frozenset({"stream", "stream_usage", "extra_body"})
-
 
 def _aiml_error_in(exc: ValidationError) -> ernie_aiml.AIMLError | None:
     """The core error a validator raised, if that is what pydantic wrapped."""
@@ -60,7 +59,7 @@ def _aiml_error_in(exc: ValidationError) -> ernie_aiml.AIMLError | None:
     return None
 
 
-class ChatErnieAIML(BaseChatModel):
+class ChatErnieAIML(ClientOwner, BaseChatModel):
     """Baidu ERNIE models on the AI/ML API, with reasoning, tools, vision and credits.
 
     Example:
@@ -88,7 +87,7 @@ class ChatErnieAIML(BaseChatModel):
     """ernie-5.0 only: turn chain-of-thought on or off (on by default server-side)."""
     thinking_budget: int | None = None
     """ernie-5.0 only: maximum reasoning tokens (>= 100), with thinking on."""
-    timeout: float | Any | None = None
+    timeout: float | httpx.Timeout | None = None
     """Seconds (the read timeout) or an `httpx.Timeout`."""
     max_retries: int = 2
     """Retries after the first attempt, done once, in the core's transport."""
@@ -98,12 +97,13 @@ class ChatErnieAIML(BaseChatModel):
     stream_usage: bool = True
     """Ask for token usage on streams (one chunk carries `usage_metadata`)."""
     default_headers: dict[str, str] | None = None
-    http_client: Any | None = Field(default=None, exclude=True)
+    http_client: httpx.Client | None = Field(default=None, exclude=True)
     """An `httpx.Client` to use (never closed by this class)."""
-    http_async_client: Any | None = Field(default=None, exclude=True)
+    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
     """An `httpx.AsyncClient` to use (never closed by this class)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """More request fields: known parameters are validated, the rest sent as they are."""
+    """More request fields: known parameters are validated like fields, the rest sent as
+    they are (LlamaIndex's `additional_kwargs`)."""
     extra_body: dict[str, Any] | None = None
     """Fields merged into the request body last (e.g. `{"provider": "baidu"}`)."""
     preserve_reasoning_in_history: bool = False
@@ -113,7 +113,7 @@ class ChatErnieAIML(BaseChatModel):
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
 
-    _client: AIMLClient | None = PrivateAttr(default=None)
+    _client: ernie_aiml.AIMLClient | None = PrivateAttr(default=None)
 
     def __init__(self, **kwargs: Any) -> None:
         """Build the model; a bad parameter or a missing key raises the core's own error."""
@@ -124,22 +124,6 @@ class ChatErnieAIML(BaseChatModel):
             if cause is None:
                 raise
             raise cause from None
-
-    def __getstate__(self) -> dict[Any, Any]:
-        """Pickle without the key (it comes back from `AIML_API_KEY`) and without the client."""
-        state = super().__getstate__()
-        state["__dict__"] = {**state["__dict__"], "api_key": None}
-        private = state.get("__pydantic_private__")
-        if private:
-            state["__pydantic_private__"] = {**private, "_client": None}
-        return state
-
-    def __setstate__(self, state: dict[Any, Any]) -> None:
-        """Unpickle, taking the key from the environment (as `lc_secrets` says)."""
-        super().__setstate__(state)
-        if self.api_key is None:
-            key = ernie_aiml.find_api_key(None)
-            self.api_key = SecretStr(key) if key else None
 
     # ----------------------------------------------------------------- validation
 
@@ -155,7 +139,12 @@ class ChatErnieAIML(BaseChatModel):
         if "stop_sequences" in values:
             raw["stop"] = values["stop_sequences"]
         model = values.get("model", values.get("model_name", ernie_aiml.DEFAULT_MODEL))
-        ernie_aiml.validate_params(model if isinstance(model, str) else None, **raw)
+        extra = values.get("model_kwargs")
+        ChatSettings(
+            model if isinstance(model, str) else ernie_aiml.DEFAULT_MODEL,
+            raw,
+            extra if isinstance(extra, dict) else {},
+        ).check()
         return values
 
     @model_validator(mode="after")
@@ -191,7 +180,7 @@ class ChatErnieAIML(BaseChatModel):
 
     @property
     def _default_params(self) -> dict[str, Any]:
-        return {k: v for k, v in self._call_params({}).items() if v is not None}
+        return self._settings().generation_params()
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
@@ -227,47 +216,28 @@ class ChatErnieAIML(BaseChatModel):
     def _resolve_model_profile(self) -> ModelProfile | None:
         return profile_for(self.model_name)
 
-    # ----------------------------------------------------------------- the client
-
-    @property
-    def aiml_client(self) -> AIMLClient:
-        """The core client of this model (one per instance, made on first use)."""
-        # Read from the private-attribute dict itself: `self._client` goes through
-        # pydantic's `__getattr__`, a microsecond on every call.
-        client = self.__pydantic_private__.get("_client")
-        if client is None:
-            client = self._client = AIMLClient(
-                api_key=self.api_key.get_secret_value() if self.api_key else None,
-                base_url=self.base_url,
-                timeout=self.timeout,
-                max_retries=self.max_retries,
-                retry_policy=self.retry_policy,
-                default_headers=self.default_headers,
-                http_client=self.http_client,
-                http_async_client=self.http_async_client,
-            )
-        return client
-
     # ----------------------------------------------------------------- requests
 
-    def _call_params(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Generation parameters: fields, then known `model_kwargs`, then per-call ones."""
-        params: dict[str, Any] = {
-            "temperature": self.temperature,
-            "top_p": self.top_p,
-            "max_tokens": self.max_tokens,
-            "stop": self.stop,
-            "seed": self.seed,
-            "frequency_penalty": self.frequency_penalty,
-            "presence_penalty": self.presence_penalty,
-            "enable_thinking": self.enable_thinking,
-            "thinking_budget": self.thinking_budget,
-        }
-        for source in (self.model_kwargs, kwargs):
-            if source:
-                for key in KNOWN_PARAMS.intersection(source):
-                    params[key] = source[key]
-        return params
+    def _settings(self) -> ChatSettings:
+        """This instance's side of every request, in the core's neutral form."""
+        return ChatSettings(
+            self.model_name,
+            {
+                "temperature": self.temperature,
+                "top_p": self.top_p,
+                "max_tokens": self.max_tokens,
+                "stop": self.stop,
+                "seed": self.seed,
+                "frequency_penalty": self.frequency_penalty,
+                "presence_penalty": self.presence_penalty,
+                "enable_thinking": self.enable_thinking,
+                "thinking_budget": self.thinking_budget,
+            },
+            self.model_kwargs,
+            self.extra_body,
+            self.stream_usage,
+            self.preserve_reasoning_in_history,
+        )
 
     def _request(
         self,
@@ -277,58 +247,24 @@ class ChatErnieAIML(BaseChatModel):
         kwargs: dict[str, Any],
     ) -> tuple[str, dict[str, Any]]:
         """The requested model id and the validated request body for one call."""
-        model = kwargs.pop("model", None) or self.model_name
-        params = self._call_params(kwargs)
         if stop is not None:
-            params["stop"] = stop
-        model_kwargs = self.model_kwargs
-        extra = (
-            {k: v for k, v in model_kwargs.items() if k not in KNOWN_PARAMS} if model_kwargs else {}
+            kwargs["stop"] = stop
+        settings = self._settings()
+        body = ernie_aiml.chat_request(
+            settings, to_core_messages(messages), stream=stream, options=kwargs
         )
-        if self.extra_body:
-            extra.update(self.extra_body)
-        call_extra = kwargs.get("extra_body")
-        if call_extra:
-            extra.update(call_extra)
-        tools = kwargs.pop("tools", None)
-        tool_choice = kwargs.pop("tool_choice", None)
-        parallel_tool_calls = kwargs.pop("parallel_tool_calls", None)
-        response_format = kwargs.pop("response_format", None)
-        for key, value in kwargs.items():
-            if key not in KNOWN_PARAMS and key not in _CALL_KEYS:
-                extra[key] = value
-        stream_usage = kwargs.get("stream_usage")
-        body = ernie_aiml.build_chat_request(
-            model,
-            to_core_messages(messages),
-            params=params,
-            tools=tools,
-            tool_choice=tool_choice,
-            parallel_tool_calls=parallel_tool_calls,
-            response_format=response_format,
-            stream=stream,
-            stream_usage=self.stream_usage if stream_usage is None else stream_usage,
-            preserve_reasoning_in_history=self.preserve_reasoning_in_history,
-            extra_body=extra or None,
-        )
-        return model, body
+        return kwargs.get("model") or settings.model, body
 
-    def _result(self, completion: Completion, model: str, fallback: str | None) -> ChatResult:
+    def _result(self, completion: Completion, model: str) -> ChatResult:
         message = completion_to_message(completion, model)
-        if fallback:
-            message.response_metadata["tool_choice_fallback"] = fallback
+        if completion.tool_choice_fallback:
+            message.response_metadata["tool_choice_fallback"] = completion.tool_choice_fallback
         if self.include_response_headers and completion.headers is not None:
             message.response_metadata["headers"] = dict(completion.headers)
         llm_output: dict[str, Any] = {"model_name": model}
         if "token_usage" in message.response_metadata:
             llm_output["token_usage"] = message.response_metadata["token_usage"]
         return ChatResult(generations=[ChatGeneration(message=message)], llm_output=llm_output)
-
-    def _open_stream(self, body: dict[str, Any]) -> ernie_aiml.ChatStream:
-        return self.aiml_client.stream(body).open()
-
-    async def _aopen_stream(self, body: dict[str, Any]) -> ernie_aiml.AsyncChatStream:
-        return await self.aiml_client.astream(body).open()
 
     # ----------------------------------------------------------------- generation
 
@@ -341,10 +277,10 @@ class ChatErnieAIML(BaseChatModel):
     ) -> ChatResult:
         try:
             model, body = self._request(messages, stop, False, kwargs)
-            completion, fallback = ernie_aiml.send_with_tool_fallback(self.aiml_client.chat, body)
+            completion = self.aiml_client.chat(body)
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
-        return self._result(completion, model, fallback)
+        return self._result(completion, model)
 
     async def _agenerate(
         self,
@@ -355,12 +291,10 @@ class ChatErnieAIML(BaseChatModel):
     ) -> ChatResult:
         try:
             model, body = self._request(messages, stop, False, kwargs)
-            completion, fallback = await ernie_aiml.asend_with_tool_fallback(
-                self.aiml_client.achat, body
-            )
+            completion = await self.aiml_client.achat(body)
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
-        return self._result(completion, model, fallback)
+        return self._result(completion, model)
 
     def _stream(
         self,
@@ -371,7 +305,7 @@ class ChatErnieAIML(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         try:
             model, body = self._request(messages, stop, True, kwargs)
-            stream, fallback = ernie_aiml.send_with_tool_fallback(self._open_stream, body)
+            stream = self.aiml_client.stream(body).open()
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
         end = StreamEnd(model)
@@ -388,7 +322,7 @@ class ChatErnieAIML(BaseChatModel):
                     yield chunk
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
-        last = end.last_chunk(stream, self.include_response_headers, fallback)
+        last = end.last_chunk(stream, self.include_response_headers, stream.tool_choice_fallback)
         if new_token is not None:
             new_token("", chunk=last)
         yield last
@@ -402,7 +336,7 @@ class ChatErnieAIML(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         try:
             model, body = self._request(messages, stop, True, kwargs)
-            stream, fallback = await ernie_aiml.asend_with_tool_fallback(self._aopen_stream, body)
+            stream = await self.aiml_client.astream(body).open()
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
         end = StreamEnd(model)
@@ -419,7 +353,7 @@ class ChatErnieAIML(BaseChatModel):
                     yield chunk
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
-        last = end.last_chunk(stream, self.include_response_headers, fallback)
+        last = end.last_chunk(stream, self.include_response_headers, stream.tool_choice_fallback)
         if new_token is not None:
             await new_token("", chunk=last)
         yield last

@@ -7,24 +7,20 @@ LlamaIndex messages, tools and responses to and from the core's neutral types.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import httpx
 from ernie_aiml import (
     KNOWN_PARAMS,
     AIMLClient,
-    AsyncChatStream,
-    ChatStream,
-    MissingAPIKeyError,
+    ChatSettings,
+    ClientOwner,
     RetryPolicy,
-    asend_with_tool_fallback,
-    build_chat_request,
+    chat_request,
     get_model,
     resolve_api_key,
     resolve_base_url,
-    send_with_tool_fallback,
-    validate_params,
     warn_if_deprecated,
 )
 from llama_index.core.base.llms.generic_utils import (
@@ -45,7 +41,7 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
-from llama_index.core.bridge.pydantic import BaseModel, Field, PrivateAttr, SecretStr
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
@@ -68,32 +64,13 @@ DEFAULT_NUM_OUTPUT = 4_096
 # The core's generation parameters, each a field of the same name here (sorted: a stable
 # order on the wire).
 _GENERATION_FIELDS = tuple(sorted(KNOWN_PARAMS))
-# Keyword arguments LlamaIndex passes around that must never reach the request body.
 _FRAMEWORK_KWARGS = frozenset(
     {"tool_required", "verbose", "allow_parallel_tool_calls", "error_on_no_tool_call", "formatted"}
 )
-# Fields handed to the core's client as they are (same names there).
-_CLIENT_FIELDS = (
-    "base_url",
-    "timeout",
-    "max_retries",
-    "default_headers",
-    "http_client",
-    "http_async_client",
-    "retry_policy",
-)
-_REQUEST_OPTIONS = ("tools", "tool_choice", "parallel_tool_calls", "response_format")
-# Fields a pickle never holds: the key (re-read from the environment on load) and the
-# caller's HTTP clients (process-local resources).
-_NOT_PICKLED = ("api_key", "http_client", "http_async_client")
 
 
-def _client_of(llm: ErnieAIML) -> AIMLClient:
-    """`llm._client`, read from pydantic's private dict (its `__getattr__` costs ~1 µs/call)."""
-    return llm.__pydantic_private__["_client"]  # type: ignore[index]
-
-
-class ErnieAIML(FunctionCallingLLM):
+# Keyword arguments LlamaIndex passes that the core's request path must not send.
+class ErnieAIML(ClientOwner, FunctionCallingLLM):
     """Baidu ERNIE on the AI/ML API: chat, streaming, tools, reasoning, images and PDFs.
 
     The key comes from `api_key`, else `AIML_API_KEY`, else `AIMLAPI_API_KEY` (never
@@ -128,8 +105,9 @@ class ErnieAIML(FunctionCallingLLM):
     thinking_budget: int | None = Field(
         default=None, description="Maximum reasoning tokens (>= 100) when thinking is on."
     )
-    timeout: float | None = Field(
-        default=None, description="Read timeout in seconds; the core's defaults if unset."
+    timeout: float | httpx.Timeout | None = Field(
+        default=None,
+        description="Read timeout in seconds, or an httpx.Timeout; the core's defaults if unset.",
     )
     max_retries: int = Field(
         default=2, ge=0, description="Retries after the first attempt (2 means 3 attempts)."
@@ -150,7 +128,11 @@ class ErnieAIML(FunctionCallingLLM):
         description="Full retry policy (backoff, sleep); overrides max_retries when set.",
     )
     additional_kwargs: dict[str, Any] = Field(
-        default_factory=dict, description="Extra request-body fields, merged last."
+        default_factory=dict,
+        description=(
+            "More request fields: known parameters are validated like fields, the rest sent "
+            "as they are (LangChain's model_kwargs)."
+        ),
     )
     preserve_reasoning_in_history: bool = Field(
         default=False, description="Send earlier turns' reasoning back as reasoning_content."
@@ -159,48 +141,21 @@ class ErnieAIML(FunctionCallingLLM):
         default=None, gt=0, description="Override the catalog's context window."
     )
 
-    _client: AIMLClient = PrivateAttr()
+    _client: AIMLClient | None = PrivateAttr(default=None)
 
     def __init__(self, **data: Any) -> None:
         """Validate everything a request will need now, so a bad setup fails before any call."""
         # The core checks the values as given, before pydantic could coerce "yes" to True.
         given = {name: data[name] for name in _GENERATION_FIELDS if name in data}
-        validate_params(data.get("model", DEFAULT_MODEL), **given)
+        extra = data.get("additional_kwargs")
+        ChatSettings(
+            data.get("model", DEFAULT_MODEL), given, extra if isinstance(extra, dict) else {}
+        ).check()
         super().__init__(**data)
         self.base_url = resolve_base_url(self.base_url)
-        warn_if_deprecated(self.model)
-        self._connect()
-
-    def _connect(self) -> None:
-        """Resolve the key (given, else the environment) and build the core client for it."""
         key = self.api_key.get_secret_value() if self.api_key is not None else None
         self.api_key = SecretStr(resolve_api_key(key))
-        settings = {name: getattr(self, name) for name in _CLIENT_FIELDS}
-        self._client = AIMLClient(api_key=self.api_key.get_secret_value(), **settings)
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle the configuration only: no key, no HTTP clients (ours or the caller's)."""
-        # pydantic's state, not BaseComponent's: that one deletes unpicklable fields from the
-        # live instance's own __dict__ and keeps the key.
-        state = BaseModel.__getstate__(self)
-        private = state.get("__pydantic_private__") or {}
-        return {
-            **state,
-            "__dict__": {**state["__dict__"], **dict.fromkeys(_NOT_PICKLED)},
-            "__pydantic_private__": {k: v for k, v in private.items() if k != "_client"},
-        }
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        """Unpickle: the saved configuration, the key from the environment, a fresh client."""
-        # pydantic's, not BaseComponent's re-__init__ that swallows a missing key.
-        BaseModel.__setstate__(self, state)
-        try:
-            self._connect()
-        except MissingAPIKeyError:
-            raise MissingAPIKeyError(
-                "ErnieAIML is pickled without its API key: set AIML_API_KEY (or "
-                "AIMLAPI_API_KEY) where it is unpickled. OPENAI_API_KEY is never used."
-            ) from None
+        warn_if_deprecated(self.model)
 
     @classmethod
     def class_name(cls) -> str:
@@ -222,49 +177,28 @@ class ErnieAIML(FunctionCallingLLM):
 
     # ------------------------------------------------------------------ requests
 
-    def _generation_params(self) -> dict[str, Any]:
-        """The generation fields that are set (None ones are not sent)."""
-        return {
-            name: value for name in _GENERATION_FIELDS if (value := getattr(self, name)) is not None
-        }
+    def _settings(self) -> ChatSettings:
+        """This instance's side of every request, in the core's neutral form."""
+        return ChatSettings(
+            self.model,
+            {name: getattr(self, name) for name in _GENERATION_FIELDS},
+            self.additional_kwargs,
+            preserve_reasoning_in_history=self.preserve_reasoning_in_history,
+        )
 
     def _request(
         self, messages: Sequence[ChatMessage], stream: bool, kwargs: dict[str, Any]
     ) -> tuple[dict[str, Any], str | None]:
         """The request body for `messages` plus per-call options, and the client request id."""
-        params = self._generation_params()
-        if not kwargs:
-            return self._build(messages, stream, params, self.additional_kwargs, {}), None
-        kwargs = dict(kwargs)
-        client_request_id = kwargs.pop("client_request_id", None)
-        for name in _GENERATION_FIELDS:
-            if name in kwargs:
-                params[name] = kwargs.pop(name)
-        options = {name: kwargs.pop(name) for name in _REQUEST_OPTIONS if name in kwargs}
-        extra_body = {**self.additional_kwargs, **kwargs.pop("extra_body", {})}
-        extra_body.update(
-            (key, value) for key, value in kwargs.items() if key not in _FRAMEWORK_KWARGS
-        )
-        return self._build(messages, stream, params, extra_body, options), client_request_id
-
-    def _build(
-        self,
-        messages: Sequence[ChatMessage],
-        stream: bool,
-        params: dict[str, Any],
-        extra_body: dict[str, Any],
-        options: dict[str, Any],
-    ) -> dict[str, Any]:
-        """The core's request body for the resolved parameters and options."""
-        return build_chat_request(
-            self.model,
+        request_id = kwargs.pop("client_request_id", None) if kwargs else None
+        body = chat_request(
+            self._settings(),
             to_core_messages(messages),
-            params=params,
             stream=stream,
-            preserve_reasoning_in_history=self.preserve_reasoning_in_history,
-            extra_body=extra_body,
-            **options,
+            options=kwargs,
+            ignore=_FRAMEWORK_KWARGS,
         )
+        return body, request_id
 
     # ------------------------------------------------------------------ chat
 
@@ -292,27 +226,21 @@ class ErnieAIML(FunctionCallingLLM):
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         body, request_id = self._request(messages, False, kwargs)
-        send = partial(_client_of(self).chat, client_request_id=request_id)
-        completion, fallback = send_with_tool_fallback(send, body)
-        return completion_to_chat_response(completion, fallback)
+        completion = self.aiml_client.chat(body, client_request_id=request_id)
+        return completion_to_chat_response(completion, completion.tool_choice_fallback)
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         body, request_id = self._request(messages, False, kwargs)
-        send = partial(_client_of(self).achat, client_request_id=request_id)
-        completion, fallback = await asend_with_tool_fallback(send, body)
-        return completion_to_chat_response(completion, fallback)
+        completion = await self.aiml_client.achat(body, client_request_id=request_id)
+        return completion_to_chat_response(completion, completion.tool_choice_fallback)
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         body, request_id = self._request(messages, True, kwargs)
-        client = _client_of(self)
-
-        def open_stream(wire: dict[str, Any]) -> ChatStream:
-            return client.stream(wire, client_request_id=request_id).open()
+        stream = self.aiml_client.stream(body, client_request_id=request_id)
 
         def gen() -> Iterator[ChatResponse]:
-            stream, fallback = send_with_tool_fallback(open_stream, body)
-            fold = StreamFolder(fallback).fold
             with stream:
+                fold = StreamFolder(stream.tool_choice_fallback).fold
                 for delta in stream:
                     yield fold(delta)
 
@@ -320,15 +248,11 @@ class ErnieAIML(FunctionCallingLLM):
 
     def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         body, request_id = self._request(messages, True, kwargs)
-        client = _client_of(self)
-
-        async def open_stream(wire: dict[str, Any]) -> AsyncChatStream:
-            return await client.astream(wire, client_request_id=request_id).open()
+        stream = self.aiml_client.astream(body, client_request_id=request_id)
 
         async def gen() -> AsyncIterator[ChatResponse]:
-            stream, fallback = await asend_with_tool_fallback(open_stream, body)
-            fold = StreamFolder(fallback).fold
             async with stream:
+                fold = StreamFolder(stream.tool_choice_fallback).fold
                 async for delta in stream:
                     yield fold(delta)
 
@@ -433,16 +357,6 @@ class ErnieAIML(FunctionCallingLLM):
                 f"(answer: {(response.message.content or '')[:200]!r})"
             )
         return selections
-
-    # ------------------------------------------------------------------ lifecycle
-
-    def close(self) -> None:
-        """Close the pooled sync HTTP client (caller-supplied clients are left open)."""
-        self._client.close()
-
-    async def aclose(self) -> None:
-        """Close the pooled async HTTP clients (caller-supplied clients are left open)."""
-        await self._client.aclose()
 
 
 @lru_cache(maxsize=64)

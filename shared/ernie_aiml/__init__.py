@@ -63,6 +63,8 @@ _EXPORTS: dict[str, str] = {
     "validate_params": "_wire.params",
     "KNOWN_PARAMS": "_wire.params",
     "build_chat_request": "_wire.request",
+    "ChatSettings": "_wire.call",
+    "chat_request": "_wire.call",
     "normalize_tool": "_wire.tools",
     "normalize_tool_choice": "_wire.tools",
     "image_part": "_wire.content",
@@ -73,11 +75,6 @@ _EXPORTS: dict[str, str] = {
     "parse_delta": "_wire.response",
     "parse_usage": "_wire.response",
     "ToolCallAccumulator": "_wire.accumulate",
-    # forced tool choice refused: the fallback bodies both adapters retry with
-    "is_tool_choice_refusal": "_transport.fallback",
-    "tool_choice_fallbacks": "_transport.fallback",
-    "send_with_tool_fallback": "_transport.fallback",
-    "asend_with_tool_fallback": "_transport.fallback",
     # lazy package namespaces (used by both adapters)
     "lazy_module_exports": "_lazy",
     # transport
@@ -85,6 +82,7 @@ _EXPORTS: dict[str, str] = {
     "ServerSentEvent": "_transport.sse",
     "RetryPolicy": "_transport.retry",
     "AIMLClient": "_transport.client",
+    "ClientOwner": "_transport.owner",
     "ChatStream": "_transport.stream",
     "AsyncChatStream": "_transport.stream",
     # accounting
@@ -135,12 +133,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._settings import DEFAULT_BASE_URL, find_api_key, resolve_api_key, resolve_base_url
     from ._tally import UsageTally, track_usage
     from ._transport.client import AIMLClient
-    from ._transport.fallback import (
-        asend_with_tool_fallback,
-        is_tool_choice_refusal,
-        send_with_tool_fallback,
-        tool_choice_fallbacks,
-    )
+    from ._transport.owner import ClientOwner
     from ._transport.retry import RetryPolicy
     from ._transport.sse import ServerSentEvent, SSEDecoder
     from ._transport.stream import AsyncChatStream, ChatStream
@@ -158,6 +151,7 @@ if TYPE_CHECKING:  # pragma: no cover
         Usage,
     )
     from ._wire.accumulate import ToolCallAccumulator
+    from ._wire.call import ChatSettings, chat_request
     from ._wire.content import file_part, image_part, sniff_mime
     from ._wire.params import KNOWN_PARAMS, validate_params
     from ._wire.request import build_chat_request

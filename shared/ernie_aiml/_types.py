@@ -111,6 +111,8 @@ class Completion:
     `credits_used`/`usd_spent` come from `meta.usage` or the `x-aimlapi-*` headers.
     `headers` are the response headers (lower-case keys), None when none were given.
     `tool_calls` and `invalid_tool_calls` each keep the server's relative order.
+    `tool_choice_fallback` names the fallback the client used after a refused forced
+    `tool_choice` (None: the request went through as built).
     """
 
     content: str
@@ -128,6 +130,7 @@ class Completion:
     system_fingerprint: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] | None = None
+    tool_choice_fallback: str | None = None
 
 
 @dataclass(slots=True)

@@ -7,9 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from ernie_aiml import (
-    BadRequestError,
-    RateLimitError,
+from ernie_aiml import BadRequestError, RateLimitError
+from ernie_aiml._transport.fallback import (
     asend_with_tool_fallback,
     is_tool_choice_refusal,
     send_with_tool_fallback,

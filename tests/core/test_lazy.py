@@ -86,7 +86,7 @@ def test_functions_work_without_the_package_imported() -> None:
 
 def test_ernie_aiml_uses_it() -> None:
     assert ernie_aiml.__dir__() == sorted(ernie_aiml.__all__)
-    assert {"lazy_module_exports", "KNOWN_PARAMS", "send_with_tool_fallback"} <= set(
+    assert {"lazy_module_exports", "KNOWN_PARAMS", "ChatSettings", "chat_request"} <= set(
         dir(ernie_aiml)
     )
     with pytest.raises(AttributeError) as info:
@@ -97,8 +97,8 @@ def test_ernie_aiml_uses_it() -> None:
 def test_the_new_core_names_import_nothing_heavy() -> None:
     code = (
         "import sys, ernie_aiml\n"
-        "ernie_aiml.lazy_module_exports, ernie_aiml.send_with_tool_fallback\n"
-        "ernie_aiml.KNOWN_PARAMS, ernie_aiml.asend_with_tool_fallback\n"
+        "ernie_aiml.lazy_module_exports, ernie_aiml.ChatSettings\n"
+        "ernie_aiml.KNOWN_PARAMS, ernie_aiml.chat_request\n"
         "heavy = ('httpx', 'langchain_core', 'llama_index', 'openai', 'pydantic')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )

@@ -415,7 +415,7 @@ def test_own_client_default_timeouts() -> None:
     assert client._timeout_for(None) == httpx.Timeout(
         connect=10.0, read=600.0, write=60.0, pool=60.0
     )
-    assert client._sync_client().timeout == client.timeout
+    assert client._sender.sync_client().timeout == client.timeout
     client.close()
 
 
@@ -733,12 +733,12 @@ def test_caller_client_is_not_closed() -> None:
 
 def test_own_client_is_pooled_and_closed() -> None:
     client = AIMLClient(api_key=KEY)
-    first = client._sync_client()
-    assert client._sync_client() is first
+    first = client._sender.sync_client()
+    assert client._sender.sync_client() is first
     assert first.follow_redirects is False
     client.close()
     assert first.is_closed
-    second = client._sync_client()
+    second = client._sender.sync_client()
     assert second is not first
     client.close()
 
@@ -747,7 +747,7 @@ def test_own_client_is_pooled_and_closed() -> None:
 
 
 def _pool_state(client: AIMLClient) -> list[str]:
-    pool = client._sync_client()._transport._pool  # type: ignore[attr-defined]
+    pool = client._sender.sync_client()._transport._pool  # type: ignore[attr-defined]
     return [
         "closed" if c.is_closed() else "idle" if c.is_idle() else "busy" for c in pool.connections
     ]

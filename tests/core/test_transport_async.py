@@ -227,12 +227,12 @@ async def test_caller_async_client_not_closed() -> None:
 
 async def test_own_async_client_reused_within_a_loop() -> None:
     client = AIMLClient(api_key=KEY)
-    first = client._async_client()
-    assert client._async_client() is first
+    first = client._sender.async_client()
+    assert client._sender.async_client() is first
     assert first.follow_redirects is False
     await client.aclose()
     assert first.is_closed
-    assert client._async_client() is not first
+    assert client._sender.async_client() is not first
     await client.aclose()
 
 
@@ -240,7 +240,7 @@ def test_one_async_client_per_event_loop() -> None:
     client = AIMLClient(api_key=KEY)
 
     async def grab() -> httpx.AsyncClient:
-        return client._async_client()
+        return client._sender.async_client()
 
     first = asyncio.run(grab())  # this loop is closed when asyncio.run returns
     second = asyncio.run(grab())
@@ -262,7 +262,7 @@ async def test_async_pool_keeps_alive_and_early_close_leaks_nothing(emulator) ->
     client = AIMLClient(api_key=KEY, base_url=emulator.base_url)
 
     def states() -> list[str]:
-        pool = client._async_client()._transport._pool  # type: ignore[attr-defined]
+        pool = client._sender.async_client()._transport._pool  # type: ignore[attr-defined]
         return [
             "closed" if c.is_closed() else "idle" if c.is_idle() else "busy"
             for c in pool.connections

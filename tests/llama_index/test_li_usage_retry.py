@@ -74,8 +74,8 @@ def test_retry_budget_is_three_attempts(emulator, make_llm, status: int) -> None
 
 def test_default_max_retries_builds_a_three_attempt_policy(make_llm) -> None:
     llm = make_llm()
-    assert llm._client.retry_policy.max_attempts == 3
-    assert make_llm(max_retries=0)._client.retry_policy.max_attempts == 1
+    assert llm.aiml_client.retry_policy.max_attempts == 3
+    assert make_llm(max_retries=0).aiml_client.retry_policy.max_attempts == 1
 
 
 async def test_async_retry_then_success(emulator, make_llm) -> None:

@@ -1,23 +1,21 @@
-"""`AIMLClient`: the one place that sends requests to AIML, with the one retry loop.
+"""`AIMLClient`: the one place that sends requests to AIML.
 
-It prepares a `Call` (headers, encoded body, timeout, key), sends it on a pooled httpx
-client (one sync client, one async client per event loop; caller-supplied ones are used as
-they are), retries per `RetryPolicy`, turns non-2xx answers into typed errors and parses
-2xx answers. The key travels only in the `Authorization` header of requests to the
-configured base URL: never to a redirect target, never over plain http to a remote host.
+It prepares a `Call` (headers, encoded body, timeout, key) and hands it to its `Sender`
+(pooled httpx clients and the one retry loop); a forced `tool_choice` that a thinking model
+refuses is retried here with the fallback bodies (`fallback.py`), once, for chats and streams
+alike. 2xx answers are parsed into `Completion`s. The key travels only in the
+`Authorization` header of requests to the configured base URL: never to a redirect target,
+never over plain http to a remote host.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-from .._errors.classes import AIMLError, ResponseParseError
+from .._errors.classes import ResponseParseError
 from .._settings import (
     check_transport_security,
     find_api_key,
@@ -28,41 +26,35 @@ from .._settings import (
 from .._tally import record_usage
 from .._types import Completion
 from .._wire.response import parse_completion
+from .fallback import asend_with_tool_fallback, send_with_tool_fallback
 from .http import (
     JSON_TYPE,
     SSE_TYPE,
     USER_AGENT,
     Call,
     TimeoutTypes,
-    aread_and_close,
     check_client_request_id,
     check_headers,
     encode,
     json_body,
-    log_response,
     model_of,
     non_stream,
-    read_and_close,
-    retry_delay,
     secret_text,
-    status_error,
     streaming,
-    transport_error,
 )
 from .retry import RetryPolicy
+from .sender import Sender
 from .stream import AsyncChatStream, ChatStream
 
 _CHAT = "/chat/completions"
-#: Pool of the clients made here: many concurrent streams without queueing (as openai's).
-_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 
 
 class AIMLClient:
     """Sync and async client for AIML chat completions and the model list.
 
-    One pooled `httpx.Client` (made on first use) and one `httpx.AsyncClient` per running
-    event loop; caller-supplied clients are used as they are and never closed here. The
-    key is resolved at the first request (`MissingAPIKeyError` if there is none).
+    One pooled `httpx.Client` (made on first use, under a lock) and one `httpx.AsyncClient`
+    per running event loop; caller-supplied clients are used as they are and never closed
+    here. The key is resolved at the first request (`MissingAPIKeyError` if there is none).
     `retry_policy`, when given, is used as is and `max_retries` is ignored.
     """
 
@@ -81,30 +73,34 @@ class AIMLClient:
     ) -> None:
         self.base_url = resolve_base_url(base_url)
         self.timeout = resolve_timeout(timeout)
-        self.retry_policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self.allow_insecure_http = allow_insecure_http
         self.default_headers = check_headers(default_headers)
         self._api_key_arg = secret_text(api_key)
         self._api_key: str | None = None
         self._timeout_given = timeout is not None
-        self._http_client = http_client
-        self._http_async_client = http_async_client
-        self._own_client: httpx.Client | None = None
-        self._own_async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._lock = threading.Lock()
         self._base_headers = {"User-Agent": USER_AGENT, **self.default_headers}
         # The headers the clients made here carry (fixed at the first one), so that only
         # the per-request ones are merged per request. None until then.
         self._owned_headers: dict[str, str] | None = None
         self._header_cache: dict[tuple[str, bool, str | None], dict[str, str]] = {}
+        self._sender = Sender(
+            timeout=self.timeout,
+            retry_policy=retry_policy or RetryPolicy(max_retries=max_retries),
+            fixed_headers=self._fixed_headers,
+            http_client=http_client,
+            http_async_client=http_async_client,
+        )
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(base_url={self.base_url!r}, "
             f"max_retries={self.retry_policy.max_retries})"
         )
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The retry budget and backoff of every request."""
+        return self._sender.retry_policy
 
     @property
     def max_retries(self) -> int:
@@ -120,10 +116,20 @@ class AIMLClient:
         client_request_id: str | None = None,
         timeout: TimeoutTypes = None,
     ) -> Completion:
-        """POST a non-streamed chat completion; retries per policy; records usage."""
-        call = self._prepare("POST", _CHAT, non_stream(body), JSON_TYPE, client_request_id, timeout)
-        response, _ = self._send(call, stream=False)
-        return _completion(response, call)
+        """POST a non-streamed chat completion; retries per policy; records usage.
+
+        A refused forced `tool_choice` is retried with the fallback bodies; the label of
+        the one that worked is `Completion.tool_choice_fallback`.
+        """
+        body = non_stream(body)
+
+        def send(wire: dict[str, Any]) -> Completion:
+            call = self._chat_call(wire, JSON_TYPE, client_request_id, timeout)
+            return _completion(self._sender.send(call, stream=False)[0], call)
+
+        completion, fallback = send_with_tool_fallback(send, body)
+        completion.tool_choice_fallback = fallback
+        return completion
 
     async def achat(
         self,
@@ -133,9 +139,15 @@ class AIMLClient:
         timeout: TimeoutTypes = None,
     ) -> Completion:
         """Async `chat`."""
-        call = self._prepare("POST", _CHAT, non_stream(body), JSON_TYPE, client_request_id, timeout)
-        response, _ = await self._asend(call, stream=False)
-        return _completion(response, call)
+        body = non_stream(body)
+
+        async def send(wire: dict[str, Any]) -> Completion:
+            call = self._chat_call(wire, JSON_TYPE, client_request_id, timeout)
+            return _completion((await self._sender.asend(call, stream=False))[0], call)
+
+        completion, fallback = await asend_with_tool_fallback(send, body)
+        completion.tool_choice_fallback = fallback
+        return completion
 
     def stream(
         self,
@@ -144,9 +156,14 @@ class AIMLClient:
         client_request_id: str | None = None,
         timeout: TimeoutTypes = None,
     ) -> ChatStream:
-        """A streamed chat completion; connects on first iteration or on entering `with`."""
-        call = self._prepare("POST", _CHAT, streaming(body), SSE_TYPE, client_request_id, timeout)
-        return ChatStream(self, call)
+        """A streamed chat completion; connects on first iteration or on entering `with`.
+
+        A refused forced `tool_choice` is retried at connection with the fallback bodies
+        (`ChatStream.tool_choice_fallback` names the one that worked).
+        """
+        body = streaming(body)
+        prepare = self._stream_preparer(client_request_id, timeout)
+        return ChatStream(self._sender, prepare(body), body, prepare)
 
     def astream(
         self,
@@ -156,36 +173,29 @@ class AIMLClient:
         timeout: TimeoutTypes = None,
     ) -> AsyncChatStream:
         """Async `stream`; connects on first iteration or on entering `async with`."""
-        call = self._prepare("POST", _CHAT, streaming(body), SSE_TYPE, client_request_id, timeout)
-        return AsyncChatStream(self, call)
+        body = streaming(body)
+        prepare = self._stream_preparer(client_request_id, timeout)
+        return AsyncChatStream(self._sender, prepare(body), body, prepare)
 
     def list_models(self, *, timeout: TimeoutTypes = None) -> list[dict[str, Any]]:
         """GET `{base_url}/models` and return its `data` list (the key is sent if known)."""
         call = self._prepare("GET", "/models", None, JSON_TYPE, None, timeout, require_key=False)
-        response, _ = self._send(call, stream=False)
+        response, _ = self._sender.send(call, stream=False)
         return _models(response, call)
 
     async def alist_models(self, *, timeout: TimeoutTypes = None) -> list[dict[str, Any]]:
         """Async `list_models`."""
         call = self._prepare("GET", "/models", None, JSON_TYPE, None, timeout, require_key=False)
-        response, _ = await self._asend(call, stream=False)
+        response, _ = await self._sender.asend(call, stream=False)
         return _models(response, call)
 
     def close(self) -> None:
-        """Close the clients this object made (never a caller-supplied one)."""
-        with self._lock:
-            client, self._own_client = self._own_client, None
-            self._own_async = weakref.WeakKeyDictionary()
-        if client is not None:
-            client.close()
+        """Close the HTTP clients this object made (never a caller-supplied one)."""
+        self._sender.close()
 
     async def aclose(self) -> None:
-        """Close this loop's async client and the sync client made here."""
-        loop = asyncio.get_running_loop()
-        client = self._own_async.pop(loop, None)
-        if client is not None:
-            await client.aclose()
-        self.close()
+        """Close the HTTP clients this object made, awaiting this loop's async one."""
+        await self._sender.aclose()
 
     def __enter__(self) -> AIMLClient:
         return self
@@ -200,6 +210,20 @@ class AIMLClient:
         await self.aclose()
 
     # ------------------------------------------------------------------ preparing
+
+    def _chat_call(
+        self,
+        body: dict[str, Any],
+        accept: str,
+        client_request_id: str | None,
+        timeout: TimeoutTypes,
+    ) -> Call:
+        return self._prepare("POST", _CHAT, body, accept, client_request_id, timeout)
+
+    def _stream_preparer(
+        self, client_request_id: str | None, timeout: TimeoutTypes
+    ) -> _StreamPreparer:
+        return _StreamPreparer(self, client_request_id, timeout)
 
     def _key(self, required: bool) -> str | None:
         if self._api_key is not None:
@@ -264,93 +288,25 @@ class AIMLClient:
     def _timeout_for(self, timeout: TimeoutTypes) -> Any:
         if timeout is not None:
             return resolve_timeout(timeout)
-        if self._timeout_given or (self._http_client is None and self._http_async_client is None):
+        if self._timeout_given or not (self._sender.borrows_sync or self._sender.borrows_async):
             return self.timeout
         return httpx.USE_CLIENT_DEFAULT
 
-    def _sync_client(self) -> httpx.Client:
-        if self._http_client is not None:
-            return self._http_client
-        client = self._own_client
-        if client is not None:  # made already: no lock needed to read it
-            return client
-        with self._lock:
-            if self._own_client is None:
-                self._own_client = httpx.Client(
-                    timeout=self.timeout,
-                    follow_redirects=False,
-                    headers=self._fixed_headers(),
-                    limits=_LIMITS,
-                )
-            return self._own_client
 
-    def _async_client(self) -> httpx.AsyncClient:
-        if self._http_async_client is not None:
-            return self._http_async_client
-        loop = asyncio.get_running_loop()
-        client = self._own_async.get(loop)
-        if client is None:
-            client = self._own_async[loop] = httpx.AsyncClient(
-                timeout=self.timeout,
-                follow_redirects=False,
-                headers=self._fixed_headers(),
-                limits=_LIMITS,
-            )
-        return client
+class _StreamPreparer:
+    """Turns a (fallback) stream body into a `Call` with the stream's request options."""
 
-    # ------------------------------------------------------------------ sending
+    __slots__ = ("_client", "_request_id", "_timeout")
 
-    def _send(self, call: Call, *, stream: bool, attempt: int = 0) -> tuple[httpx.Response, int]:
-        """Send with retries; returns the 2xx response and the 0-based attempt that got it."""
-        client = self._sync_client()
-        fixed = self._owned_headers if self._http_client is None else None
-        policy = self.retry_policy
-        while True:
-            request = call.request(client, fixed)
-            retry_headers: httpx.Headers | None = None
-            cause: BaseException | None = None
-            try:
-                response = client.send(request, stream=stream, follow_redirects=False)
-            except httpx.TransportError as exc:
-                error: AIMLError = transport_error(exc, call, attempt, request)
-                cause = exc
-            else:
-                log_response(call, response, attempt)
-                if response.is_success:
-                    return response, attempt
-                error = status_error(response, read_and_close(response), call)
-                retry_headers = response.headers
-            if not policy.should_retry(error, attempt):
-                raise error from cause
-            policy.sleep(retry_delay(policy, call, error, attempt, retry_headers))
-            attempt += 1
+    def __init__(
+        self, client: AIMLClient, client_request_id: str | None, timeout: TimeoutTypes
+    ) -> None:
+        self._client = client
+        self._request_id = client_request_id
+        self._timeout = timeout
 
-    async def _asend(
-        self, call: Call, *, stream: bool, attempt: int = 0
-    ) -> tuple[httpx.Response, int]:
-        """Async `_send`."""
-        client = self._async_client()
-        fixed = self._owned_headers if self._http_async_client is None else None
-        policy = self.retry_policy
-        while True:
-            request = call.request(client, fixed)
-            retry_headers: httpx.Headers | None = None
-            cause: BaseException | None = None
-            try:
-                response = await client.send(request, stream=stream, follow_redirects=False)
-            except httpx.TransportError as exc:
-                error: AIMLError = transport_error(exc, call, attempt, request)
-                cause = exc
-            else:
-                log_response(call, response, attempt)
-                if response.is_success:
-                    return response, attempt
-                error = status_error(response, await aread_and_close(response), call)
-                retry_headers = response.headers
-            if not policy.should_retry(error, attempt):
-                raise error from cause
-            await policy.async_sleep(retry_delay(policy, call, error, attempt, retry_headers))
-            attempt += 1
+    def __call__(self, body: dict[str, Any]) -> Call:
+        return self._client._chat_call(body, SSE_TYPE, self._request_id, self._timeout)
 
 
 def _completion(response: httpx.Response, call: Call) -> Completion:

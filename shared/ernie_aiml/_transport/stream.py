@@ -8,28 +8,34 @@ bytes: no logging, no context variables, no per-chunk attribute lookups or closu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Any
 
 import httpx
 
 from .._tally import record_usage
 from .._types import Delta
+from .fallback import asend_with_tool_fallback, send_with_tool_fallback
 from .http import Call, transport_error
+from .sender import Sender
 from .sse import SSEDecoder
 from .stream_state import StreamState
 
-if TYPE_CHECKING:
-    from .client import AIMLClient
+#: Turns a (fallback) request body into a prepared `Call` (the client's request options).
+Prepare = Callable[[dict[str, Any]], Call]
 
 
 class _BaseStream:
     """What both stream kinds share: headers, inference id, usage recording, retry checks."""
 
-    def __init__(self, client: AIMLClient, call: Call) -> None:
-        self._client = client
+    def __init__(self, sender: Sender, call: Call, body: dict[str, Any], prepare: Prepare) -> None:
+        self._sender = sender
         self._call = call
+        self._body = body
+        self._prepare = prepare
+        #: The forced-tool-choice fallback the server accepted (None: the request as sent).
+        self.tool_choice_fallback: str | None = None
         self._response: httpx.Response | None = None
         self._state: StreamState | None = None
         self._attempt = 0
@@ -65,11 +71,11 @@ class _BaseStream:
         if yielded:
             return False
         error = transport_error(exc, self._call, self._attempt)
-        return self._client.retry_policy.should_retry(error, self._attempt)
+        return self._sender.retry_policy.should_retry(error, self._attempt)
 
     def _next_attempt(self) -> float:
         """Forget the failed connection; returns the wait before the next one."""
-        delay = self._client.retry_policy.delay(self._attempt, None)
+        delay = self._sender.retry_policy.delay(self._attempt, None)
         self._attempt += 1
         self._response = None
         return delay
@@ -88,17 +94,28 @@ class ChatStream(_BaseStream):
     Usage is recorded into `track_usage()` once, when the stream ends.
     """
 
-    def __init__(self, client: AIMLClient, call: Call) -> None:
-        super().__init__(client, call)
+    def __init__(self, sender: Sender, call: Call, body: dict[str, Any], prepare: Prepare) -> None:
+        super().__init__(sender, call, body, prepare)
         self._iterator: Iterator[Delta] | None = None
 
     def open(self) -> ChatStream:
-        """Connect now (retrying per policy) so that status errors raise here."""
+        """Connect now (retrying per policy, then the tool-choice fallbacks) so that status
+        errors raise here."""
         if self._response is None and not self._closed:
-            self._response, self._attempt = self._client._send(
-                self._call, stream=True, attempt=self._attempt
-            )
+            if self._attempt or self.tool_choice_fallback is not None:
+                self._connect(self._call)
+            else:
+                _, self.tool_choice_fallback = send_with_tool_fallback(
+                    self._connect_body, self._body
+                )
         return self
+
+    def _connect_body(self, body: dict[str, Any]) -> None:
+        self._connect(self._call if body is self._body else self._prepare(body))
+
+    def _connect(self, call: Call) -> None:
+        self._response, self._attempt = self._sender.send(call, stream=True, attempt=self._attempt)
+        self._call = call
 
     def __iter__(self) -> Iterator[Delta]:
         if self._iterator is None:
@@ -157,7 +174,7 @@ class ChatStream(_BaseStream):
                 response.close()
                 if not self._may_retry(exc, yielded):
                     raise state.read_error(exc) from exc
-                self._client.retry_policy.sleep(self._next_attempt())
+                self._sender.retry_policy.sleep(self._next_attempt())
                 continue
             finally:
                 response.close()
@@ -173,17 +190,30 @@ class AsyncChatStream(_BaseStream):
     The same rules as `ChatStream`; `aclose()` releases the connection.
     """
 
-    def __init__(self, client: AIMLClient, call: Call) -> None:
-        super().__init__(client, call)
+    def __init__(self, sender: Sender, call: Call, body: dict[str, Any], prepare: Prepare) -> None:
+        super().__init__(sender, call, body, prepare)
         self._iterator: AsyncIterator[Delta] | None = None
 
     async def open(self) -> AsyncChatStream:
-        """Connect now (retrying per policy) so that status errors raise here."""
+        """Connect now (retrying per policy, then the tool-choice fallbacks) so that status
+        errors raise here."""
         if self._response is None and not self._closed:
-            self._response, self._attempt = await self._client._asend(
-                self._call, stream=True, attempt=self._attempt
-            )
+            if self._attempt or self.tool_choice_fallback is not None:
+                await self._connect(self._call)
+            else:
+                _, self.tool_choice_fallback = await asend_with_tool_fallback(
+                    self._connect_body, self._body
+                )
         return self
+
+    async def _connect_body(self, body: dict[str, Any]) -> None:
+        await self._connect(self._call if body is self._body else self._prepare(body))
+
+    async def _connect(self, call: Call) -> None:
+        self._response, self._attempt = await self._sender.asend(
+            call, stream=True, attempt=self._attempt
+        )
+        self._call = call
 
     def __aiter__(self) -> AsyncIterator[Delta]:
         if self._iterator is None:
@@ -242,7 +272,7 @@ class AsyncChatStream(_BaseStream):
                 await response.aclose()
                 if not self._may_retry(exc, yielded):
                     raise state.read_error(exc) from exc
-                await self._client.retry_policy.async_sleep(self._next_attempt())
+                await self._sender.retry_policy.async_sleep(self._next_attempt())
                 continue
             finally:
                 await response.aclose()

@@ -1,0 +1,244 @@
+"""`Sender`: the pooled httpx clients and the package's one retry loop.
+
+It owns (or borrows) the HTTP clients: one sync `httpx.Client`, built under a lock on
+first use, and one `httpx.AsyncClient` per running event loop. Clients made here are
+closed by `close()`/`aclose()`, when the `Sender` is garbage-collected, and (async ones)
+when their event loop shuts down; caller-supplied clients are never closed here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+
+from .._errors.classes import AIMLError
+from .http import (
+    Call,
+    aread_and_close,
+    log_response,
+    read_and_close,
+    retry_delay,
+    status_error,
+    transport_error,
+)
+from .retry import RetryPolicy
+
+#: Pool of the clients made here: many concurrent streams without queueing (as openai's).
+_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+
+
+class _LoopClient:
+    """One event loop's `httpx.AsyncClient` and the guard that closes it with the loop.
+
+    The guard is an async generator parked at its first `yield`: asyncio closes the async
+    generators of a loop at shutdown (`loop.shutdown_asyncgens()`, run by `asyncio.run`
+    and `asyncio.Runner`) and when one is garbage-collected, so the client is closed with
+    its loop even if nobody calls `aclose()`.
+    """
+
+    __slots__ = ("client", "guard", "started")
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self.guard = _close_at_exit(client)
+        self.started = False
+
+
+async def _close_at_exit(client: httpx.AsyncClient) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await client.aclose()
+
+
+class Sender:
+    """Sends prepared `Call`s with retries per `RetryPolicy` on pooled httpx clients."""
+
+    def __init__(
+        self,
+        *,
+        timeout: httpx.Timeout,
+        retry_policy: RetryPolicy,
+        fixed_headers: Callable[[], dict[str, str]],
+        http_client: httpx.Client | None = None,
+        http_async_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self.retry_policy = retry_policy
+        self._timeout = timeout
+        self._fixed_headers = fixed_headers
+        self._http_client = http_client
+        self._http_async_client = http_async_client
+        self._own_client: httpx.Client | None = None
+        self._own_async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+        self._finalizer: weakref.finalize[Any, Sender] | None = None
+
+    @property
+    def borrows_sync(self) -> bool:
+        """Whether the sync client is the caller's (its headers are not ours to know)."""
+        return self._http_client is not None
+
+    @property
+    def borrows_async(self) -> bool:
+        """Whether the async client is the caller's."""
+        return self._http_async_client is not None
+
+    # ------------------------------------------------------------------ clients
+
+    def sync_client(self) -> httpx.Client:
+        """The caller's sync client, else ours (built once, under the lock)."""
+        if self._http_client is not None:
+            return self._http_client
+        client = self._own_client
+        if client is not None:
+            return client
+        with self._lock:
+            if self._own_client is None:
+                self._own_client = httpx.Client(
+                    timeout=self._timeout,
+                    follow_redirects=False,
+                    headers=self._fixed_headers(),
+                    limits=_LIMITS,
+                )
+                # Close the pool if this Sender is dropped unclosed (no socket left to
+                # the garbage collector); the finalizer holds the client, not the Sender.
+                self._finalizer = weakref.finalize(self, self._own_client.close)
+            return self._own_client
+
+    def async_client(self) -> httpx.AsyncClient:
+        """The caller's async client, else this event loop's own one."""
+        if self._http_async_client is not None:
+            return self._http_async_client
+        loop = asyncio.get_running_loop()
+        entry = self._own_async.get(loop)
+        if entry is None:
+            with self._lock:
+                entry = self._own_async.get(loop)
+                if entry is None:
+                    entry = self._own_async[loop] = _LoopClient(
+                        httpx.AsyncClient(
+                            timeout=self._timeout,
+                            follow_redirects=False,
+                            headers=self._fixed_headers(),
+                            limits=_LIMITS,
+                        )
+                    )
+        return entry.client
+
+    async def _guarded_async_client(self) -> httpx.AsyncClient:
+        """`async_client()`, with this loop's close-at-shutdown guard started."""
+        client = self.async_client()
+        if self._http_async_client is None:
+            entry = self._own_async.get(asyncio.get_running_loop())
+            if entry is not None and not entry.started:
+                entry.started = True
+                await entry.guard.asend(None)
+        return client
+
+    def close(self) -> None:
+        """Close the clients made here; async ones of a live loop are closed on that loop."""
+        with self._lock:
+            client, self._own_client = self._own_client, None
+            entries = list(self._own_async.items())
+            self._own_async = weakref.WeakKeyDictionary()
+        if client is not None:
+            client.close()
+        for loop, entry in entries:
+            _close_on_loop(loop, entry)
+
+    async def aclose(self) -> None:
+        """Close this loop's async client now, and everything `close()` closes."""
+        entry = self._own_async.pop(asyncio.get_running_loop(), None)
+        if entry is not None:
+            await _aclose_entry(entry)
+        self.close()
+
+    # ------------------------------------------------------------------ sending
+
+    def send(self, call: Call, *, stream: bool, attempt: int = 0) -> tuple[httpx.Response, int]:
+        """Send with retries; returns the 2xx response and the 0-based attempt that got it."""
+        client = self.sync_client()
+        fixed = None if self._http_client is not None else self._fixed_headers()
+        policy = self.retry_policy
+        while True:
+            request = call.request(client, fixed)
+            retry_headers: httpx.Headers | None = None
+            cause: BaseException | None = None
+            try:
+                response = client.send(request, stream=stream, follow_redirects=False)
+            except httpx.TransportError as exc:
+                error: AIMLError = transport_error(exc, call, attempt, request)
+                cause = exc
+            else:
+                log_response(call, response, attempt)
+                if response.is_success:
+                    return response, attempt
+                error = status_error(response, read_and_close(response), call)
+                retry_headers = response.headers
+            if not policy.should_retry(error, attempt):
+                raise error from cause
+            policy.sleep(retry_delay(policy, call, error, attempt, retry_headers))
+            attempt += 1
+
+    async def asend(
+        self, call: Call, *, stream: bool, attempt: int = 0
+    ) -> tuple[httpx.Response, int]:
+        """Async `send`."""
+        client = await self._guarded_async_client()
+        fixed = None if self._http_async_client is not None else self._fixed_headers()
+        policy = self.retry_policy
+        while True:
+            request = call.request(client, fixed)
+            retry_headers: httpx.Headers | None = None
+            cause: BaseException | None = None
+            try:
+                response = await client.send(request, stream=stream, follow_redirects=False)
+            except httpx.TransportError as exc:
+                error: AIMLError = transport_error(exc, call, attempt, request)
+                cause = exc
+            else:
+                log_response(call, response, attempt)
+                if response.is_success:
+                    return response, attempt
+                error = status_error(response, await aread_and_close(response), call)
+                retry_headers = response.headers
+            if not policy.should_retry(error, attempt):
+                raise error from cause
+            await policy.async_sleep(retry_delay(policy, call, error, attempt, retry_headers))
+            attempt += 1
+
+
+async def _aclose_entry(entry: _LoopClient) -> None:
+    """Close one loop's client through its guard (so the guard is finished too)."""
+    if entry.started:
+        await entry.guard.aclose()
+    else:
+        await entry.client.aclose()
+
+
+def _close_on_loop(loop: asyncio.AbstractEventLoop, entry: _LoopClient) -> None:
+    """Close `entry` on its own loop: now if that loop runs here, else scheduled on it."""
+    if loop.is_closed():
+        return  # its shutdown already ran the guard
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        _PENDING.add(task := loop.create_task(_aclose_entry(entry)))
+        task.add_done_callback(_PENDING.discard)
+    elif loop.is_running():
+        asyncio.run_coroutine_threadsafe(_aclose_entry(entry), loop)
+    else:
+        loop.run_until_complete(_aclose_entry(entry))
+
+
+#: Close tasks scheduled from a sync `close()` inside a running loop, kept until done.
+_PENDING: set[asyncio.Task[None]] = set()
