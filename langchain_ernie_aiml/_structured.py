@@ -5,6 +5,7 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
 
+import ernie_aiml
 from langchain_core.output_parsers import (
     JsonOutputKeyToolsParser,
     JsonOutputParser,
@@ -71,13 +72,10 @@ def structured_output(
 
 
 def _response_format(schema: Any, method: str, strict: bool | None) -> dict[str, Any]:
-    """`response_format` for json_mode (`json_object`) or json_schema (named schema)."""
+    """`response_format` for json_mode (`json_object`) or json_schema (the core's shape).
+
+    `strict` is accepted for LangChain's signature; AIML's schemas drop it, as for tools.
+    """
     if method == "json_mode":
         return {"type": "json_object"}
-    json_schema = convert_to_json_schema(schema)
-    spec: dict[str, Any] = {"name": json_schema.get("title") or "output", "schema": json_schema}
-    if json_schema.get("description"):
-        spec["description"] = json_schema["description"]
-    if strict is not None:
-        spec["strict"] = strict
-    return {"type": "json_schema", "json_schema": spec}
+    return ernie_aiml.json_schema_format(convert_to_json_schema(schema))

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import ernie_aiml
 import httpx
-from ernie_aiml import KNOWN_PARAMS, ChatSettings, ClientOwner, Completion, RetryPolicy
+from ernie_aiml import FIELD_PARAMS, ChatSettings, ClientOwner, Completion, RetryPolicy
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LanguageModelInput, ModelProfile
 from langchain_core.language_models.chat_models import BaseChatModel, LangSmithParams
@@ -135,7 +135,7 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
         if not isinstance(values, dict):
             return values
         values = _build_model_kwargs(values, get_pydantic_field_names(cls))
-        raw = {name: values[name] for name in KNOWN_PARAMS.intersection(values)}
+        raw = {name: values[name] for name in FIELD_PARAMS if name in values}
         if "stop_sequences" in values:
             raw["stop"] = values["stop_sequences"]
         model = values.get("model", values.get("model_name", ernie_aiml.DEFAULT_MODEL))
@@ -154,7 +154,7 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
             self.api_key = SecretStr(ernie_aiml.resolve_api_key(None))
         if self.max_retries < 0:
             raise ernie_aiml.ParameterError(f"max_retries must be >= 0 (got {self.max_retries})")
-        ernie_aiml.warn_if_deprecated(self.model_name, stacklevel=4)
+        ernie_aiml.check_model(self.model_name, stacklevel=4)
         return self
 
     # ----------------------------------------------------------------- framework

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from ernie_aiml import (
-    KNOWN_PARAMS,
+    FIELD_PARAMS,
     AIMLClient,
     ChatSettings,
     ClientOwner,
     RetryPolicy,
     chat_request,
+    check_model,
     get_model,
     resolve_api_key,
     resolve_base_url,
-    warn_if_deprecated,
 )
 from llama_index.core.base.llms.generic_utils import (
     achat_to_completion_decorator,
@@ -63,7 +63,7 @@ DEFAULT_NUM_OUTPUT = 4_096
 
 # The core's generation parameters, each a field of the same name here (sorted: a stable
 # order on the wire).
-_GENERATION_FIELDS = tuple(sorted(KNOWN_PARAMS))
+_GENERATION_FIELDS = tuple(sorted(FIELD_PARAMS))
 _FRAMEWORK_KWARGS = frozenset(
     {"tool_required", "verbose", "allow_parallel_tool_calls", "error_on_no_tool_call", "formatted"}
 )
@@ -155,7 +155,7 @@ class ErnieAIML(ClientOwner, FunctionCallingLLM):
         self.base_url = resolve_base_url(self.base_url)
         key = self.api_key.get_secret_value() if self.api_key is not None else None
         self.api_key = SecretStr(resolve_api_key(key))
-        warn_if_deprecated(self.model)
+        check_model(self.model)
 
     @classmethod
     def class_name(cls) -> str:

@@ -32,7 +32,12 @@ def _profile(model_id: str) -> ModelProfile | None:
         tool_calling=info.tools,
         tool_choice=info.tools,
         tool_call_streaming=info.tools,
-        structured_output=info.tools,
+        # The tool route, not native `response_format`: AIML documents ERNIE's function
+        # calling but no json_schema answer, a forced tool choice refused by a thinking model
+        # is retried by the core (thinking off, then "auto"), and LangChain's ToolStrategy
+        # retries an answer that does not fit the schema. ProviderStrategy still works when
+        # asked for (the core cleans the schema to what AIML accepts).
+        structured_output=False,
     )
     if info.max_output_tokens is not None:
         profile["max_output_tokens"] = info.max_output_tokens

@@ -59,6 +59,12 @@ _EXPORTS: dict[str, str] = {
     "list_catalog": "_catalog",
     "warn_if_deprecated": "_catalog",
     "DeprecatedModelWarning": "_catalog",
+    "UnknownModelWarning": "_catalog",
+    "warn_if_unknown": "_catalog",
+    "check_model": "_catalog",
+    "FIELD_PARAMS": "_wire.params",
+    "json_schema_format": "_wire.response_format",
+    "normalize_response_format": "_wire.response_format",
     # request side
     "validate_params": "_wire.params",
     "KNOWN_PARAMS": "_wire.params",
@@ -101,10 +107,13 @@ if TYPE_CHECKING:  # pragma: no cover
         DEFAULT_MODEL,
         DeprecatedModelWarning,
         ModelInfo,
+        UnknownModelWarning,
         canonical_id,
+        check_model,
         get_model,
         list_catalog,
         warn_if_deprecated,
+        warn_if_unknown,
     )
     from ._errors.classes import (
         AIMLError,
@@ -153,7 +162,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._wire.accumulate import ToolCallAccumulator
     from ._wire.call import ChatSettings, chat_request
     from ._wire.content import file_part, image_part, sniff_mime
-    from ._wire.params import KNOWN_PARAMS, validate_params
+    from ._wire.params import FIELD_PARAMS, KNOWN_PARAMS, validate_params
     from ._wire.request import build_chat_request
     from ._wire.response import parse_completion, parse_delta, parse_usage
+    from ._wire.response_format import json_schema_format, normalize_response_format
     from ._wire.tools import normalize_tool, normalize_tool_choice

@@ -8,6 +8,7 @@ claims, so a model AIML adds tomorrow works today.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import threading
 import warnings
@@ -33,6 +34,8 @@ class ModelInfo:
     tools: bool
     status: Status
     max_output_tokens: int | None = None
+    #: Optional body fields this model's spec lists beyond those every ERNIE spec has.
+    extra_params: frozenset[str] = frozenset()
 
     @property
     def deprecated(self) -> bool:
@@ -50,8 +53,29 @@ def _m(
     pdf: bool = False,
     tools: bool = False,
     status: Status = "deprecated",
+    provider: bool = False,
 ) -> ModelInfo:
-    return ModelInfo(id, aliases, ctx, reasoning, switch, vision, pdf, tools, status)
+    # Every spec but ernie-5.0's lists max_completion_tokens; ernie-5.0's lists the thinking
+    # switch and tool-schema normalisation instead. Some list `provider` routing.
+    extra = set(_SWITCH_PARAMS if switch else _PRE_5_PARAMS)
+    if provider:
+        extra.add("provider")
+    return ModelInfo(
+        id,
+        aliases,
+        ctx,
+        reasoning,
+        switch,
+        vision,
+        pdf,
+        tools,
+        status,
+        extra_params=frozenset(extra),
+    )
+
+
+_PRE_5_PARAMS = ("max_completion_tokens",)
+_SWITCH_PARAMS = ("enable_thinking", "thinking_budget", "normalize_tool_schemas")
 
 
 MODELS: tuple[ModelInfo, ...] = (
@@ -65,6 +89,7 @@ MODELS: tuple[ModelInfo, ...] = (
         pdf=True,
         tools=True,
         status="active",
+        provider=True,
     ),
     _m(
         "baidu/ernie-4.5-vl-424b-a47b",
@@ -74,6 +99,7 @@ MODELS: tuple[ModelInfo, ...] = (
         pdf=True,
         tools=True,
         status="active",
+        provider=True,
     ),
     _m(
         "baidu/ernie-x1-1-preview",
@@ -111,8 +137,9 @@ MODELS: tuple[ModelInfo, ...] = (
         "ernie-4.5-21b-a3b-thinking",
         reasoning=True,
         tools=True,
+        provider=True,
     ),
-    _m("baidu/ernie-4.5-300b-a47b", 123_000, "ernie-4.5-300b-a47b", tools=True),
+    _m("baidu/ernie-4.5-300b-a47b", 123_000, "ernie-4.5-300b-a47b", tools=True, provider=True),
     _m("baidu/ernie-4.5-300b-a47b-paddle", 123_000, "ernie-4.5-300b-a47b-paddle"),
     _m("baidu/ernie-4.5-0.3b", 120_000, "ernie-4.5-0.3b"),
     _m("baidu/ernie-4-5-8k-preview", 8_000, "baidu/ernie-4.5-8k-preview", "ernie-4.5-8k-preview"),
@@ -123,6 +150,7 @@ MODELS: tuple[ModelInfo, ...] = (
         "baidu/ernie-4.5-turbo-vl-32k",
         "ernie-4.5-turbo-vl-32k",
         vision=True,
+        pdf=True,  # its spec takes `file` parts
     ),
     _m(
         "baidu/ernie-4.5-vl-28b-a3b",
@@ -204,3 +232,49 @@ def warn_if_deprecated(name: str, *, stacklevel: int = 3) -> bool:
         _warned.add(info.id)
     warnings.warn(deprecation_hint(info.id), DeprecatedModelWarning, stacklevel=stacklevel)
     return True
+
+
+class UnknownModelWarning(UserWarning):
+    """Warned once per process and name when a model id is not in the catalog."""
+
+
+def _closest(name: str) -> list[str]:
+    """The catalog ids closest to `name` (by id or alias spelling), best first."""
+    spellings = {_key(n): info.id for info in MODELS for n in (info.id, *info.aliases)}
+    matches = difflib.get_close_matches(_key(name), list(spellings), n=6, cutoff=0.75)
+    return list(dict.fromkeys(spellings[m] for m in matches))[:3]
+
+
+def unknown_model_hint(name: str) -> str:
+    """What to say about an id the catalog does not know: it is sent as given."""
+    close = _closest(name)
+    suggestion = (
+        f"closest known: {', '.join(close)}"
+        if close
+        else f"AI/ML API serves {', '.join(ACTIVE_MODELS)}"
+    )
+    return (
+        f"{name!r} is not an ERNIE model this package knows; it is sent as given, with no "
+        f"capability checks ({suggestion})"
+    )
+
+
+def warn_if_unknown(name: str, *, stacklevel: int = 3) -> bool:
+    """Warn (once per process and name) when the catalog does not know `name`; True if so."""
+    if get_model(name) is not None:
+        return False
+    with _warn_lock:
+        if ("?", name) in _warned_unknown:
+            return True
+        _warned_unknown.add(("?", name))
+    warnings.warn(unknown_model_hint(name), UnknownModelWarning, stacklevel=stacklevel)
+    return True
+
+
+_warned_unknown: set[tuple[str, str]] = set()
+
+
+def check_model(name: str, *, stacklevel: int = 3) -> None:
+    """Warn once when `name` is deprecated or unknown (adapters call it at construction)."""
+    if not warn_if_deprecated(name, stacklevel=stacklevel + 1):
+        warn_if_unknown(name, stacklevel=stacklevel + 1)

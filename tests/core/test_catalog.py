@@ -156,3 +156,38 @@ def test_active_and_unknown_models_do_not_warn(fresh_warnings: None) -> None:
         assert warn_if_deprecated("baidu/ernie-4.5-vl-424b-a47b") is False
         assert warn_if_deprecated("acme/foo") is False
     assert caught == []
+
+
+@pytest.fixture
+def fresh_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget which unknown ids already warned in this process."""
+    monkeypatch.setattr(_catalog, "_warned_unknown", set())
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("baidu/ernie-5", "closest known: baidu/ernie-5.0"),
+        (
+            "baidu/ernie-4.5-vl-424b",
+            "closest known: baidu/ernie-4.5-vl-424b-a47b, baidu/ernie-4.5-vl-28b-a3b, "
+            "baidu/ernie-4.5-0.3b",
+        ),
+        ("gpt-4o", "AI/ML API serves baidu/ernie-5.0, baidu/ernie-4.5-vl-424b-a47b"),
+    ],
+)
+def test_unknown_ids_warn_once_with_the_closest_known_ids(
+    fresh_unknown: None, name: str, hint: str
+) -> None:
+    from ernie_aiml import Message, UnknownModelWarning, build_chat_request
+
+    with pytest.warns(UnknownModelWarning) as record:
+        body = build_chat_request(name, [Message("user", "hi")])
+    assert body["model"] == name  # sent as given
+    assert str(record[0].message) == (
+        f"{name!r} is not an ERNIE model this package knows; it is sent as given, with no "
+        f"capability checks ({hint})"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        build_chat_request(name, [Message("user", "hi")])  # once per process and name

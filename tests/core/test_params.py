@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import pytest
-from ernie_aiml import KNOWN_PARAMS, ParameterError, validate_params
+from ernie_aiml import FIELD_PARAMS, KNOWN_PARAMS, ParameterError, validate_params
 
 
 def test_all_valid_params_are_returned_wire_ready() -> None:
@@ -132,7 +133,60 @@ def test_known_params_is_exported_and_lists_every_generation_parameter() -> None
             "thinking_budget",
         }
     )
-    assert expected == KNOWN_PARAMS
+    assert frozenset(FIELD_PARAMS) == expected
+    assert (
+        expected | {"max_completion_tokens", "provider", "normalize_tool_schemas"} == KNOWN_PARAMS
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "params", "message"),
+    [
+        (
+            "baidu/ernie-5.0",
+            {"max_completion_tokens": 10},
+            "max_completion_tokens not supported by baidu/ernie-5.0; models that take it: "
+            "baidu/ernie-4.5-vl-424b-a47b",
+        ),
+        (
+            "baidu/ernie-4.5-vl-424b-a47b",
+            {"normalize_tool_schemas": True},
+            "normalize_tool_schemas not supported by baidu/ernie-4.5-vl-424b-a47b; models "
+            "that take it: baidu/ernie-5.0",
+        ),
+        (
+            "baidu/ernie-4.5-0.3b",
+            {"provider": "baidu"},
+            "provider not supported by baidu/ernie-4.5-0.3b; models that take it: "
+            "baidu/ernie-5.0, baidu/ernie-4.5-vl-424b-a47b",
+        ),
+        ("baidu/ernie-5.0", {"provider": ""}, "provider must be a non-empty string (got '')"),
+        (
+            "baidu/ernie-4.5-vl-424b-a47b",
+            {"max_completion_tokens": 0},
+            "max_completion_tokens must be an integer >= 1 (got 0)",
+        ),
+    ],
+)
+def test_model_specific_params_only_where_the_spec_lists_them(
+    model: str, params: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ParameterError) as info:
+        validate_params(model, **params)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("model", "params"),
+    [
+        ("baidu/ernie-4.5-vl-424b-a47b", {"max_completion_tokens": 64, "provider": "baidu"}),
+        ("baidu/ernie-5.0", {"normalize_tool_schemas": True, "provider": "auto"}),
+        ("baidu/ernie-4.5-300b-a47b", {"max_completion_tokens": 1, "provider": "baidu"}),
+        ("some/unknown-model", {"max_completion_tokens": 5, "normalize_tool_schemas": False}),
+    ],
+)
+def test_model_specific_params_are_sent_where_listed(model: str, params: dict[str, Any]) -> None:
+    assert validate_params(model, **params) == params
 
 
 @pytest.mark.parametrize(

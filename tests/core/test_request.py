@@ -221,7 +221,6 @@ def test_images_and_pdf_to_vision_models(model: str) -> None:
         image_part(base64=PNG_B64),
         ImagePart(url=f"data:image/png;base64,{PNG_B64}"),
         file_part(data=PDF, filename="report.pdf"),
-        file_part(file_id="file-abc"),
     ]
     body = build_chat_request(model, [Message("user", content)])
     assert body == {
@@ -244,11 +243,23 @@ def test_images_and_pdf_to_vision_models(model: str) -> None:
                             "filename": "report.pdf",
                         },
                     },
-                    {"type": "file", "file": {"file_id": "file-abc"}},
                 ],
             }
         ],
     }
+
+
+def test_file_id_only_where_the_spec_lists_it() -> None:
+    body = build_chat_request("baidu/ernie-5.0", [Message("user", [file_part(file_id="file-abc")])])
+    assert body["messages"][0]["content"] == [{"type": "file", "file": {"file_id": "file-abc"}}]
+    with pytest.raises(ParameterError) as info:
+        build_chat_request(
+            "baidu/ernie-4.5-vl-424b-a47b", [Message("user", [file_part(file_id="file-abc")])]
+        )
+    assert str(info.value) == (
+        "messages[0]: baidu/ernie-4.5-vl-424b-a47b takes files as data only "
+        "(file_id is an ernie-5.0 field)"
+    )
 
 
 def test_image_to_a_model_without_vision() -> None:
@@ -265,9 +276,9 @@ def test_image_to_a_model_without_vision() -> None:
 
 def test_pdf_to_a_model_without_pdf_input() -> None:
     with pytest.raises(ParameterError) as info:
-        build_chat_request("baidu/ernie-4-5-turbo-vl-32k", [Message("user", [file_part(data=PDF)])])
+        build_chat_request("baidu/ernie-4.5-0.3b", [Message("user", [file_part(data=PDF)])])
     assert str(info.value) == (
-        "messages[0]: baidu/ernie-4-5-turbo-vl-32k does not accept PDF files; models that do: "
+        "messages[0]: baidu/ernie-4.5-0.3b does not accept PDF files; models that do: "
         "baidu/ernie-5.0, baidu/ernie-4.5-vl-424b-a47b"
     )
 

@@ -306,3 +306,56 @@ def test_tool_choice_of_wrong_type() -> None:
     assert str(info.value) == (
         "tool_choice must be 'auto', 'none', 'required', a tool name or a dict (got 3)"
     )
+
+
+@pytest.mark.parametrize(
+    ("choice", "message"),
+    [
+        (
+            {"function": {"name": "ping"}},
+            "tool_choice dict needs 'type': 'function' (or, for ernie-5.0, 'allowed_tools' or "
+            "'custom') (got {'function': {'name': 'ping'}})",
+        ),
+        (
+            {"type": "function", "function": "ping"},
+            "tool_choice {'type': 'function', ...} needs {'function': {'name': ...}} "
+            "(got {'type': 'function', 'function': 'ping'})",
+        ),
+        (
+            {"type": "function", "function": {"name": "fetch"}},
+            "tool_choice names 'fetch', which is not a bound tool (tools: 'search', 'ping')",
+        ),
+        ({"type": "custom"}, "tool_choice of type 'custom' needs a 'custom' entry"),
+    ],
+)
+def test_malformed_tool_choice_dicts_are_refused(choice: object, message: str) -> None:
+    with pytest.raises(ParameterError) as info:
+        normalize_tool_choice(choice, ["search", "ping"])
+    assert str(info.value) == message
+
+
+ALLOWED = {
+    "type": "allowed_tools",
+    "allowed_tools": {
+        "mode": "auto",
+        "tools": [{"type": "function", "function": {"name": "ping"}}],
+    },
+}
+PING = [{"type": "function", "function": {"name": "ping", "parameters": {"type": "object"}}}]
+
+
+def test_ernie5_only_tool_choice_shapes() -> None:
+    from ernie_aiml import Message, build_chat_request
+
+    body = build_chat_request(
+        "baidu/ernie-5.0", [Message("user", "hi")], tools=PING, tool_choice=ALLOWED
+    )
+    assert body["tool_choice"] == ALLOWED
+    with pytest.raises(ParameterError) as info:
+        build_chat_request(
+            "baidu/ernie-4.5-vl-424b-a47b", [Message("user", "hi")], tools=PING, tool_choice=ALLOWED
+        )
+    assert str(info.value) == (
+        "tool_choice of type 'allowed_tools' is not supported by baidu/ernie-4.5-vl-424b-a47b: "
+        "only 'auto', 'none', 'required' or {'type': 'function', 'function': {'name': ...}}"
+    )

@@ -39,7 +39,8 @@ def test_profiles_come_from_the_catalog() -> None:
     assert ernie5 is not None
     assert ernie5["max_input_tokens"] == 128_000
     assert ernie5["reasoning_output"] and ernie5["image_inputs"] and ernie5["pdf_inputs"]
-    assert ernie5["tool_calling"] and ernie5["structured_output"] and ernie5["status"] == "active"
+    assert ernie5["tool_calling"] and ernie5["status"] == "active"
+    assert ernie5["structured_output"] is False  # create_agent takes the tool route (ToolStrategy)
     vl = ChatErnieAIML(api_key="k", model="baidu/ernie-4.5-vl-424b-a47b").profile
     assert vl["max_input_tokens"] == 123_000 and vl["reasoning_output"] is False
     with warnings.catch_warnings():

@@ -62,9 +62,9 @@ def test_is_a_function_calling_llm_with_own_class_name() -> None:
 
 
 def test_every_core_generation_parameter_is_a_field() -> None:
-    from ernie_aiml import KNOWN_PARAMS
+    from ernie_aiml import FIELD_PARAMS
 
-    assert set(KNOWN_PARAMS) <= set(ErnieAIML.model_fields)
+    assert set(FIELD_PARAMS) <= set(ErnieAIML.model_fields)
 
 
 def test_import_paths() -> None:
@@ -186,7 +186,10 @@ def test_unpickle_without_a_key_in_the_environment_fails_clearly(
 ) -> None:
     data = pickle.dumps(ErnieAIML(api_key=KEY))
     monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-must-not-leak")
-    with pytest.raises(MissingAPIKeyError, match=r"ErnieAIML is pickled without its API key: set AIML_API_KEY or AIMLAPI_API_KEY"):
+    with pytest.raises(
+        MissingAPIKeyError,
+        match=r"ErnieAIML is pickled without its API key: set AIML_API_KEY or AIMLAPI_API_KEY",
+    ):
         pickle.loads(data)
 
 

@@ -128,7 +128,7 @@ def test_image_to_a_model_without_vision(emulator, make_llm) -> None:
 def test_pdf_to_a_model_without_pdf_input(emulator, make_llm) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        llm = make_llm(model="baidu/ernie-4-5-turbo-vl-32k")
+        llm = make_llm(model="baidu/ernie-4.5-0.3b")
     with pytest.raises(ParameterError, match="does not accept PDF"):
         llm.chat(_user(DocumentBlock(data=PDF)))
 

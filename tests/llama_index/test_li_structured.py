@@ -134,13 +134,24 @@ def _json_reply(content: str):
     )
 
 
-def test_response_format_passthrough(emulator, llm) -> None:
+def test_response_format_is_cleaned_for_aiml(emulator, llm) -> None:
     schema = {
         "type": "json_schema",
-        "json_schema": {"name": "City", "schema": City.model_json_schema()},
+        "json_schema": {"name": "City", "schema": City.model_json_schema(), "strict": True},
     }
     response = llm.chat([ChatMessage(role="user", content="Paris")], response_format=schema)
-    assert emulator.requests[-1].json["response_format"] == schema
+    assert emulator.requests[-1].json["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "City",
+            "schema": {
+                "description": "A city mentioned in the text.",
+                "properties": {"name": {"description": "The city's name", "type": "string"}},
+                "required": ["name"],
+                "type": "object",
+            },
+        },
+    }
     assert "name" in City.model_validate_json(response.message.content).model_dump()
 
 

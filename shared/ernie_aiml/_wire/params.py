@@ -67,6 +67,13 @@ def _stop(value: Any) -> str | list[str]:
     return list(value)
 
 
+def _text(name: str, value: Any) -> str:
+    """A non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise ParameterError(f"{name} must be a non-empty string (got {value!r})")
+    return value
+
+
 def _flag(name: str, value: Any) -> bool:
     """A real bool: 1/0/"yes" are refused so a typo cannot flip thinking on or off."""
     if not isinstance(value, bool):
@@ -84,24 +91,54 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "presence_penalty": lambda v: _number("presence_penalty", v, -2, 2),
     "enable_thinking": lambda v: _flag("enable_thinking", v),
     "thinking_budget": lambda v: _integer("thinking_budget", v, 100),
+    "max_completion_tokens": lambda v: _integer("max_completion_tokens", v, 1),
+    "provider": lambda v: _text("provider", v),
+    "normalize_tool_schemas": lambda v: _flag("normalize_tool_schemas", v),
 }
 
-#: The generation parameters `validate_params` knows; anything else is not sent.
+#: The parameters `validate_params` knows; anything else is not sent by it.
 KNOWN_PARAMS: frozenset[str] = frozenset(_CHECKS)
+#: The generation parameters both adapters have as fields of the same name.
+FIELD_PARAMS: tuple[str, ...] = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "stop",
+    "seed",
+    "frequency_penalty",
+    "presence_penalty",
+    "enable_thinking",
+    "thinking_budget",
+)
+#: Parameters only some models' specs list (`ModelInfo.extra_params` says which).
+_MODEL_SPECIFIC = frozenset(
+    {
+        "max_completion_tokens",
+        "provider",
+        "normalize_tool_schemas",
+        "enable_thinking",
+        "thinking_budget",
+    }
+)
 
 _SWITCH_MODELS = ", ".join(m.id for m in MODELS if m.thinking_switch)
 
 
-def _check_thinking(info: ModelInfo | None, out: dict[str, Any]) -> None:
-    """Thinking switch only where the catalog knows one; a budget only with thinking on."""
-    used = [k for k in ("enable_thinking", "thinking_budget") if k in out]
-    if not used:
-        return
-    if info is not None and not info.thinking_switch:
-        raise ParameterError(
-            f"{' and '.join(used)} not supported by {info.id}: only {_SWITCH_MODELS} "
-            "has a thinking switch"
-        )
+def _check_model_specific(info: ModelInfo | None, out: dict[str, Any]) -> None:
+    """Parameters only some specs list, only for those models; a budget only with thinking."""
+    if info is not None:
+        used = [k for k in out if k in _MODEL_SPECIFIC and k not in info.extra_params]
+        thinking = [k for k in used if k in ("enable_thinking", "thinking_budget")]
+        if thinking:
+            raise ParameterError(
+                f"{' and '.join(thinking)} not supported by {info.id}: only {_SWITCH_MODELS} "
+                "has a thinking switch"
+            )
+        if used:
+            raise ParameterError(
+                f"{used[0]} not supported by {info.id}; models that take it: "
+                f"{_models_taking(used[0])}"
+            )
     if out.get("enable_thinking") is False and "thinking_budget" in out:
         raise ParameterError(
             "thinking_budget needs enable_thinking (got enable_thinking=False, "
@@ -123,6 +160,13 @@ def validate_params(model: str | None, **params: Any) -> dict[str, Any]:
         check = _CHECKS.get(name)
         if check is not None and not _unset(name, value):
             out[name] = check(value)
-    if "enable_thinking" in out or "thinking_budget" in out:
-        _check_thinking(get_model(model), out)
+    if not _MODEL_SPECIFIC.isdisjoint(out):
+        _check_model_specific(get_model(model), out)
     return out
+
+
+def _models_taking(name: str) -> str:
+    """The active catalog models whose spec lists `name` (else every model that does)."""
+    takers = [m for m in MODELS if name in m.extra_params]
+    active = [m.id for m in takers if not m.deprecated]
+    return ", ".join(active or [m.id for m in takers])

@@ -10,12 +10,13 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._catalog import MODELS, ModelInfo, canonical_id, get_model
+from .._catalog import MODELS, ModelInfo, canonical_id, get_model, warn_if_unknown
 from .._errors.classes import ParameterError
 from .._types import FilePart, ImagePart, Message, TextPart, ToolCall
 from .content import check_detail, file_payload, image_url
 from .params import validate_params
-from .tools import normalize_tool, normalize_tool_choice
+from .response_format import normalize_response_format
+from .tools import check_tool_choice_for, normalize_tool, normalize_tool_choice
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 
@@ -60,6 +61,10 @@ def _user_part(part: Any, info: ModelInfo | None, where: str) -> dict[str, Any]:
         if info is not None and not info.pdf_input:
             raise ParameterError(
                 f"{where}: {info.id} does not accept PDF files; models that do: {_PDF_MODELS}"
+            )
+        if part.file_id is not None and info is not None and not info.thinking_switch:
+            raise ParameterError(
+                f"{where}: {info.id} takes files as data only (file_id is an ernie-5.0 field)"
             )
         return {"type": "file", "file": file_payload(part)}
     raise ParameterError(
@@ -130,6 +135,7 @@ def _tools_part(
     tools: Sequence[Mapping[str, Any]],
     tool_choice: Any,
     parallel_tool_calls: bool | None,
+    info: ModelInfo | None,
 ) -> dict[str, Any]:
     """`tools`, and `tool_choice`/`parallel_tool_calls` only alongside them."""
     wire_tools = [normalize_tool(t) for t in tools]
@@ -137,6 +143,7 @@ def _tools_part(
     names = [t["function"]["name"] for t in wire_tools]
     choice = normalize_tool_choice(tool_choice, names)
     if choice is not None:
+        check_tool_choice_for(choice, info)
         out["tool_choice"] = choice
     if parallel_tool_calls is not None:
         out["parallel_tool_calls"] = parallel_tool_calls
@@ -160,11 +167,14 @@ def build_chat_request(
     """The JSON body for `POST /chat/completions`, validated before any network traffic.
 
     `extra_body` is merged last and may override anything; a None value there removes
-    the key. Deprecated models are not warned about here (per call): clients warn once.
+    the key. Deprecated models are warned about by the adapters at construction; an id the
+    catalog does not know is sent as given and warned about once per process.
     """
     if not messages:
         raise ParameterError("messages must not be empty")
     info = get_model(model)
+    if info is None:
+        warn_if_unknown(model, stacklevel=3)
     keep_developer = info is None or info.thinking_switch
     body: dict[str, Any] = {
         "model": info.id if info is not None else canonical_id(model),
@@ -176,9 +186,9 @@ def build_chat_request(
     if params:
         body.update(validate_params(model, **params))
     if tools:
-        body.update(_tools_part(tools, tool_choice, parallel_tool_calls))
+        body.update(_tools_part(tools, tool_choice, parallel_tool_calls, info))
     if response_format is not None:
-        body["response_format"] = dict(response_format)
+        body["response_format"] = normalize_response_format(response_format)
     if stream:
         body["stream"] = True
         if stream_usage:

@@ -40,14 +40,14 @@ _DEFINITIONS = ("$defs", "definitions")
 class _Inliner:
     """Walks one tool's schema: inlines `$ref`, drops `title` keywords and definitions."""
 
-    def __init__(self, tool_name: str, root: Mapping[str, Any]) -> None:
-        self.tool_name = tool_name
+    def __init__(self, label: str, root: Mapping[str, Any]) -> None:
+        self.label = label
         self.root = root
         self.resolving: list[str] = []
 
     def fail(self, text: str) -> ParameterError:
         """A `ParameterError` that names the tool."""
-        return ParameterError(f"tool {self.tool_name!r}: {text}")
+        return ParameterError(f"{self.label}: {text}")
 
     def schema(self, node: Any) -> Any:
         """A normalised copy of one schema (booleans and odd values pass unchanged)."""
@@ -106,22 +106,22 @@ class _Inliner:
         return node
 
 
-def normalize_schema(schema: Mapping[str, Any], tool_name: str) -> dict[str, Any]:
-    """A tool's `parameters` made AIML-safe: an object schema, refs inlined, no titles."""
+def normalize_schema(
+    schema: Mapping[str, Any], tool_name: str, *, owner: str = "tool", field: str = "parameters"
+) -> dict[str, Any]:
+    """A tool's `parameters` (or, with `owner`/`field`, a response format's `schema`) made
+    AIML-safe: an object schema, refs inlined, no titles."""
+    prefix = f"{owner} {tool_name!r}"
+    label = f"{prefix}: {field}"
     if not isinstance(schema, Mapping):
-        raise ParameterError(
-            f"tool {tool_name!r}: parameters must be a JSON schema object (got {schema!r})"
-        )
-    out = _Inliner(tool_name, schema).schema(schema)
+        raise ParameterError(f"{label} must be a JSON schema object (got {schema!r})")
+    out = _Inliner(prefix, schema).schema(schema)
     kind = out.get("type") if isinstance(out, dict) else None
     if kind is None and isinstance(out, dict) and ("properties" in out or not out):
         out = {"type": "object", "properties": {}, **out}
         kind = "object"
     if kind != "object":
-        raise ParameterError(
-            f"tool {tool_name!r}: parameters must be an object schema (type 'object'), "
-            f"got type {kind!r}"
-        )
+        raise ParameterError(f"{label} must be an object schema (type 'object'), got type {kind!r}")
     return out
 
 
@@ -181,7 +181,7 @@ def normalize_tool_choice(choice: Any, tool_names: Sequence[str]) -> str | dict[
     if choice is True:
         return "required"
     if isinstance(choice, Mapping):
-        return copy.deepcopy(dict(choice))
+        return _choice_dict(choice, tool_names)
     if not isinstance(choice, str):
         raise ParameterError(
             f"tool_choice must be 'auto', 'none', 'required', a tool name or a dict (got {choice!r})"
@@ -197,3 +197,48 @@ def normalize_tool_choice(choice: Any, tool_names: Sequence[str]) -> str | dict[
         f"tool_choice {choice!r} is not one of 'auto', 'none', 'required' or a tool name "
         f"(tools: {known})"
     )
+
+
+#: `tool_choice` dict types beyond `function` that only ernie-5.0's spec lists.
+_EXTENDED_CHOICES = frozenset({"allowed_tools", "custom"})
+
+
+def _choice_dict(choice: Mapping[str, Any], tool_names: Sequence[str]) -> dict[str, Any]:
+    """A `tool_choice` dict checked for its shape; a named function must be a bound tool."""
+    kind = choice.get("type")
+    if kind == "function":
+        function = choice.get("function")
+        name = function.get("name") if isinstance(function, Mapping) else None
+        if not isinstance(name, str) or not name:
+            raise ParameterError(
+                "tool_choice {'type': 'function', ...} needs {'function': {'name': ...}} "
+                f"(got {dict(choice)!r})"
+            )
+        if name not in tool_names:
+            known = ", ".join(repr(n) for n in tool_names) or "none"
+            raise ParameterError(
+                f"tool_choice names {name!r}, which is not a bound tool (tools: {known})"
+            )
+        return {"type": "function", "function": {"name": name}}
+    if kind in _EXTENDED_CHOICES:
+        if not isinstance(choice.get(kind), (Mapping, str)):
+            raise ParameterError(f"tool_choice of type {kind!r} needs a {kind!r} entry")
+        return copy.deepcopy(dict(choice))
+    raise ParameterError(
+        "tool_choice dict needs 'type': 'function' (or, for ernie-5.0, 'allowed_tools' or "
+        f"'custom') (got {dict(choice)!r})"
+    )
+
+
+def check_tool_choice_for(choice: str | dict[str, Any], info: Any) -> None:
+    """Refuse ernie-5.0-only `tool_choice` shapes for the models whose spec lacks them."""
+    if (
+        isinstance(choice, dict)
+        and choice.get("type") in _EXTENDED_CHOICES
+        and info is not None
+        and not info.thinking_switch
+    ):
+        raise ParameterError(
+            f"tool_choice of type {choice['type']!r} is not supported by {info.id}: only "
+            "'auto', 'none', 'required' or {'type': 'function', 'function': {'name': ...}}"
+        )
