@@ -16,8 +16,9 @@ import httpx
 
 from .._tally import record_usage
 from .._types import Delta
+from .._wire.response import parse_completion, parse_delta
 from .fallback import asend_with_tool_fallback, send_with_tool_fallback
-from .http import Call, transport_error
+from .http import JSON_TYPE, Call, json_body, transport_error
 from .sender import Sender
 from .sse import SSEDecoder
 from .stream_state import StreamState
@@ -73,12 +74,41 @@ class _BaseStream:
         error = transport_error(exc, self._call, self._attempt)
         return self._sender.retry_policy.should_retry(error, self._attempt)
 
+    def _json_answer(self, response: httpx.Response, state: StreamState) -> Delta:
+        """A JSON body where a stream was asked for: its error raised, or its answer as the one
+        Delta a stream would have carried (then recorded like a stream's usage)."""
+        body = json_body(response, self._call)
+        completion = parse_completion(body, response.headers)  # an error body raises here
+        choice = body["choices"][0]
+        chunk: dict[str, Any] = {
+            "id": body.get("id"),
+            "model": body.get("model"),
+            "choices": [{**choice, "delta": choice.get("message") or {}}],
+            "usage": body.get("usage"),
+        }
+        delta = parse_delta(chunk)
+        delta.raw = body
+        delta.credits_used = completion.credits_used
+        delta.usd_spent = completion.usd_spent
+        delta.inference_id = completion.inference_id
+        state.ended = True
+        state.usage = completion.usage
+        state.credits_used = completion.credits_used
+        state.usd_spent = completion.usd_spent
+        self._record()
+        return delta
+
     def _next_attempt(self) -> float:
         """Forget the failed connection; returns the wait before the next one."""
         delay = self._sender.retry_policy.delay(self._attempt, None)
         self._attempt += 1
         self._response = None
         return delay
+
+
+def _is_json(response: httpx.Response) -> bool:
+    """Whether a stream request was answered with one JSON body instead of events."""
+    return response.headers.get("content-type", "").startswith(JSON_TYPE)
 
 
 def _is_raw(response: httpx.Response) -> bool:
@@ -151,6 +181,13 @@ class ChatStream(_BaseStream):
             response = self.open()._response
             assert response is not None
             state = self._state = StreamState(self._call, response)
+            if _is_json(response):
+                try:
+                    response.read()
+                finally:
+                    response.close()
+                yield self._json_answer(response, state)
+                return
             convert = state.delta
             decoder = SSEDecoder()
             feed = decoder.feed
@@ -249,6 +286,13 @@ class AsyncChatStream(_BaseStream):
             response = (await self.open())._response
             assert response is not None
             state = self._state = StreamState(self._call, response)
+            if _is_json(response):
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+                yield self._json_answer(response, state)
+                return
             convert = state.delta
             decoder = SSEDecoder()
             feed = decoder.feed
