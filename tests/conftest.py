@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-FIXTURES = Path(__file__).parent / "fixtures"
 _ENV_VARS = (
     "AIML_API_KEY",
     "AIMLAPI_API_KEY",
@@ -18,11 +15,6 @@ _ENV_VARS = (
     "AIMLAPI_API_BASE",
     "OPENAI_API_KEY",
 )
-
-
-def load_fixture(name: str) -> Any:
-    """A JSON file from tests/fixtures (seed responses are under seeds/)."""
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
 @pytest.fixture(autouse=True)

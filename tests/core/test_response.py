@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import load_fixture
 from ernie_aiml import (
     AuthenticationError,
     Completion,
@@ -18,6 +17,7 @@ from ernie_aiml import (
     parse_delta,
 )
 from ernie_aiml._wire.response import parse_usage
+from support import load_fixture
 
 SEEDS = [
     "ernie-x1-1-preview",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 from _transport_helpers import BODY, Script, make_client
-from conftest import load_fixture
 from ernie_aiml import RateLimitError, track_usage
 from ernie_aiml.emulator import Emulator, JSONReply
+from support import load_fixture
 
 SEED = load_fixture("seeds/ernie-4.5-vl-424b-a47b.json")
 

@@ -26,7 +26,6 @@ from _transport_helpers import (
     sse_response,
     summary,
 )
-from conftest import load_fixture
 from ernie_aiml import DEFAULT_BASE_URL, AIMLClient, ChatStream
 from ernie_aiml._errors.classes import (
     AIMLError,
@@ -48,6 +47,7 @@ from ernie_aiml._errors.classes import (
     StreamInterruptedError,
 )
 from ernie_aiml._tally import track_usage
+from support import load_fixture
 
 SEED = load_fixture("seeds/ernie-5-0-thinking-preview.json")
 

@@ -272,7 +272,7 @@ def test_parse_usage_real_shapes_only_typed_errors(obj: dict[str, Any]) -> None:
     _only_typed(parse_usage, obj)
 
 
-# --------------------------------------------- structure fuzz: bugs found (fix proposed)
+# --------------------------------------------- structure fuzz (the bugs it found are fixed)
 
 
 @settings(FAST, max_examples=2000)
@@ -330,7 +330,17 @@ def test_wrong_json_type_is_a_parse_error(fn: Any, value: Any) -> None:
 
 @pytest.mark.parametrize("chunk", REAL_CHUNKS[:3])
 def test_mutation_strategy_starts_from_real_chunks(chunk: dict[str, Any]) -> None:
-    assert parse_delta(chunk) is not None
+    """The seeds the mutations start from parse to exactly what their JSON says."""
+    delta = parse_delta(chunk)
+    wire = chunk["choices"][0]["delta"] if chunk.get("choices") else {}
+    assert delta.raw is chunk
+    assert (delta.content, delta.reasoning, delta.role, delta.id) == (
+        wire.get("content"),
+        wire.get("reasoning_content") or None,
+        wire.get("role"),
+        chunk.get("id"),
+    )
+    assert (delta.content, delta.reasoning) != (None, None) or delta.usage is not None
 
 
 @pytest.mark.parametrize("value", [True, 5, [1, 2]])

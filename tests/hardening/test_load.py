@@ -68,7 +68,7 @@ def _check(results: list[Any], run: str, emu: Emulator, label: str, peak: int) -
 
 
 async def test_1000_concurrent_calls_default_client(emulator: Emulator) -> None:
-    """The core's own AsyncClient (httpx default limits: 100 connections, pool timeout 60 s)."""
+    """The core's own AsyncClient (its pool: 1,000 connections, 100 kept alive)."""
     run = uuid.uuid4().hex[:8]
     client = AIMLClient(api_key=KEY, base_url=emulator.base_url, max_retries=0)
 

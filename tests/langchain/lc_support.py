@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from conftest import load_fixture
 from langchain_core.callbacks import AsyncCallbackHandler, BaseCallbackHandler
 from langchain_core.messages import AIMessageChunk
+from support import load_fixture
 
 from langchain_ernie_aiml import ChatErnieAIML
 

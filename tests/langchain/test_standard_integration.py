@@ -9,7 +9,7 @@ Skipped offline (they run in tests/live/test_langchain_live.py when AIML_API_KEY
 
 Every other test runs against the emulator; `test_stream_time` skips itself ("VCR not set
 up": cassettes are not used, the `vcr` fixture here is a stand-in). Image and PDF request
-shapes are covered offline in test_chat_model.py.
+shapes are covered offline in test_lc_wire.py.
 """
 
 from __future__ import annotations

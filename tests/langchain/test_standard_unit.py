@@ -3,7 +3,7 @@
 `test_serdes` loads with `allowed_objects="all"`, which in langchain-core 1.7 only admits
 classes listed in langchain-core's own serialisation mapping; the fixture below lists this
 class there for the test, as a langchain-core mapping entry would. Users load it with
-`allowed_objects=[ChatErnieAIML]` (tested in test_chat_model.py).
+`allowed_objects=[ChatErnieAIML]` (tested in test_lc_errors.py).
 """
 
 from __future__ import annotations

@@ -1,23 +1,14 @@
-"""Helpers and fixtures for the LlamaIndex adapter tests (import the fixtures you use).
-
-Not a conftest.py: a second module named `conftest` would shadow `tests/conftest.py` for
-`from conftest import ...` elsewhere in the suite.
-"""
+"""Helpers for the LlamaIndex adapter tests (their fixtures are in conftest.py)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from ernie_aiml import RetryPolicy
-from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.instrumentation.events import BaseEvent
-
-from llama_index_ernie_aiml import ErnieAIML
 
 KEY = "sk-aiml-TEST-9c1d2e3f4a5b"
 
@@ -69,24 +60,6 @@ def instant_retries(max_retries: int = 2) -> RetryPolicy:
     return RetryPolicy(max_retries=max_retries, sleep=lambda _: None, async_sleep=no_async_sleep)
 
 
-@pytest.fixture
-def make_llm(emulator: Any) -> Callable[..., ErnieAIML]:
-    """Build an `ErnieAIML` pointed at the test's emulator."""
-
-    def make(**kwargs: Any) -> ErnieAIML:
-        kwargs.setdefault("api_key", KEY)
-        kwargs.setdefault("base_url", emulator.base_url)
-        return ErnieAIML(**kwargs)
-
-    return make
-
-
-@pytest.fixture
-def llm(make_llm: Callable[..., ErnieAIML]) -> ErnieAIML:
-    """An `ErnieAIML` (ernie-5.0) on the emulator."""
-    return make_llm()
-
-
 class EventRecorder(BaseEventHandler):
     """Keeps every instrumentation event dispatched while it is registered."""
 
@@ -102,15 +75,3 @@ class EventRecorder(BaseEventHandler):
     def names(self) -> list[str]:
         """Class names of the LLM events seen, in order."""
         return [type(e).__name__ for e in self.events if "LLM" in type(e).__name__]
-
-
-@pytest.fixture
-def recorder() -> Any:
-    """An `EventRecorder` on the root dispatcher for the duration of one test."""
-    dispatcher = get_dispatcher()
-    handler = EventRecorder(events=[])
-    dispatcher.add_event_handler(handler)
-    try:
-        yield handler
-    finally:
-        dispatcher.event_handlers.remove(handler)

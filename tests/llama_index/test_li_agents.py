@@ -1,11 +1,8 @@
 """Agents end to end on the emulator: FunctionAgent (streaming and not) and ReActAgent."""
 
-# ruff: noqa: F811  (pytest fixtures imported from li_support are parameters here)
-
 from __future__ import annotations
 
 import pytest
-from li_support import llm, make_llm  # noqa: F401
 from llama_index.core.agent.workflow import (
     AgentStream,
     FunctionAgent,

@@ -1,7 +1,5 @@
 """Chat, streaming and completion, sync and async, with real AIML responses (seeds)."""
 
-# ruff: noqa: F811  (pytest fixtures imported from li_support are parameters here)
-
 from __future__ import annotations
 
 from typing import Any
@@ -9,7 +7,7 @@ from typing import Any
 import pytest
 from ernie_aiml import StreamInterruptedError
 from ernie_aiml.emulator import JSONReply, SSEReply, stream_events
-from li_support import llm, make_llm, recorder, seed, seed_stream_events  # noqa: F401
+from li_support import seed, seed_stream_events
 from llama_index.core.base.llms.types import (
     ChatMessage,
     MessageRole,

@@ -1,7 +1,5 @@
 """Construction: metadata per model, where the key comes from, key hygiene, early errors."""
 
-# ruff: noqa: F811  (pytest fixtures imported from li_support are parameters here)
-
 from __future__ import annotations
 
 import json
@@ -14,7 +12,7 @@ from typing import Any
 import pytest
 from ernie_aiml import AuthenticationError, MissingAPIKeyError, ParameterError
 from ernie_aiml.emulator import ErrorReply
-from li_support import KEY, llm, make_llm, recorder  # noqa: F401
+from li_support import KEY
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.callbacks import CallbackManager, CBEventType, LlamaDebugHandler
 from llama_index.core.llms.function_calling import FunctionCallingLLM

@@ -1,7 +1,5 @@
 """Images and PDFs on the wire (exact parts), and clear errors for what AIML cannot take."""
 
-# ruff: noqa: F811  (pytest fixtures imported from li_support are parameters here)
-
 from __future__ import annotations
 
 import base64
@@ -10,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from ernie_aiml import ParameterError
-from li_support import llm, make_llm  # noqa: F401
 from llama_index.core.base.llms.types import (
     AudioBlock,
     ChatMessage,

@@ -1,7 +1,5 @@
 """A RAG pipeline on the emulator: index, retrieve by meaning, answer with ErnieAIML."""
 
-# ruff: noqa: F811  (pytest fixtures imported from li_support are parameters here)
-
 from __future__ import annotations
 
 import hashlib
@@ -9,7 +7,6 @@ import math
 import re
 
 import pytest
-from li_support import llm, make_llm  # noqa: F401
 from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.chat_engine.types import ChatMode

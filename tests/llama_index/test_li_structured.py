@@ -1,10 +1,7 @@
 """Structured output through the tool path: predict (sync/async/stream), as_structured_llm."""
 
-# ruff: noqa: F811  (pytest fixtures imported from li_support are parameters here)
-
 import pytest
 from ernie_aiml.emulator import SSEReply
-from li_support import llm, make_llm  # noqa: F401
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.prompts import PromptTemplate
 from pydantic import BaseModel, Field

@@ -1,12 +1,9 @@
 """Tool calling: specs and tool_choice on the wire, tool calls back, streamed in every pattern."""
 
-# ruff: noqa: F811  (pytest fixtures imported from li_support are parameters here)
-
 from typing import Any
 
 import pytest
 from ernie_aiml.emulator import JSONReply, SSEReply, completion_body
-from li_support import llm, make_llm  # noqa: F401
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock, ToolCallBlock
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel, Field

@@ -1,13 +1,11 @@
 """Real token counts reach TokenCountingHandler; one retry loop with the documented budget."""
 
-# ruff: noqa: F811  (pytest fixtures imported from li_support are parameters here)
-
 from __future__ import annotations
 
 import pytest
 from ernie_aiml import BadRequestError, RateLimitError, ServerError, track_usage
 from ernie_aiml.emulator import ErrorReply, JSONReply, SSEReply
-from li_support import instant_retries, llm, make_llm, seed, seed_stream_events  # noqa: F401
+from li_support import instant_retries, seed, seed_stream_events
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 
