@@ -1,4 +1,5 @@
-"""Shared fixtures: seed responses, a clean environment, and a running emulator."""
+"""Shared fixtures: seed responses, a clean environment, a running emulator, and the
+session-wide check that every chat body the suite sends validates against AIML's spec."""
 
 from __future__ import annotations
 
@@ -18,6 +19,64 @@ _ENV_VARS = (
     "AIMLAPI_API_BASE",
     "OPENAI_API_KEY",
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register `invalid_body` and record every chat body the in-process emulators check."""
+    config.addinivalue_line(
+        "markers",
+        "invalid_body: sends chat bodies AIML's spec refuses, on purpose (exempt from the "
+        "spec conformance check)",
+    )
+    from ernie_aiml.emulator import watch_bodies
+
+    watch_bodies()
+
+
+@pytest.fixture(autouse=True)
+def _spec_conformance(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test whose chat bodies do not validate against their model's published schema
+    (unless it is marked `invalid_body`): offline green must mean live green."""
+    from ernie_aiml.emulator import body_check_count, body_checks, label_bodies
+
+    expect_invalid = request.node.get_closest_marker("invalid_body") is not None
+    start = body_check_count()
+    label_bodies(request.node.nodeid, expect_invalid=expect_invalid)
+    yield
+    label_bodies(None)
+    bad = [c for c in body_checks(since=start) if not c.valid and not c.expect_invalid]
+    if bad:
+        lines = [f"  {c.model}: {c.problem}" for c in bad[:5]]
+        pytest.fail(
+            f"{len(bad)} chat bod{'y' if len(bad) == 1 else 'ies'} sent to the emulator "
+            "fail AIML's published schema:\n" + "\n".join(lines),
+            pytrace=False,
+        )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How many chat bodies were checked against the spec, and what did not conform."""
+    from ernie_aiml.emulator import body_checks
+
+    checks = body_checks()
+    if not checks:
+        return
+    valid = sum(c.valid for c in checks)
+    on_purpose = sum(not c.valid and c.expect_invalid for c in checks)
+    stray = len(checks) - valid - on_purpose
+    write = terminalreporter.write_line
+    write(
+        f"AIML spec conformance: {len(checks)} chat bodies checked, {valid} valid, "
+        f"{on_purpose} invalid on purpose (invalid_body), {stray} invalid elsewhere"
+    )
+    unlisted: dict[str, int] = {}
+    for check in checks:
+        for key in check.unlisted:
+            name = f"{check.model}: {key}"
+            unlisted[name] = unlisted.get(name, 0) + 1
+    if unlisted:
+        listing = ", ".join(f"{name} ({n})" for name, n in sorted(unlisted.items()))
+        write(f"  top-level keys the model's schema does not list (AIML ignores them): {listing}")
 
 
 def load_fixture(name: str) -> Any:
