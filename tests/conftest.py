@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+_BODY_LOG = pytest.StashKey[str]()
 _ENV_VARS = (
     "AIML_API_KEY",
     "AIMLAPI_API_KEY",
@@ -28,23 +29,48 @@ def pytest_configure(config: pytest.Config) -> None:
         "invalid_body: sends chat bodies AIML's spec refuses, on purpose (exempt from the "
         "spec conformance check)",
     )
-    from ernie_aiml.emulator import watch_bodies
+    import tempfile
 
-    watch_bodies()
+    from ernie_aiml.emulator import _ledger
+
+    handle, path = tempfile.mkstemp(prefix="ernie-aiml-bodies-", suffix=".jsonl")
+    os.close(handle)
+    # child processes (notebook kernels, CLI runs) append their verdicts to this file
+    os.environ[_ledger.LOG_ENV] = path
+    _ledger.watch_bodies(log=None)
+    config.stash[_BODY_LOG] = path
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the child processes' verdict file."""
+    path = config.stash.get(_BODY_LOG, None)
+    if path:
+        os.environ.pop("ERNIE_AIML_BODY_LOG", None)
+        Path(path).unlink(missing_ok=True)
 
 
 @pytest.fixture(autouse=True)
-def _spec_conformance(request: pytest.FixtureRequest) -> Iterator[None]:
+def _spec_conformance(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """Fail a test whose chat bodies do not validate against their model's published schema
-    (unless it is marked `invalid_body`): offline green must mean live green."""
-    from ernie_aiml.emulator import body_check_count, body_checks, label_bodies
+    (unless it is marked `invalid_body`): offline green must mean live green. Bodies sent to
+    emulators in child processes count too (they report through the log file)."""
+    from ernie_aiml.emulator import _ledger
 
+    nodeid = request.node.nodeid
     expect_invalid = request.node.get_closest_marker("invalid_body") is not None
-    start = body_check_count()
-    label_bodies(request.node.nodeid, expect_invalid=expect_invalid)
+    monkeypatch.setenv(_ledger.LABEL_ENV, nodeid)
+    monkeypatch.setenv(_ledger.EXPECT_INVALID_ENV, "1" if expect_invalid else "0")
+    log = request.config.stash[_BODY_LOG]
+    offset = Path(log).stat().st_size
+    start = _ledger.body_check_count()
+    _ledger.label_bodies(nodeid, expect_invalid=expect_invalid)
     yield
-    label_bodies(None)
-    bad = [c for c in body_checks(since=start) if not c.valid and not c.expect_invalid]
+    _ledger.label_bodies(None)
+    _ledger.add_body_checks(_ledger.read_body_log(log, offset)[0])
+    checks = _ledger.body_checks(since=start)
+    bad = [c for c in checks if not c.valid and not c.expect_invalid]
     if bad:
         lines = [f"  {c.model}: {c.problem}" for c in bad[:5]]
         pytest.fail(
@@ -69,14 +95,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         f"AIML spec conformance: {len(checks)} chat bodies checked, {valid} valid, "
         f"{on_purpose} invalid on purpose (invalid_body), {stray} invalid elsewhere"
     )
-    unlisted: dict[str, int] = {}
+    unlisted: dict[str, list[str]] = {}
     for check in checks:
         for key in check.unlisted:
-            name = f"{check.model}: {key}"
-            unlisted[name] = unlisted.get(name, 0) + 1
+            unlisted.setdefault(f"{check.model}: {key}", []).append(check.label or "?")
     if unlisted:
-        listing = ", ".join(f"{name} ({n})" for name, n in sorted(unlisted.items()))
-        write(f"  top-level keys the model's schema does not list (AIML ignores them): {listing}")
+        write("  top-level keys the model's schema does not list (AIML ignores them):")
+        for name, labels in sorted(unlisted.items()):
+            write(f"    {name} ({len(labels)}), e.g. {labels[0]}")
 
 
 def load_fixture(name: str) -> Any:

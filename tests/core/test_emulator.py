@@ -412,13 +412,20 @@ def test_status_201_by_default_200_on_request(emulator: Emulator) -> None:
         assert post(emu, body(stream=True)).status_code == 200
 
 
-def test_usd_header_only_on_non_streamed_answers_and_optional(emulator: Emulator) -> None:
-    assert "x-aimlapi-usd-spent" not in post(emulator, body(stream=True)).headers
-    assert "x-aimlapi-credits-used" not in post(emulator, body(stream=True)).headers
-    with Emulator(usd_header=False) as emu:
+def test_usd_in_headers_of_json_answers_and_in_the_last_chunk_of_streams(
+    emulator: Emulator,
+) -> None:
+    streamed = post(emulator, body(stream=True))
+    assert "x-aimlapi-usd-spent" not in streamed.headers
+    assert "x-aimlapi-credits-used" not in streamed.headers
+    cost = sse_events(streamed.text)[-1]["meta"]["usage"]
+    assert cost["usd_spent"] == cost["credits_used"] / 2_000_000
+    with Emulator(usd_spent=False) as emu:
         response = post(emu, body())
+        last = sse_events(post(emu, body(stream=True)).text)[-1]
     assert "x-aimlapi-usd-spent" not in response.headers
     assert "x-aimlapi-credits-used" in response.headers
+    assert set(last["meta"]["usage"]) == {"credits_used"}
 
 
 def test_models_endpoint_lists_the_spec_ids(emulator: Emulator) -> None:

@@ -416,3 +416,39 @@ def test_answers_fit_the_published_response_schema(emulator: Emulator, model: st
     assert [(list(e.absolute_path), e.message) for e in errors] == [
         (["meta", "usage"], "'usd_spent' is a required property")
     ]
+
+
+# ------------------------------------------------------------------ the jsonschema dependency
+
+
+def test_jsonschema_is_imported_on_first_use_only() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ernie_aiml.emulator\n"
+        "print('jsonschema' in sys.modules, 'ernie_aiml._catalog' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_a_missing_jsonschema_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "jsonschema", None)
+    with pytest.raises(ImportError, match=r'pip install "ernie-aiml\[emulator\]"'):
+        Emulator().start()
+    with Emulator(validate=False) as emu:
+        assert post(emu, body()).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("credits", "header"), [(20, "0.00001"), (1_546, "0.000773"), (2_000_000, "1"), (0, "0")]
+)
+def test_usd_header_is_plain_decimal_at_two_million_credits_a_dollar(
+    credits: int, header: str
+) -> None:
+    from ernie_aiml.emulator._shapes import usd_header
+
+    assert usd_header(credits) == header

@@ -105,9 +105,14 @@ def credits_for(prompt: int, completion: int) -> int:
 CREDITS_PER_USD = 2_000_000
 
 
-def usd_for(credits: float) -> str:
+def usd_for(credits: float) -> float:
+    """What `credits` cost in USD, rounded to 10 decimals."""
+    return round(credits / CREDITS_PER_USD, 10)
+
+
+def usd_header(credits: float) -> str:
     """The `x-aimlapi-usd-spent` header value for `credits`, in plain decimal notation."""
-    return f"{credits / CREDITS_PER_USD:.10f}".rstrip("0").rstrip(".") or "0"
+    return f"{usd_for(credits):.10f}".rstrip("0").rstrip(".") or "0"
 
 
 def usage_block(prompt: int, completion: int, reasoning: int | None, model: str) -> dict:
@@ -211,13 +216,15 @@ def stream_events(
     prompt: int = 1,
     include_usage: bool = True,
     repeat_call_ids: bool = True,
+    usd_spent: bool = True,
 ) -> list[dict]:
     """The chunk dicts AIML streams for an answer, ready for `SSEReply(events=...)`.
 
     Order: a first chunk with the role (and the first reasoning piece; `reasoning=""` sends
     `reasoning_content: ""`), reasoning deltas (content null), content deltas, tool-call
     deltas, a finish chunk `delta: {}`, then a `choices: []` chunk with usage and
-    `meta.usage`. Every tool-call fragment carries `id`, `type` and `name` (the spec's chunk
+    `meta.usage` (`credits_used` and, as the docs say for streams, `usd_spent`; without it
+    when `usd_spent=False`). Every tool-call fragment carries `id`, `type` and `name` (the spec's chunk
     schema requires them; `repeat_call_ids=False`: only the first). `[DONE]` is not
     included: `SSEReply(done=True)` adds it.
     """
@@ -240,7 +247,7 @@ def stream_events(
     if include_usage:
         completion = _completion_tokens(content, reasoning, wire_calls)
         reasoning_tokens = _reasoning_tokens(reasoning)
-        events.append(base.usage_chunk(prompt, completion, reasoning_tokens))
+        events.append(base.usage_chunk(prompt, completion, reasoning_tokens, usd_spent))
     return events
 
 
@@ -276,12 +283,16 @@ class _ChunkFactory:
         choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
         return {**self.common, "choices": [choice], "usage": None}
 
-    def usage_chunk(self, prompt: int, completion: int, reasoning: int | None) -> dict:
+    def usage_chunk(self, prompt: int, completion: int, reasoning: int | None, usd: bool) -> dict:
+        credits = credits_for(prompt, completion)
+        cost: dict[str, Any] = {"credits_used": credits}
+        if usd:
+            cost["usd_spent"] = usd_for(credits)
         return {
             **self.common,
             "choices": [],
             "usage": usage_block(prompt, completion, reasoning, self.model),
-            "meta": {"usage": {"credits_used": credits_for(prompt, completion)}},
+            "meta": {"usage": cost},
         }
 
 
