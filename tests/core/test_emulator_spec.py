@@ -452,3 +452,16 @@ def test_usd_header_is_plain_decimal_at_two_million_credits_a_dollar(
     from ernie_aiml.emulator._shapes import usd_header
 
     assert usd_header(credits) == header
+
+
+def test_the_responder_calls_function_tools_only_and_reads_any_tool_choice_shape() -> None:
+    only_custom = body("baidu/ernie-5.0", "Run sql", tools=[CUSTOM_TOOL])
+    assert respond(only_custom).tool_calls == []
+    mixed = body(
+        "baidu/ernie-5.0",
+        "Run lookup",
+        tools=[CUSTOM_TOOL, FUNCTION_TOOL],
+        tool_choice={"type": "function", "function": "name"},
+    )
+    (call,) = respond(mixed).tool_calls
+    assert (call["name"], call["arguments"]) == ("lookup", "{}")

@@ -113,7 +113,7 @@ def _tool_answer(body: dict, messages: list[dict]) -> Answer | None:
             body.get("response_format"), said, _last_user_text(messages)
         )
         return Answer(content=said if structured is None else structured)
-    tools = [t for t in body.get("tools") or () if isinstance(t, dict)]
+    tools = [t for t in body.get("tools") or () if _is_function_tool(t)]
     choice = body.get("tool_choice")
     if not tools or choice == "none":
         return None
@@ -127,9 +127,17 @@ def _tool_answer(body: dict, messages: list[dict]) -> Answer | None:
     return Answer(tool_calls=[call], finish_reason="tool_calls")
 
 
+def _is_function_tool(tool: Any) -> bool:
+    """A function tool with a name (ernie-5.0's custom tools are left to scripted replies)."""
+    if not isinstance(tool, dict) or tool.get("type", "function") != "function":
+        return False
+    function = tool.get("function")
+    return isinstance(function, dict) and isinstance(function.get("name"), str)
+
+
 def _pick_tool(tools: list[dict], choice: Any, text: str) -> dict:
-    if isinstance(choice, dict):
-        forced = (choice.get("function") or {}).get("name")
+    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        forced = choice["function"].get("name")
         for tool in tools:
             if (tool.get("function") or {}).get("name") == forced:
                 return tool
