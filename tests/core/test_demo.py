@@ -102,11 +102,14 @@ def test_closing_line_reports_tokens_reasoning_and_credits(demo_run: Any) -> Non
     assert total.startswith("Total: ")
     assert " tokens (" in total
     assert " reasoning)" in total
-    assert total.endswith(" credits")
+    # the emulator reports USD as AIML does (header, or the stream's last chunk)
+    credits_part, usd_part = total.rsplit(", ", 2)[1:]
+    assert credits_part.endswith(" credits") and usd_part.startswith("$")
     reasoning = int(total.split(" reasoning)")[0].rsplit(" ", 1)[1])
-    credits = float(total.rsplit(" ", 2)[1])
+    credits = float(credits_part.split(" ")[0])
     assert reasoning > 0
     assert credits > 0
+    assert float(usd_part[1:]) == pytest.approx(credits / 2_000_000, abs=1e-6)
 
 
 def _run_failing(capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -201,7 +201,7 @@ def test_drop_connection_answers_nothing(emulator: Emulator) -> None:
     emulator.enqueue(DropConnection())
     with pytest.raises(httpx.RemoteProtocolError):
         post(emulator, body())
-    assert post(emulator, body("again")).status_code == 200
+    assert post(emulator, body("again")).status_code == 201
 
 
 def test_hang_times_out_the_client_and_stop_ends_it() -> None:
@@ -236,7 +236,7 @@ def test_401_without_a_key(emulator: Emulator) -> None:
 
 def test_no_key_needed_when_require_key_is_off() -> None:
     with Emulator(require_key=False) as emu:
-        assert httpx.post(f"{emu.base_url}/chat/completions", json=body()).status_code == 200
+        assert httpx.post(f"{emu.base_url}/chat/completions", json=body()).status_code == 201
 
 
 def test_404_for_a_deprecated_model_unless_allowed(emulator: Emulator) -> None:
@@ -244,7 +244,7 @@ def test_404_for_a_deprecated_model_unless_allowed(emulator: Emulator) -> None:
     assert response.status_code == 404
     assert response.json()["message"] == "Model is deprecated"
     with Emulator(allow_deprecated=True) as emu:
-        assert post(emu, body(model="baidu/ernie-x1-turbo-32k")).status_code == 200
+        assert post(emu, body(model="baidu/ernie-x1-turbo-32k")).status_code == 201
 
 
 def test_scripted_replies_are_served_for_deprecated_models(emulator: Emulator) -> None:
@@ -261,25 +261,31 @@ def test_404_for_unknown_paths(emulator: Emulator) -> None:
 
 def test_unprefixed_chat_path_works(emulator: Emulator) -> None:
     url = emulator.base_url.removesuffix("/v1") + "/chat/completions"
-    assert httpx.post(url, json=body(), headers=KEY).status_code == 200
+    assert httpx.post(url, json=body(), headers=KEY).status_code == 201
 
 
+@pytest.mark.invalid_body
 @pytest.mark.parametrize(
     ("payload", "detail"),
     [
-        ({"model": "baidu/ernie-5.0", "messages": []}, "messages"),
-        ({"model": "baidu/ernie-5.0"}, "messages"),
-        ({"messages": [{"role": "user", "content": "x"}]}, "model"),
-        (body(temperature=2.5), "temperature"),
-        (body(top_p=0), "top_p"),
-        (body(seed=0), "seed"),
-        (body(frequency_penalty=-3), "frequency_penalty"),
-        (body(presence_penalty=2.1), "presence_penalty"),
-        (body(max_tokens=0), "max_tokens"),
-        (body(stop=["a", "b", "c", "d", "e"]), "stop"),
-        (body(tool_choice="auto"), "tool_choice"),
-        (body(stream=True, stream_options={}), "include_usage"),
-        (body(model="baidu/ernie-5.0", thinking_budget=50), "thinking_budget"),
+        ({"model": "baidu/ernie-5.0"}, "messages: Required"),
+        ({"messages": [{"role": "user", "content": "x"}]}, "model: Required"),
+        (body(temperature=2.5), "temperature: Number must be less than or equal to 2"),
+        (body(top_p=0), "top_p: Number must be greater than or equal to 0.01"),
+        (body(seed=0), "seed: Number must be greater than or equal to 1"),
+        (body(seed=2.5), "seed: Expected integer, received float"),
+        (
+            body(frequency_penalty=-3),
+            "frequency_penalty: Number must be greater than or equal to -2",
+        ),
+        (body(presence_penalty=2.1), "presence_penalty: Number must be less than or equal to 2"),
+        (body(max_tokens=0), "max_tokens: Number must be greater than or equal to 1"),
+        (body(stop=5), "stop: Expected string | array | null, received number"),
+        (body(stream=True, stream_options={}), "stream_options.include_usage: Required"),
+        (
+            body(model="baidu/ernie-5.0", thinking_budget=50),
+            "thinking_budget: Number must be greater than or equal to 100",
+        ),
         (
             {
                 "model": "baidu/ernie-4.5-vl-424b-a47b",
@@ -288,27 +294,44 @@ def test_unprefixed_chat_path_works(emulator: Emulator) -> None:
                     {"role": "assistant", "content": None, "tool_calls": []},
                 ],
             },
-            "messages[1].content",
+            "messages.1.content: Expected string | array, received null",
         ),
         (
             {
                 "model": "baidu/ernie-4.5-vl-424b-a47b",
                 "messages": [{"role": "developer", "content": "x"}],
             },
-            "messages[0].role",
+            "messages.0.role: Invalid enum value. Expected 'user' | 'system' | 'tool' | "
+            "'assistant', received 'developer'",
         ),
         (
             {"model": "baidu/ernie-5.0", "messages": [{"role": "tool", "content": "x"}]},
-            "tool_call_id",
+            "messages.0.tool_call_id: Required",
         ),
     ],
 )
 def test_400_body_validation(emulator: Emulator, payload: dict, detail: str) -> None:
     response = post(emulator, payload)
     assert response.status_code == 400
-    message = response.json()["message"]
-    assert message.startswith("Body validation error")
-    assert detail in message
+    assert response.json()["message"] == f"Body validation error: {detail}"
+    assert emulator.requests[-1].problem == detail
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"stop": ["a", "b", "c", "d", "e"]},
+        {"tool_choice": "auto"},
+        {"seed": 2.0},
+    ],
+    ids=["five-stops", "tool-choice-without-tools", "integral-float-seed"],
+)
+def test_what_the_schema_does_not_forbid_is_accepted(emulator: Emulator, extra: dict) -> None:
+    """The published schemas set no `maxItems` on `stop`, no tools/tool_choice dependency,
+    and JSON Schema counts 2.0 as an integer (so does zod): AIML's schema accepts these."""
+    response = post(emulator, body(**extra))
+    assert response.status_code == 201
+    assert emulator.requests[-1].problem is None
 
 
 def test_ernie_5_accepts_null_assistant_content_and_developer(emulator: Emulator) -> None:
@@ -321,12 +344,12 @@ def test_ernie_5_accepts_null_assistant_content_and_developer(emulator: Emulator
             {"role": "user", "content": "y"},
         ],
     }
-    assert post(emulator, payload).status_code == 200
+    assert post(emulator, payload).status_code == 201
 
 
 def test_400_for_a_prompt_beyond_the_context_window(emulator: Emulator) -> None:
     response = post(emulator, body("word " * 8_100, model="baidu/ernie-5.0"))
-    assert response.status_code == 200
+    assert response.status_code == 201
     with Emulator(allow_deprecated=True) as emu:
         response = post(emu, body("word " * 8_100, model="baidu/ernie-4-5-8k-preview"))
     assert response.status_code == 400
@@ -339,7 +362,7 @@ def test_400_for_a_prompt_beyond_the_context_window(emulator: Emulator) -> None:
 def test_open_weight_model_shape(emulator: Emulator) -> None:
     response = post(emulator, body("Hi! What do you think about mankind?"))
     data = response.json()
-    assert response.status_code == 200
+    assert response.status_code == 201
     assert re.fullmatch(r"[0-9a-f]{32}", data["id"])
     assert data["object"] == "chat.completion"
     assert data["model"] == "baidu/ernie-4.5-vl-424b-a47b"
@@ -357,6 +380,7 @@ def test_open_weight_model_shape(emulator: Emulator) -> None:
     credits = data["meta"]["usage"]["credits_used"]
     assert isinstance(credits, int)
     assert response.headers["x-aimlapi-credits-used"] == str(credits)
+    assert float(response.headers["x-aimlapi-usd-spent"]) == credits / 2_000_000
 
 
 def test_qianfan_routed_model_shape_and_echoed_name() -> None:
@@ -366,46 +390,91 @@ def test_qianfan_routed_model_shape_and_echoed_name() -> None:
     assert data["model"] == "ernie-x1.1-preview"
     assert data["choices"][0]["flag"] == 0
     assert "system_fingerprint" not in data
-    assert data["choices"][0]["message"]["reasoning_content"]
-    assert data["usage"]["completion_tokens_details"]["reasoning_tokens"] > 0
+    # the docs' x1.1 example: reasoning_content is "", usage has no details object
+    assert data["choices"][0]["message"]["reasoning_content"] == ""
+    assert set(data["usage"]) == {"prompt_tokens", "completion_tokens", "total_tokens"}
 
 
-def test_status_201_on_request() -> None:
-    with Emulator(status=201) as emu:
-        assert post(emu, body()).status_code == 201
-        assert post(emu, body(stream=True)).status_code == 201
+def test_reasoning_model_shape() -> None:
+    with Emulator(allow_deprecated=True) as emu:
+        data = post(emu, body("Hi", model="baidu/ernie-x1-turbo-32k")).json()
+    assert data["model"] == "ernie-x1-turbo-32k"
+    reasoning = data["choices"][0]["message"]["reasoning_content"]
+    assert reasoning == 'The user asks: "Hi". I will answer directly and keep it short.'
+    assert data["usage"]["completion_tokens_details"] == {"reasoning_tokens": 17}
 
 
-def test_models_endpoint_lists_the_catalog(emulator: Emulator) -> None:
+def test_status_201_by_default_200_on_request(emulator: Emulator) -> None:
+    assert post(emulator, body()).status_code == 201
+    assert post(emulator, body(stream=True)).status_code == 201
+    with Emulator(status=200) as emu:
+        assert post(emu, body()).status_code == 200
+        assert post(emu, body(stream=True)).status_code == 200
+
+
+def test_usd_in_headers_of_json_answers_and_in_the_last_chunk_of_streams(
+    emulator: Emulator,
+) -> None:
+    streamed = post(emulator, body(stream=True))
+    assert "x-aimlapi-usd-spent" not in streamed.headers
+    assert "x-aimlapi-credits-used" not in streamed.headers
+    cost = sse_events(streamed.text)[-1]["meta"]["usage"]
+    assert cost["usd_spent"] == cost["credits_used"] / 2_000_000
+    with Emulator(usd_spent=False) as emu:
+        response = post(emu, body())
+        last = sse_events(post(emu, body(stream=True)).text)[-1]
+    assert "x-aimlapi-usd-spent" not in response.headers
+    assert "x-aimlapi-credits-used" in response.headers
+    assert set(last["meta"]["usage"]) == {"credits_used"}
+
+
+def test_models_endpoint_lists_the_spec_ids(emulator: Emulator) -> None:
     response = httpx.get(f"{emulator.base_url}/models")
     data = response.json()["data"]
     assert response.status_code == 200
-    assert [m["id"] for m in data] == list(ernie_aiml._catalog.ACTIVE_MODELS)
+    assert [m["id"] for m in data] == ["baidu/ernie-5.0", "baidu/ernie-4.5-vl-424b-a47b"]
     first = data[0]
     assert first["type"] == "openai/chat-completions"
-    assert first["aliases"] == ["ernie-5.0"]
+    assert first["aliases"] == []
     assert first["info"]["contextLength"] == 128_000
-    assert "reasoning" in first["tags"]
+    assert first["tags"] == ["chat", "reasoning", "vision"]
+    assert data[1]["tags"] == ["chat", "vision"]
     one = httpx.get(
-        f"{emulator.base_url}/models", params={"id": "ernie-5.0", "include": "capabilities"}
+        f"{emulator.base_url}/models",
+        params={"id": "baidu/ernie-4.5-vl-424b-a47b", "include": "capabilities"},
     )
     (entry,) = one.json()["data"]
-    assert entry["capabilities"]["vision"] is True
+    assert entry["capabilities"] == {
+        "streaming": True,
+        "tools": True,
+        "vision": True,
+        "file_input": True,
+        "structured_output": True,
+        "parallel_tool_calls": True,
+    }
+
+
+def test_models_endpoint_lists_deprecated_ids_when_allowed() -> None:
+    with Emulator(allow_deprecated=True) as emu:
+        data = httpx.get(f"{emu.base_url}/models").json()["data"]
+    ids = [m["id"] for m in data]
+    assert len(ids) == 15
+    assert ids[:2] == ["baidu/ernie-5.0", "baidu/ernie-4.5-vl-424b-a47b"]
+    assert {"baidu/ernie-x1-1-preview", "baidu/ernie-4-5-8k-preview"} <= set(ids)
 
 
 # ------------------------------------------------------------------ streams
 
 
-def test_stream_reasoning_first_then_content_usage_and_done(emulator: Emulator) -> None:
+def test_stream_reasoning_first_then_content_usage_and_no_done(emulator: Emulator) -> None:
     payload = body(
         "Tell me about rivers",
         model="baidu/ernie-5.0",
         stream=True,
         stream_options={"include_usage": True},
     )
-    events = sse_events(post(emulator, payload).text)
-    assert events[-1] == "[DONE]"
-    chunks = events[:-1]
+    chunks = sse_events(post(emulator, payload).text)
+    assert "[DONE]" not in chunks
     first = chunks[0]["choices"][0]["delta"]
     assert first["role"] == "assistant"
     assert first["content"] == ""
@@ -428,14 +497,14 @@ def test_stream_reasoning_first_then_content_usage_and_done(emulator: Emulator) 
 
 def test_stream_sends_usage_even_without_stream_options(emulator: Emulator) -> None:
     events = sse_events(post(emulator, body(stream=True)).text)
-    assert events[-2]["choices"] == [] and events[-2]["usage"]["total_tokens"] > 0
+    assert events[-1]["choices"] == [] and events[-1]["usage"]["total_tokens"] > 0
 
 
-def test_stream_without_done() -> None:
-    with Emulator(done=False) as emu:
+def test_stream_with_done_on_request() -> None:
+    with Emulator(done=True) as emu:
         events = sse_events(post(emu, body(stream=True)).text)
-    assert events[-1]["choices"] == []
-    assert "[DONE]" not in events
+    assert events[-1] == "[DONE]"
+    assert events[-2]["choices"] == []
 
 
 def test_enable_thinking_false_turns_reasoning_off(emulator: Emulator) -> None:
@@ -447,23 +516,63 @@ def test_enable_thinking_false_turns_reasoning_off(emulator: Emulator) -> None:
     )
 
 
+def _fragments(events: list[dict]) -> list[dict]:
+    return [
+        tc for e in events if e["choices"] for tc in e["choices"][0]["delta"].get("tool_calls", [])
+    ]
+
+
 def test_stream_events_helper_tool_call_fragments() -> None:
     calls = [{"id": "call_1", "name": "f", "arguments": {"x": "a long argument value"}}]
     events = stream_events("", tool_calls=calls, chunk_size=5)
-    fragments = [
-        tc for e in events if e["choices"] for tc in e["choices"][0]["delta"].get("tool_calls", [])
-    ]
+    fragments = _fragments(events)
     assert fragments[0] == {
         "index": 0,
         "id": "call_1",
         "type": "function",
         "function": {"name": "f", "arguments": ""},
     }
-    assert all(set(f) == {"index", "function"} for f in fragments[1:])
+    # the spec's chunk schema requires id, type and function.name on every fragment
+    assert all(
+        (f["index"], f["id"], f["type"], f["function"]["name"]) == (0, "call_1", "function", "f")
+        for f in fragments
+    )
     assert json.loads("".join(f["function"]["arguments"] for f in fragments)) == {
         "x": "a long argument value"
     }
     assert events[-2]["choices"][0]["finish_reason"] == "tool_calls"
+    lean = _fragments(stream_events("", tool_calls=calls, chunk_size=5, repeat_call_ids=False))
+    assert lean[0] == fragments[0]
+    assert all(
+        set(f) == {"index", "function"} and set(f["function"]) == {"arguments"} for f in lean[1:]
+    )
+    assert [f["function"]["arguments"] for f in lean] == [
+        f["function"]["arguments"] for f in fragments
+    ]
+
+
+def test_streamed_tool_call_fragments_repeat_the_id_unless_asked(emulator: Emulator) -> None:
+    tools = [WEATHER_TOOL]
+    payload = body(
+        "Weather in 'Paris' in celsius?", tools=tools, tool_choice="required", stream=True
+    )
+    fragments = _fragments(sse_events(post(emulator, payload).text))
+    assert len(fragments) == 4
+    arguments = "".join(f["function"]["arguments"] for f in fragments)
+    assert json.loads(arguments) == {"location": "Paris", "unit": "celsius"}
+    assert len({(f["id"], f["function"]["name"]) for f in fragments}) == 1
+    with Emulator(repeat_call_ids=False) as emu:
+        lean = _fragments(sse_events(post(emu, payload).text))
+    assert "id" in lean[0] and all("id" not in f for f in lean[1:])
+
+
+def test_streamed_x1_1_reasoning_is_empty() -> None:
+    with Emulator(allow_deprecated=True) as emu:
+        events = sse_events(
+            post(emu, body("Hi", model="baidu/ernie-x1-1-preview", stream=True)).text
+        )
+    assert events[0]["choices"][0]["delta"]["reasoning_content"] == ""
+    assert "completion_tokens_details" not in events[-1]["usage"]
 
 
 # ------------------------------------------------------------------ default responder
@@ -759,6 +868,7 @@ def test_client_sees_a_cut_stream_as_interrupted(emulator: Emulator) -> None:
             pass
 
 
+@pytest.mark.invalid_body
 def test_client_maps_errors(emulator: Emulator) -> None:
     with client(emulator, max_retries=0) as aiml:
         with pytest.raises(ernie_aiml.DeprecatedModelError):

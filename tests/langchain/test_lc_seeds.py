@@ -113,7 +113,8 @@ async def test_usage_callback_sums_sync_async_and_streams(emulator) -> None:
         c.response_metadata["credits_used"] for c in streamed if c.chunk_position == "last"
     )
     assert cb.credits_used == 391 + 2002 + 1055 + 2 * streamed_credits
-    assert cb.usd_spent == 0
+    # the seeds carry no USD; the emulator's streams do, at $1 = 2,000,000 credits
+    assert cb.usd_spent == pytest.approx(2 * streamed_credits / 2_000_000)
     assert "Credits Used" in repr(cb)
     # outside the block nothing is counted any more
     emulator.enqueue(JSONReply(seed(seeds[0])))

@@ -12,11 +12,22 @@ with Emulator() as emu:                       # 127.0.0.1, a free port
 
 With nothing queued a deterministic responder answers like a model would (reasoning,
 tool calls with arguments from the prompt, structured output, quoting RAG context).
+Every chat body is validated against the request schema AIML publishes for its model
+(package data under `specs/`; needs `pip install "ernie-aiml[emulator]"`); `watch_bodies()`
+records every verdict in the process, for suites that prove their bodies conform.
 `ernie-aiml emulator --port 8000` serves one from the command line.
 """
 
 from __future__ import annotations
 
+from ._ledger import (
+    BodyCheck,
+    body_check_count,
+    body_checks,
+    clear_body_checks,
+    label_bodies,
+    watch_bodies,
+)
 from ._replies import (
     DropConnection,
     ErrorReply,
@@ -30,22 +41,36 @@ from ._replies import (
 from ._responder import Answer, respond
 from ._server import Emulator, serve_forever
 from ._shapes import completion_body, echo_model, error_body, stream_events
+from ._specs import ModelSpec, model_spec, model_specs, request_schema, response_schema
+from ._validate import validation_error
 
 __all__ = [
     "Answer",
+    "BodyCheck",
     "DropConnection",
     "Emulator",
     "ErrorReply",
     "Hang",
     "JSONReply",
+    "ModelSpec",
     "RawReply",
     "RecordedRequest",
     "Reply",
     "SSEReply",
+    "body_check_count",
+    "body_checks",
+    "clear_body_checks",
     "completion_body",
     "echo_model",
     "error_body",
+    "label_bodies",
+    "model_spec",
+    "model_specs",
+    "request_schema",
     "respond",
+    "response_schema",
     "serve_forever",
     "stream_events",
+    "validation_error",
+    "watch_bodies",
 ]

@@ -79,7 +79,11 @@ Reply = Union[JSONReply, SSEReply, ErrorReply, RawReply, DropConnection, Hang]  
 
 @dataclass
 class RecordedRequest:
-    """One request the emulator received: headers lower-cased, `json` None if not JSON."""
+    """One request the emulator received: headers lower-cased, `json` None if not JSON.
+
+    `problem` is the spec's 400 detail for a chat body that fails validation (None when it
+    validates, or was not checked).
+    """
 
     method: str
     path: str
@@ -87,3 +91,4 @@ class RecordedRequest:
     json: Any = None
     body: bytes = b""
     query: str = ""
+    problem: str | None = None

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._catalog import get_model
-from ._schema_values import ValueSource, object_value
+from ._schema_values import ValueSource, object_value, root_value
 from ._shapes import count_tokens, message_text
+from ._specs import model_spec
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset(
@@ -44,11 +44,12 @@ class Answer:
 
 
 def wants_reasoning(body: dict) -> bool:
-    """Thinking models reason; ernie-5.0 unless `enable_thinking` is false; unknown: never."""
-    info = get_model(body.get("model"))
-    if info is None or not info.reasoning:
+    """Thinking models reason (per the model pages); ernie-5.0 unless `enable_thinking` is
+    false; models outside the specs never."""
+    spec = model_spec(body.get("model"))
+    if spec is None or not spec.reasons:
         return False
-    return not (info.thinking_switch and body.get("enable_thinking") is False)
+    return not (spec.reasoning == "switch" and body.get("enable_thinking") is False)
 
 
 def respond(body: dict) -> Answer:
@@ -56,7 +57,8 @@ def respond(body: dict) -> Answer:
     messages = [m for m in body.get("messages") or () if isinstance(m, dict)]
     answer = _tool_answer(body, messages) or _text_answer(body, messages)
     if wants_reasoning(body):
-        answer.reasoning = _reasoning_for(messages, answer)
+        empty = model_spec(body.get("model")).reasoning == "empty"  # type: ignore[union-attr]
+        answer.reasoning = "" if empty else _reasoning_for(messages, answer)
     return answer
 
 
@@ -104,9 +106,14 @@ def _tool_answer(body: dict, messages: list[dict]) -> Answer | None:
     results = _trailing_tool_results(messages)
     if results:
         if len(results) == 1:
-            return Answer(content=f"The result is {results[0]}.")
-        return Answer(content="The results are: " + "; ".join(results) + ".")
-    tools = [t for t in body.get("tools") or () if isinstance(t, dict)]
+            said = f"The result is {results[0]}."
+        else:
+            said = "The results are: " + "; ".join(results) + "."
+        structured = _structured_answer(
+            body.get("response_format"), said, _last_user_text(messages)
+        )
+        return Answer(content=said if structured is None else structured)
+    tools = [t for t in body.get("tools") or () if _is_function_tool(t)]
     choice = body.get("tool_choice")
     if not tools or choice == "none":
         return None
@@ -120,9 +127,17 @@ def _tool_answer(body: dict, messages: list[dict]) -> Answer | None:
     return Answer(tool_calls=[call], finish_reason="tool_calls")
 
 
+def _is_function_tool(tool: Any) -> bool:
+    """A function tool with a name (ernie-5.0's custom tools are left to scripted replies)."""
+    if not isinstance(tool, dict) or tool.get("type", "function") != "function":
+        return False
+    function = tool.get("function")
+    return isinstance(function, dict) and isinstance(function.get("name"), str)
+
+
 def _pick_tool(tools: list[dict], choice: Any, text: str) -> dict:
-    if isinstance(choice, dict):
-        forced = (choice.get("function") or {}).get("name")
+    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        forced = choice["function"].get("name")
         for tool in tools:
             if (tool.get("function") or {}).get("name") == forced:
                 return tool
@@ -154,7 +169,7 @@ def _text_answer(body: dict, messages: list[dict]) -> Answer:
     text = _last_user_text(messages)
     content = (
         _react_answer(system, messages, text)
-        or _structured_answer(body.get("response_format"), text)
+        or _structured_answer(body.get("response_format"), text, text)
         or _rag_answer(system, text)
         or _echo(messages, text)
     )
@@ -188,25 +203,27 @@ def _limit(answer: Answer, body: dict) -> Answer:
 # ------------------------------------------------------------- structured output
 
 
-def _structured_answer(response_format: Any, text: str) -> str | None:
+def _structured_answer(response_format: Any, said: str, prompt: str) -> str | None:
+    """JSON text for `response_format`: `json_object` an object, `json_schema` a value valid
+    against the schema, with values taken from `said` (the answer so far) then the prompt."""
     if not isinstance(response_format, dict):
         return None
     kind = response_format.get("type")
     if kind == "json_schema":
         schema = (response_format.get("json_schema") or {}).get("schema") or {}
-        value = object_value(schema, ValueSource(text), root=schema, fill_all=True)
-        return json.dumps(value, ensure_ascii=False)
+        source = ValueSource(said if said == prompt else f"{said}\n{prompt}")
+        return json.dumps(root_value(schema, source), ensure_ascii=False)
     if kind == "json_object":
-        return json.dumps(_json_object_for(text), ensure_ascii=False)
+        return json.dumps(_json_object_for(said, prompt), ensure_ascii=False)
     return None
 
 
-def _json_object_for(text: str) -> dict[str, Any]:
+def _json_object_for(said: str, prompt: str) -> dict[str, Any]:
     """Keys the prompt names in quotes ("with 'setup' and 'punchline' keys"), else `answer`."""
-    keys = re.findall(r"['\"`]([A-Za-z_][A-Za-z0-9_]*)['\"`]", text)
-    if keys and re.search(r"\bkeys?\b|\bfields?\b|\bjson\b", text, re.IGNORECASE):
-        return {key: f"{key} for: {_snippet(text, 60)}" for key in dict.fromkeys(keys)}
-    return {"answer": text}
+    keys = re.findall(r"['\"`]([A-Za-z_][A-Za-z0-9_]*)['\"`]", prompt)
+    if keys and re.search(r"\bkeys?\b|\bfields?\b|\bjson\b", prompt, re.IGNORECASE):
+        return {key: f"{key} for: {_snippet(said, 60)}" for key in dict.fromkeys(keys)}
+    return {"answer": said}
 
 
 # ------------------------------------------------------------------ RAG

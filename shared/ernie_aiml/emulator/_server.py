@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
-from .._catalog import get_model, list_catalog
 from . import _http
+from ._ledger import record_body, watching_bodies
 from ._replies import (
     DropConnection,
     ErrorReply,
@@ -31,8 +31,9 @@ from ._replies import (
     SSEReply,
 )
 from ._responder import respond
-from ._shapes import completion_body, error_body, prompt_tokens, stream_events
-from ._validate import validation_error
+from ._shapes import completion_body, error_body, prompt_tokens, stream_events, usd_header
+from ._specs import ModelSpec, model_spec, model_specs
+from ._validate import require_jsonschema, strict_error, unlisted_keys, validation_error
 
 CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
 MODELS_PATHS = frozenset({"/v1/models", "/models"})
@@ -49,7 +50,13 @@ class Emulator:
 
     `with Emulator() as emu:` starts it on a free port; point a client at `emu.base_url`
     with any non-empty key. `enqueue(...)` scripts the next answers; `requests` logs
-    what arrived. `status=201` answers chats with 201, `done=False` omits `[DONE]`.
+    what arrived. Every chat body is validated against its model's published schema
+    (`validate=False`: answered anyway; `strict=True`: top-level keys the schema does not
+    list are refused too). By default it answers as AIML does: status 201 (`status=200`),
+    streams without `[DONE]` (`done=True` adds it), the cost in USD as well as credits
+    (`x-aimlapi-usd-spent` on JSON answers, `meta.usage.usd_spent` in a stream's last chunk;
+    `usd_spent=False` sends credits only), id and name on every tool-call fragment
+    (`repeat_call_ids=False`: only the first).
     """
 
     def __init__(
@@ -59,10 +66,13 @@ class Emulator:
         *,
         require_key: bool = True,
         allow_deprecated: bool = False,
-        done: bool = True,
-        status: int = 200,
+        done: bool = False,
+        status: int = 201,
         chunk_size: int = 12,
         validate: bool = True,
+        strict: bool = False,
+        usd_spent: bool = True,
+        repeat_call_ids: bool = True,
     ) -> None:
         self.host = host
         self.port = port
@@ -72,6 +82,9 @@ class Emulator:
         self.status = status
         self.chunk_size = chunk_size
         self.validate = validate
+        self.strict = strict
+        self.usd_spent = usd_spent
+        self.repeat_call_ids = repeat_call_ids
         self._queue: deque[Reply] = deque()
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -125,6 +138,8 @@ class Emulator:
         """Bind the port and serve in a background daemon thread (idempotent)."""
         if self._thread is not None:
             return self
+        if self.validate:
+            require_jsonschema()
         ready = threading.Event()
         failure: list[BaseException] = []
         self._thread = threading.Thread(
@@ -264,29 +279,35 @@ class Emulator:
             return 401, KEY_MESSAGE
         if record.json is None:
             return 400, "Body validation error: body must be a JSON object"
-        if self.validate:
+        if not (self.validate or watching_bodies()):
+            return None
+        try:
             problem = validation_error(record.json)
-            if problem:
-                return 400, f"Body validation error: {problem}"
+        except ImportError:
+            if self.validate:
+                raise
+            return None  # only watching, and jsonschema is missing: no verdict
+        unlisted = unlisted_keys(record.json) if problem is None else ()
+        record.problem = problem
+        record_body(record.json, problem, unlisted)
+        if self.strict and unlisted and problem is None:
+            problem = strict_error(unlisted)
+        if problem and self.validate:
+            return 400, f"Body validation error: {problem}"
         return None
 
     async def _default(
         self, record: RecordedRequest, keep: bool, writer: asyncio.StreamWriter, extra: _Headers
     ) -> bool:
         body: dict = record.json
-        model = body["model"]
-        info = get_model(model)
-        if info is not None and info.deprecated and not self.allow_deprecated:
-            return await _send_json(
-                writer, 404, error_body(404, "Model is deprecated", record.path), keep, extra
-            )
-        prompt = prompt_tokens(body["messages"])
-        if info is not None and prompt > info.context_window:
-            message = (
-                f"This model's maximum context length is {info.context_window} tokens, "
-                f"but the prompt has {prompt} tokens."
-            )
-            return await _send_json(writer, 400, error_body(400, message, record.path), keep, extra)
+        model = body.get("model")
+        spec = model_spec(model)
+        prompt = prompt_tokens(body.get("messages") or ())
+        refusal = _model_refusal(spec, prompt, self.allow_deprecated)
+        if refusal is not None:
+            status, message = refusal
+            body_out = error_body(status, message, record.path)
+            return await _send_json(writer, status, body_out, keep, extra)
         answer = respond(body)
         if body.get("stream"):
             events = stream_events(
@@ -297,6 +318,8 @@ class Emulator:
                 chunk_size=self.chunk_size,
                 finish_reason=answer.finish_reason,
                 prompt=prompt,
+                repeat_call_ids=self.repeat_call_ids,
+                usd_spent=self.usd_spent,
             )
             return await _send_sse(writer, self.status, events, self.done, keep, extra)
         payload = completion_body(
@@ -307,10 +330,11 @@ class Emulator:
             finish_reason=answer.finish_reason,
             prompt=prompt,
         )
-        credits = str(payload["meta"]["usage"]["credits_used"])
-        return await _send_json(
-            writer, self.status, payload, keep, [*extra, ("x-aimlapi-credits-used", credits)]
-        )
+        credits = payload["meta"]["usage"]["credits_used"]
+        headers = [*extra, ("x-aimlapi-credits-used", str(credits))]
+        if self.usd_spent:
+            headers.append(("x-aimlapi-usd-spent", usd_header(credits)))
+        return await _send_json(writer, self.status, payload, keep, headers)
 
     async def _scripted(
         self,
@@ -367,44 +391,59 @@ def _echo_headers(record: RecordedRequest) -> _Headers:
     return headers
 
 
+def _model_refusal(
+    spec: ModelSpec | None, prompt: int, allow_deprecated: bool
+) -> tuple[int, str] | None:
+    """A 404 for a deprecated model, a 400 for a prompt beyond the context window."""
+    if spec is None:
+        return None
+    if spec.deprecated and not allow_deprecated:
+        return 404, "Model is deprecated"
+    if spec.context_window is not None and prompt > spec.context_window:
+        return 400, (
+            f"This model's maximum context length is {spec.context_window} tokens, "
+            f"but the prompt has {prompt} tokens."
+        )
+    return None
+
+
 def _models_data(query: str, include_deprecated: bool) -> list[dict]:
+    """`GET /v1/models`: the spec's ids (active first), deprecated ones only when allowed.
+
+    The specs name no aliases, so `aliases` is empty and `?id=` matches the id exactly.
+    """
     params = parse_qs(query)
     wanted = params.get("id", [None])[0]
     capabilities = "capabilities" in ",".join(params.get("include", []))
-    data = []
-    for info in list_catalog():
-        if info.deprecated and not include_deprecated:
-            continue
-        if wanted and wanted not in (info.id, *info.aliases):
-            continue
-        data.append(_model_entry(info, capabilities))
-    return data
-
-
-def _model_entry(info: Any, capabilities: bool) -> dict:
-    tags = ["chat"] + [
-        t for t, on in (("reasoning", info.reasoning), ("vision", info.vision)) if on
+    return [
+        _model_entry(spec, capabilities)
+        for spec in model_specs().values()
+        if (include_deprecated or not spec.deprecated) and (not wanted or wanted == spec.id)
     ]
+
+
+def _model_entry(spec: ModelSpec, capabilities: bool) -> dict:
+    tags = ["chat"] + [t for t, on in (("reasoning", spec.reasons), ("vision", spec.vision)) if on]
     entry: dict[str, Any] = {
-        "id": info.id,
-        "aliases": list(info.aliases),
+        "id": spec.id,
+        "aliases": [],
         "type": "openai/chat-completions",
         "info": {
-            "name": info.id.removeprefix("baidu/"),
+            "name": spec.id.removeprefix("baidu/"),
             "developer": "Baidu",
-            "contextLength": info.context_window,
-            "outputMax": info.max_output_tokens,
+            "contextLength": spec.context_window,
+            "outputMax": None,
         },
         "tags": tags,
     }
     if capabilities:
         entry["capabilities"] = {
-            "streaming": True,
-            "tools": info.tools,
-            "vision": info.vision,
-            "file_input": info.pdf_input,
-            "structured_output": True,
-            "parallel_tool_calls": info.tools,
+            "streaming": "stream" in spec.parameters,
+            "tools": spec.tools,
+            "vision": spec.vision,
+            "file_input": spec.file_input,
+            "structured_output": "response_format" in spec.parameters,
+            "parallel_tool_calls": "parallel_tool_calls" in spec.parameters,
         }
     return entry
 

@@ -17,8 +17,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from .._catalog import get_model
-
 #: What the server echoes as `model` for ids it renames (keyed by canonical id).
 _ECHO_NAMES: dict[str, str] = {
     "baidu/ernie-x1-1-preview": "ernie-x1.1-preview",
@@ -51,16 +49,12 @@ _TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 
 def echo_model(model: str) -> str:
     """The `model` name the server puts in its answer for a requested id."""
-    info = get_model(model)
-    if info is None:
-        return model
-    return _ECHO_NAMES.get(info.id, model)
+    return _ECHO_NAMES.get(model, model)
 
 
 def is_qianfan(model: str) -> bool:
     """True for models whose answers carry `as-…` ids and a `flag`."""
-    info = get_model(model)
-    return info is not None and info.id in _QIANFAN
+    return model in _QIANFAN
 
 
 def completion_id(model: str) -> str:
@@ -105,6 +99,20 @@ def prompt_tokens(messages: Sequence[Any]) -> int:
 def credits_for(prompt: int, completion: int) -> int:
     """Deterministic integer credits for a call, like AIML's `meta.usage.credits_used`."""
     return prompt + 2 * completion
+
+
+#: AIML's documented rate (docs FAQ "How can I track my funds?"): $1 = 2,000,000 credits.
+CREDITS_PER_USD = 2_000_000
+
+
+def usd_for(credits: float) -> float:
+    """What `credits` cost in USD, rounded to 10 decimals."""
+    return round(credits / CREDITS_PER_USD, 10)
+
+
+def usd_header(credits: float) -> str:
+    """The `x-aimlapi-usd-spent` header value for `credits`, in plain decimal notation."""
+    return f"{usd_for(credits):.10f}".rstrip("0").rstrip(".") or "0"
 
 
 def usage_block(prompt: int, completion: int, reasoning: int | None, model: str) -> dict:
@@ -152,7 +160,7 @@ def completion_body(
         message["tool_calls"] = wire_calls
     choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": finish_reason}
     completion = _completion_tokens(content, reasoning, wire_calls)
-    reasoning_tokens = count_tokens(reasoning) if reasoning else None
+    reasoning_tokens = _reasoning_tokens(reasoning)
     body: dict[str, Any] = {
         "id": completion_id(model),
         "object": "chat.completion",
@@ -167,6 +175,12 @@ def completion_body(
         body["system_fingerprint"] = ""
     body["meta"] = {"usage": {"credits_used": credits_for(prompt, completion)}}
     return body
+
+
+def _reasoning_tokens(reasoning: str | None) -> int | None:
+    """Reasoning tokens for `completion_tokens_details`: None when there is no reasoning or it
+    is empty (x1.1 answers `reasoning_content: ""` without a details object)."""
+    return count_tokens(reasoning) if reasoning else None
 
 
 def _completion_tokens(content: str, reasoning: str | None, calls: Iterable[dict]) -> int:
@@ -201,39 +215,43 @@ def stream_events(
     finish_reason: str | None = None,
     prompt: int = 1,
     include_usage: bool = True,
+    repeat_call_ids: bool = True,
+    usd_spent: bool = True,
 ) -> list[dict]:
     """The chunk dicts AIML streams for an answer, ready for `SSEReply(events=...)`.
 
-    Order: a first chunk with the role (and the first reasoning piece), reasoning deltas
-    (content null), content deltas, tool-call deltas (id/type/name first, then argument
-    fragments), a finish chunk `delta: {}`, then a `choices: []` chunk with usage and
-    `meta.usage`. `[DONE]` is not included: `SSEReply(done=...)` adds it.
+    Order: a first chunk with the role (and the first reasoning piece; `reasoning=""` sends
+    `reasoning_content: ""`), reasoning deltas (content null), content deltas, tool-call
+    deltas, a finish chunk `delta: {}`, then a `choices: []` chunk with usage and
+    `meta.usage` (`credits_used` and, as the docs say for streams, `usd_spent`; without it
+    when `usd_spent=False`). Every tool-call fragment carries `id`, `type` and `name` (the spec's chunk
+    schema requires them; `repeat_call_ids=False`: only the first). `[DONE]` is not
+    included: `SSEReply(done=True)` adds it.
     """
     base = _ChunkFactory(model)
     reasoning_pieces = split_text(reasoning, chunk_size) if reasoning else []
     first: dict[str, Any] = {"role": "assistant", "content": "", "refusal": None}
-    if reasoning_pieces:
-        first["reasoning_content"] = reasoning_pieces.pop(0)
+    if reasoning is not None:
+        first["reasoning_content"] = reasoning_pieces.pop(0) if reasoning_pieces else ""
     events = [base.chunk(first)]
     events += [base.chunk({"content": None, "reasoning_content": p}) for p in reasoning_pieces]
     content_delta = {"reasoning_content": None} if reasoning else {}
     events += [base.chunk({"content": p, **content_delta}) for p in split_text(content, chunk_size)]
     wire_calls = [tool_call_dict(c) for c in tool_calls]
     for index, call in enumerate(wire_calls):
-        events += [
-            base.chunk({"tool_calls": [frag]}) for frag in _call_fragments(index, call, chunk_size)
-        ]
+        fragments = _call_fragments(index, call, chunk_size, repeat_call_ids)
+        events += [base.chunk({"tool_calls": [fragment]}) for fragment in fragments]
     if finish_reason is None:
         finish_reason = "tool_calls" if wire_calls else "stop"
     events.append(base.chunk({}, finish_reason))
     if include_usage:
         completion = _completion_tokens(content, reasoning, wire_calls)
-        reasoning_tokens = count_tokens(reasoning) if reasoning else None
-        events.append(base.usage_chunk(prompt, completion, reasoning_tokens))
+        reasoning_tokens = _reasoning_tokens(reasoning)
+        events.append(base.usage_chunk(prompt, completion, reasoning_tokens, usd_spent))
     return events
 
 
-def _call_fragments(index: int, call: dict, chunk_size: int) -> list[dict]:
+def _call_fragments(index: int, call: dict, chunk_size: int, repeat: bool) -> list[dict]:
     function = call["function"]
     head = {
         "index": index,
@@ -241,11 +259,10 @@ def _call_fragments(index: int, call: dict, chunk_size: int) -> list[dict]:
         "type": "function",
         "function": {"name": function["name"], "arguments": ""},
     }
-    rest = [
-        {"index": index, "function": {"arguments": piece}}
-        for piece in split_text(function["arguments"], chunk_size)
-    ]
-    return [head, *rest]
+    pieces = split_text(function["arguments"], chunk_size)
+    if repeat:
+        return [head] + [{**head, "function": {**head["function"], "arguments": p}} for p in pieces]
+    return [head] + [{"index": index, "function": {"arguments": p}} for p in pieces]
 
 
 class _ChunkFactory:
@@ -266,12 +283,16 @@ class _ChunkFactory:
         choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
         return {**self.common, "choices": [choice], "usage": None}
 
-    def usage_chunk(self, prompt: int, completion: int, reasoning: int | None) -> dict:
+    def usage_chunk(self, prompt: int, completion: int, reasoning: int | None, usd: bool) -> dict:
+        credits = credits_for(prompt, completion)
+        cost: dict[str, Any] = {"credits_used": credits}
+        if usd:
+            cost["usd_spent"] = usd_for(credits)
         return {
             **self.common,
             "choices": [],
             "usage": usage_block(prompt, completion, reasoning, self.model),
-            "meta": {"usage": {"credits_used": credits_for(prompt, completion)}},
+            "meta": {"usage": cost},
         }
 
 
