@@ -72,7 +72,7 @@ def _first_line(process: subprocess.Popen[str], timeout: float = 30.0) -> str:
 
 
 @pytest.mark.parametrize(
-    ("flags", "status", "done"), [([], 200, True), (["--status", "201", "--no-done"], 201, False)]
+    ("flags", "status", "done"), [([], 201, False), (["--status", "200", "--done"], 200, True)]
 )
 def test_emulator_subcommand_serves_until_stopped(
     flags: list[str], status: int, done: bool
