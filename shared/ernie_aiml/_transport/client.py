@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from .._errors.classes import AIMLError, ResponseParseError
+from .._observe import call_completed, call_failed, start_call  # [spend hook]
 from .._settings import (
     check_transport_security,
     find_api_key,
@@ -25,7 +26,6 @@ from .._settings import (
     resolve_base_url,
     resolve_timeout,
 )
-from .._tally import record_usage
 from .._types import Completion
 from .._wire.response import parse_completion
 from .http import (
@@ -122,8 +122,12 @@ class AIMLClient:
     ) -> Completion:
         """POST a non-streamed chat completion; retries per policy; records usage."""
         call = self._prepare("POST", _CHAT, non_stream(body), JSON_TYPE, client_request_id, timeout)
-        response, _ = self._send(call, stream=False)
-        return _completion(response, call)
+        try:
+            response, _ = self._send(call, stream=False)
+            return _completion(response, call)
+        except BaseException as exc:  # [spend hook] a failed call is counted and traced
+            call_failed(call, exc)
+            raise
 
     async def achat(
         self,
@@ -134,8 +138,12 @@ class AIMLClient:
     ) -> Completion:
         """Async `chat`."""
         call = self._prepare("POST", _CHAT, non_stream(body), JSON_TYPE, client_request_id, timeout)
-        response, _ = await self._asend(call, stream=False)
-        return _completion(response, call)
+        try:
+            response, _ = await self._asend(call, stream=False)
+            return _completion(response, call)
+        except BaseException as exc:  # [spend hook] a failed call is counted and traced
+            call_failed(call, exc)
+            raise
 
     def stream(
         self,
@@ -230,7 +238,10 @@ class AIMLClient:
             headers = self._shared_headers(accept, content is not None, key)
         else:
             headers = self._headers(accept, content is not None, key, client_request_id)
-        return Call(method, url, content, headers, self._timeout_for(timeout), model_of(body), key)
+        call = Call(method, url, content, headers, self._timeout_for(timeout), model_of(body), key)
+        if body is not None:  # [spend hook] budget check (may raise) and span start
+            call.observer = start_call(call, body)
+        return call
 
     def _headers(
         self, accept: str, has_body: bool, key: str | None, client_request_id: str | None
@@ -355,7 +366,7 @@ class AIMLClient:
 
 def _completion(response: httpx.Response, call: Call) -> Completion:
     completion = parse_completion(json_body(response, call), response.headers)
-    record_usage(completion.usage, completion.credits_used, completion.usd_spent)
+    call_completed(call, completion)  # [spend hook] usage into tallies, span end
     return completion
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from .._tally import record_usage
+from .._observe import awatch, call_failed, stream_closed, stream_recorded, watch  # [spend hook]
 from .._types import Delta
 from .http import Call, transport_error
 from .sse import SSEDecoder
@@ -58,7 +58,7 @@ class _BaseStream:
         state = self._state
         if not self._recorded and state is not None and state.recordable:
             self._recorded = True
-            record_usage(state.usage, state.credits_used, state.usd_spent)
+            stream_recorded(self._call, state)  # [spend hook] usage into tallies and span
 
     def _may_retry(self, exc: httpx.TransportError, yielded: bool) -> bool:
         """Whether a read error may be retried: never once a Delta was yielded."""
@@ -70,6 +70,8 @@ class _BaseStream:
     def _next_attempt(self) -> float:
         """Forget the failed connection; returns the wait before the next one."""
         delay = self._client.retry_policy.delay(self._attempt, None)
+        if self._call.observer is not None:  # [spend hook] the retry, as a span event
+            self._call.observer.retry(None, self._attempt, delay)
         self._attempt += 1
         self._response = None
         return delay
@@ -95,14 +97,18 @@ class ChatStream(_BaseStream):
     def open(self) -> ChatStream:
         """Connect now (retrying per policy) so that status errors raise here."""
         if self._response is None and not self._closed:
-            self._response, self._attempt = self._client._send(
-                self._call, stream=True, attempt=self._attempt
-            )
+            try:
+                self._response, self._attempt = self._client._send(
+                    self._call, stream=True, attempt=self._attempt
+                )
+            except BaseException as exc:  # [spend hook] a failed connection is counted, traced
+                call_failed(self._call, exc)
+                raise
         return self
 
     def __iter__(self) -> Iterator[Delta]:
         if self._iterator is None:
-            self._iterator = self._deltas()
+            self._iterator = watch(self._call, self._deltas())  # [spend hook] span sees deltas
         return self._iterator
 
     def __next__(self) -> Delta:
@@ -127,6 +133,7 @@ class ChatStream(_BaseStream):
         if self._response is not None:
             self._response.close()
         self._record()
+        stream_closed(self._call)  # [spend hook] ends the span of a closed stream
 
     def _deltas(self) -> Iterator[Delta]:
         yielded = False
@@ -180,14 +187,18 @@ class AsyncChatStream(_BaseStream):
     async def open(self) -> AsyncChatStream:
         """Connect now (retrying per policy) so that status errors raise here."""
         if self._response is None and not self._closed:
-            self._response, self._attempt = await self._client._asend(
-                self._call, stream=True, attempt=self._attempt
-            )
+            try:
+                self._response, self._attempt = await self._client._asend(
+                    self._call, stream=True, attempt=self._attempt
+                )
+            except BaseException as exc:  # [spend hook] a failed connection is counted, traced
+                call_failed(self._call, exc)
+                raise
         return self
 
     def __aiter__(self) -> AsyncIterator[Delta]:
         if self._iterator is None:
-            self._iterator = self._deltas()
+            self._iterator = awatch(self._call, self._deltas())  # [spend hook] span sees deltas
         return self._iterator
 
     async def __anext__(self) -> Delta:
@@ -212,6 +223,7 @@ class AsyncChatStream(_BaseStream):
         if self._response is not None:
             await self._response.aclose()
         self._record()
+        stream_closed(self._call)  # [spend hook] ends the span of a closed stream
 
     async def _deltas(self) -> AsyncIterator[Delta]:
         yielded = False
