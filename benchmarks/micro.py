@@ -209,6 +209,16 @@ def call_rows() -> list[Row]:
                 ),
             )
         )
+        from ernie_aiml._observe import start_call
+
+        call = client._prepare("POST", "/models", None, "application/json", None, None)
+        rows.append(
+            (
+                "core",
+                "start_call (no track_usage, no OTel provider: the off path)",
+                lambda: start_call(call, request),
+            )
+        )
         from ernie_aiml._settings import check_transport_security
 
         url = "http://127.0.0.1:9/v1/chat/completions"

@@ -96,6 +96,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="cap reasoning at N tokens (>= 100)",
     )
+    parser.add_argument(
+        "--max-credits",
+        type=float,
+        default=None,
+        metavar="N",
+        help="stop once the session has spent N AIML credits (the call that crosses it completes)",
+    )
 
 
 class ChatSession:
@@ -194,11 +201,13 @@ def run(
         resolve_api_key()
         client = client_factory() if client_factory else AIMLClient()
         session = ChatSession(client, args.model, params, out)
+        budget = getattr(args, "max_credits", None)
         try:
-            if args.prompt:
-                session.ask(" ".join(args.prompt))
-            else:
-                _loop(session, stdin, out)
+            with track_usage(max_credits=budget):  # the whole session's budget
+                if args.prompt:
+                    session.ask(" ".join(args.prompt))
+                else:
+                    _loop(session, stdin, out)
         finally:
             client.close()
     except AIMLError as exc:

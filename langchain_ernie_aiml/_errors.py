@@ -15,6 +15,7 @@ __all__ = [
     "ErnieAIMLAPIError",
     "ErnieAIMLAuthenticationError",
     "ErnieAIMLBadRequestError",
+    "ErnieAIMLBudgetExceededError",
     "ErnieAIMLConflictError",
     "ErnieAIMLConnectionError",
     "ErnieAIMLContextOverflowError",
@@ -100,6 +101,10 @@ class ErnieAIMLStreamInterruptedError(ernie_aiml.StreamInterruptedError, lc.Mode
     """The stream ended before the server said it was done: never a short answer."""
 
 
+class ErnieAIMLBudgetExceededError(ernie_aiml.BudgetExceededError, lc.ModelError):
+    """A `track_usage(max_...=)` budget is spent: the call was refused before being sent."""
+
+
 # Most specific first: the first core class the error is an instance of wins.
 _DUALS: tuple[tuple[type[ernie_aiml.AIMLError], type[ernie_aiml.AIMLError]], ...] = (
     (ernie_aiml.ContextOverflowError, ErnieAIMLContextOverflowError),
@@ -118,6 +123,7 @@ _DUALS: tuple[tuple[type[ernie_aiml.AIMLError], type[ernie_aiml.AIMLError]], ...
     (ernie_aiml.APIStatusError, ErnieAIMLAPIError),
     (ernie_aiml.StreamError, ErnieAIMLStreamError),
     (ernie_aiml.ResponseParseError, ErnieAIMLResponseParseError),
+    (ernie_aiml.BudgetExceededError, ErnieAIMLBudgetExceededError),
 )
 _DUAL_CLASSES = frozenset(dual for _, dual in _DUALS)
 

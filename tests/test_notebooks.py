@@ -66,6 +66,14 @@ def test_langchain_quickstart_runs_top_to_bottom(tmp_path: Path) -> None:
     assert "I received 1 attachment." in out
     assert "Credits Used: " in out
     assert "Reasoning Tokens: " in out
+    # the budget stops the runaway agent; its calls are spans
+    assert "stopped: max_credits = 1500 after 1623 credits" in out
+    assert "spent: 10 calls, 1224 tokens (825 in, 399 out, 282 reasoning), 1623 credits" in out
+    assert out.count("span: chat baidu/ernie-5.0 | aimlapi | in ") == 10
+    assert (
+        "span: chat baidu/ernie-5.0 | aimlapi | in 14 out 49 (reasoning 31) | finish ('tool_calls',) | 112 credits"
+        in out
+    )
 
 
 def test_llamaindex_rag_runs_top_to_bottom(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "MissingAPIKeyError": "_errors.classes",
     "InsecureTransportError": "_errors.classes",
     "ParameterError": "_errors.classes",
+    "BudgetExceededError": "_errors.classes",
     "APIStatusError": "_errors.classes",
     "BadRequestError": "_errors.classes",
     "ContextOverflowError": "_errors.classes",
@@ -94,6 +95,8 @@ _EXPORTS: dict[str, str] = {
     # accounting
     "UsageTally": "_tally",
     "track_usage": "_tally",
+    # tracing
+    "configure_telemetry": "_telemetry",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -122,6 +125,7 @@ if TYPE_CHECKING:  # pragma: no cover
         APITimeoutError,
         AuthenticationError,
         BadRequestError,
+        BudgetExceededError,
         ConfigurationError,
         ConflictError,
         ContextOverflowError,
@@ -141,6 +145,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._lazy import lazy_module_exports
     from ._settings import DEFAULT_BASE_URL, find_api_key, resolve_api_key, resolve_base_url
     from ._tally import UsageTally, track_usage
+    from ._telemetry import configure_telemetry
     from ._transport.client import AIMLClient
     from ._transport.owner import ClientOwner
     from ._transport.retry import RetryPolicy

@@ -1,8 +1,15 @@
-"""Credits and token accounting across calls: `track_usage()` sums every call in a block.
+"""Credits and token accounting across calls: `track_usage()` sums, and can cap, every call in a block.
 
-The transport records each finished call (non-streamed answers, and streams on their
-usage event) into every tally active in the current context, so one block can span
-LangChain, LlamaIndex, sync, async and streamed calls alike.
+The transport records each finished call (non-streamed answers, streams when they end,
+failed calls as far as the server reported) into every tally active when the call
+started, so one block can span LangChain, LlamaIndex, sync, async and streamed calls
+alike. A tally with limits (`max_credits`, `max_usd`, `max_calls`, `max_tokens`) refuses
+the next call, before anything is sent, once its budget is spent.
+
+Tallies travel in a context variable: asyncio tasks, LangChain `batch`/`abatch` and
+LlamaIndex workflow steps inherit them; a plain `threading.Thread` or executor worker
+does only when run with `contextvars.copy_context().run`. `scope="process"` counts (and
+caps) every call made in the process while the block is open, whatever its thread.
 """
 
 from __future__ import annotations
@@ -12,17 +19,30 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Literal
 
+from ._errors.classes import BudgetExceededError, ParameterError
 from ._types import Usage
 
 _ACTIVE: contextvars.ContextVar[tuple[UsageTally, ...]] = contextvars.ContextVar(
     "ernie_aiml_usage_tallies", default=()
 )
+#: Tallies opened with `scope="process"`: they see every call, in any thread.
+_PROCESS: tuple[UsageTally, ...] = ()
+_PROCESS_LOCK = threading.Lock()
+#: Serialises "is any budget spent? then count the call as started" across tallies.
+_ADMIT_LOCK = threading.Lock()
+_LIMITS = ("max_calls", "max_credits", "max_usd", "max_tokens")
 
 
 @dataclass
 class UsageTally:
-    """Running totals of tokens, reasoning tokens, credits and USD over several calls."""
+    """Running totals of tokens, reasoning tokens, credits and USD over several calls.
+
+    `calls` counts finished calls, failed ones included (`failed_calls` of them). The
+    `max_*` limits, when set, make the next call raise `BudgetExceededError` once reached;
+    `max_calls` caps the calls *started*, so concurrent tasks cannot overshoot it.
+    """
 
     calls: int = 0
     prompt_tokens: int = 0
@@ -32,17 +52,45 @@ class UsageTally:
     cached_tokens: int = 0
     credits_used: float = 0
     usd_spent: float = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    failed_calls: int = 0
+    max_credits: float | None = field(default=None, kw_only=True)
+    max_usd: float | None = field(default=None, kw_only=True)
+    max_calls: int | None = field(default=None, kw_only=True)
+    max_tokens: int | None = field(default=None, kw_only=True)
+    _started: int = field(default=0, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        for name in _LIMITS:
+            value = getattr(self, name)
+            integral = name in ("max_calls", "max_tokens")
+            kinds = (int,) if integral else (int, float)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, kinds) or value < 0
+            ):
+                what = "an integer" if integral else "a number"
+                raise ParameterError(f"{name} must be {what} >= 0 (got {value!r})")
+
+    @property
+    def limited(self) -> bool:
+        """Whether any limit is set."""
+        return any(getattr(self, name) is not None for name in _LIMITS)
 
     def add(
         self,
         usage: Usage | None,
         credits_used: float | None = None,
         usd_spent: float | None = None,
+        *,
+        failed: bool = False,
     ) -> None:
-        """Add one finished call."""
+        """Add one finished call (`failed`: it raised; its usage is what the server reported)."""
         with self._lock:
             self.calls += 1
+            if failed:
+                self.failed_calls += 1
             if usage is not None:
                 self.prompt_tokens += usage.prompt_tokens
                 self.completion_tokens += usage.completion_tokens
@@ -54,6 +102,24 @@ class UsageTally:
             if usd_spent:
                 self.usd_spent += usd_spent
 
+    def mark_failed(self) -> None:
+        """A call already counted (its usage arrived) raised afterwards."""
+        with self._lock:
+            self.failed_calls += 1
+
+    def exceeded(self) -> tuple[str, float, float] | None:
+        """`(limit, limit_value, spent)` of the first limit reached, or None."""
+        spent_by_limit = (
+            ("max_calls", self.max_calls, self._started),
+            ("max_credits", self.max_credits, self.credits_used),
+            ("max_usd", self.max_usd, self.usd_spent),
+            ("max_tokens", self.max_tokens, self.total_tokens),
+        )
+        for name, limit, spent in spent_by_limit:
+            if limit is not None and spent >= limit:
+                return name, limit, spent
+        return None
+
     def summary(self) -> str:
         """One line for humans: calls, tokens, reasoning tokens, credits (and USD if known)."""
         text = (
@@ -63,6 +129,8 @@ class UsageTally:
         )
         if self.usd_spent:
             text += f", ${self.usd_spent:.6f}"
+        if self.failed_calls:
+            text += f", {self.failed_calls} failed"
         return text
 
     def __str__(self) -> str:
@@ -70,9 +138,30 @@ class UsageTally:
 
 
 @contextmanager
-def track_usage() -> Iterator[UsageTally]:
-    """Sum tokens and credits of every call made in this block (this context and its tasks)."""
-    tally = UsageTally()
+def track_usage(
+    *,
+    max_credits: float | None = None,
+    max_usd: float | None = None,
+    max_calls: int | None = None,
+    max_tokens: int | None = None,
+    scope: Literal["context", "process"] = "context",
+) -> Iterator[UsageTally]:
+    """Sum (and optionally cap) tokens and credits of every call made in this block.
+
+    With a limit, the first call after the budget is spent raises `BudgetExceededError`
+    before anything is sent; a call in flight always completes and is counted. Nested
+    blocks each enforce their own limits. `scope="context"` (default) covers this context
+    and the tasks it starts; `scope="process"` every thread of the process.
+    """
+    if scope not in ("context", "process"):
+        raise ParameterError(f"scope must be 'context' or 'process' (got {scope!r})")
+    tally = UsageTally(
+        max_credits=max_credits, max_usd=max_usd, max_calls=max_calls, max_tokens=max_tokens
+    )
+    if scope == "process":
+        with _process_scope(tally):
+            yield tally
+        return
     token = _ACTIVE.set((*_ACTIVE.get(), tally))
     try:
         yield tally
@@ -80,9 +169,55 @@ def track_usage() -> Iterator[UsageTally]:
         _ACTIVE.reset(token)
 
 
+@contextmanager
+def _process_scope(tally: UsageTally) -> Iterator[None]:
+    """Register `tally` for every thread until the block ends."""
+    global _PROCESS
+    with _PROCESS_LOCK:
+        _PROCESS = (*_PROCESS, tally)
+    try:
+        yield
+    finally:
+        with _PROCESS_LOCK:
+            _PROCESS = tuple(t for t in _PROCESS if t is not tally)
+
+
+def active_tallies() -> tuple[UsageTally, ...]:
+    """The tallies a call starting now reports to: this context's, then process-wide ones."""
+    tallies = _ACTIVE.get()
+    process = _PROCESS
+    return (*process, *tallies) if process else tallies
+
+
+def admit(tallies: tuple[UsageTally, ...]) -> None:
+    """Count a call as started in `tallies`, or raise `BudgetExceededError` if one is spent."""
+    with _ADMIT_LOCK:
+        for tally in tallies:
+            reached = tally.exceeded()
+            if reached is not None:
+                raise _budget_error(tally, *reached)
+        for tally in tallies:
+            tally._started += 1
+
+
+def _budget_error(tally: UsageTally, limit: str, value: float, spent: float) -> BudgetExceededError:
+    """The error naming the limit reached, what was spent of it, and the block's totals."""
+    amounts = {
+        "max_calls": f"{spent:g} calls started",
+        "max_credits": f"{spent:g} credits spent",
+        "max_usd": f"${spent:.6f} spent",
+        "max_tokens": f"{spent:g} tokens used",
+    }
+    return BudgetExceededError(
+        f"Budget exceeded: {amounts[limit]} reached {limit}={value:g}; the call was not sent "
+        f"(this block so far: {tally.summary()})",
+        body={"limit": limit, "limit_value": value, "spent": spent},
+    )
+
+
 def record_usage(
     usage: Usage | None, credits_used: float | None = None, usd_spent: float | None = None
 ) -> None:
-    """Called by the transport once per finished call; cheap when no tally is active."""
-    for tally in _ACTIVE.get():
+    """Record a finished call into the tallies active now; cheap when none is."""
+    for tally in active_tallies():
         tally.add(usage, credits_used, usd_spent)

@@ -160,3 +160,20 @@ def test_ctrl_c_stops_the_answer_not_the_loop(emulator: Any) -> None:
     assert out.count("usage: 1 call, ") == 1
     last = emulator.chat_requests[-1].json
     assert last["messages"] == [{"role": "user", "content": "and now a short one"}]
+
+
+def test_max_credits_stops_the_session_before_the_next_request(
+    env: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("first question\nsecond question\n"))
+    code = main(["chat", "--max-credits", "1"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert 'answer: You said: "first question"' in out  # the call that crossed the line
+    usage = next(line for line in out.splitlines() if line.startswith("usage: "))
+    credits = usage.removeprefix("usage: ").split(", ")[-1]
+    assert err == (
+        f"error: Budget exceeded: {credits} spent reached max_credits=1; the call was not sent "
+        f"(this block so far: {usage.removeprefix('usage: ')})\n"
+    )
+    assert len(env.chat_requests) == 1

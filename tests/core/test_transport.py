@@ -523,9 +523,9 @@ def test_stream_last_event_without_blank_line() -> None:
 
 def test_stream_eof_before_finish_is_interrupted() -> None:
     script = Script(sse_response(sse(FIRST, HELLO, done=False)))
-    stream = make_client(script).stream(BODY)
     got = []
     with track_usage() as tally, pytest.raises(StreamInterruptedError) as info:
+        stream = make_client(script).stream(BODY)
         for delta in stream:
             got.append(delta.content)
     assert got == ["", "Hello"]
@@ -533,7 +533,8 @@ def test_stream_eof_before_finish_is_interrupted() -> None:
         "stream ended before the server finished (no finish reason, usage or [DONE]); "
         "the answer is incomplete [request id inf-stream-1]"
     )
-    assert tally.calls == 0
+    # a call that failed before any usage arrived still counts as a (failed) call
+    assert (tally.calls, tally.failed_calls, tally.total_tokens) == (1, 1, 0)
     assert len(script.requests) == 1
 
 
@@ -646,7 +647,8 @@ def test_closing_early_releases_the_connection() -> None:
         assert body.closed
         assert body.sent == 1
         assert list(stream) == []
-    assert tally.calls == 0
+    # a request was sent: it counts as a call, with no usage (none arrived)
+    assert (tally.calls, tally.failed_calls, tally.total_tokens) == (1, 0, 0)
 
 
 def test_stream_close_without_iterating() -> None:

@@ -74,6 +74,29 @@ class ParameterError(AIMLError, ValueError):
     """A request parameter is invalid; raised before any network traffic."""
 
 
+class BudgetExceededError(AIMLError):
+    """A `track_usage(max_...=)` block has spent its budget; the call was not sent.
+
+    `body` holds `{"limit", "limit_value", "spent"}` so the facts survive pickling and
+    the adapters' dual classes; the properties read them.
+    """
+
+    @property
+    def limit(self) -> str | None:
+        """The limit that was reached: "max_credits", "max_usd", "max_calls" or "max_tokens"."""
+        return self.body.get("limit") if isinstance(self.body, dict) else None
+
+    @property
+    def limit_value(self) -> float | None:
+        """The value the block was given for that limit."""
+        return self.body.get("limit_value") if isinstance(self.body, dict) else None
+
+    @property
+    def spent(self) -> float | None:
+        """What the block had spent of that limit when the call was refused."""
+        return self.body.get("spent") if isinstance(self.body, dict) else None
+
+
 # ----------------------------------------------------------- server answers
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from .._errors.classes import ResponseParseError
+from .._observe import call_completed, call_failed, start_call
 from .._settings import (
     check_transport_security,
     find_api_key,
@@ -23,7 +24,6 @@ from .._settings import (
     resolve_base_url,
     resolve_timeout,
 )
-from .._tally import record_usage
 from .._types import Completion
 from .._wire.response import parse_completion
 from .fallback import asend_with_tool_fallback, send_with_tool_fallback
@@ -125,7 +125,11 @@ class AIMLClient:
 
         def send(wire: dict[str, Any]) -> Completion:
             call = self._chat_call(wire, JSON_TYPE, client_request_id, timeout)
-            return _completion(self._sender.send(call, stream=False)[0], call)
+            try:
+                return _completion(self._sender.send(call, stream=False)[0], call)
+            except BaseException as exc:  # a failed call is counted and traced
+                call_failed(call, exc)
+                raise
 
         completion, fallback = send_with_tool_fallback(send, body)
         completion.tool_choice_fallback = fallback
@@ -143,7 +147,11 @@ class AIMLClient:
 
         async def send(wire: dict[str, Any]) -> Completion:
             call = self._chat_call(wire, JSON_TYPE, client_request_id, timeout)
-            return _completion((await self._sender.asend(call, stream=False))[0], call)
+            try:
+                return _completion((await self._sender.asend(call, stream=False))[0], call)
+            except BaseException as exc:  # a failed call is counted and traced
+                call_failed(call, exc)
+                raise
 
         completion, fallback = await asend_with_tool_fallback(send, body)
         completion.tool_choice_fallback = fallback
@@ -254,7 +262,10 @@ class AIMLClient:
             headers = self._shared_headers(accept, content is not None, key)
         else:
             headers = self._headers(accept, content is not None, key, client_request_id)
-        return Call(method, url, content, headers, self._timeout_for(timeout), model_of(body), key)
+        call = Call(method, url, content, headers, self._timeout_for(timeout), model_of(body), key)
+        if body is not None:  # the budget check (may raise) and the span's start
+            call.observer = start_call(call, body)
+        return call
 
     def _headers(
         self, accept: str, has_body: bool, key: str | None, client_request_id: str | None
@@ -311,7 +322,7 @@ class _StreamPreparer:
 
 def _completion(response: httpx.Response, call: Call) -> Completion:
     completion = parse_completion(json_body(response, call), response.headers)
-    record_usage(completion.usage, completion.credits_used, completion.usd_spent)
+    call_completed(call, completion)  # usage into the tallies, the span's end
     return completion
 
 

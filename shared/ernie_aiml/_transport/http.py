@@ -58,6 +58,7 @@ class Call:
     timeout: Any  # httpx.Timeout or httpx.USE_CLIENT_DEFAULT
     model: str | None
     key: str | None
+    observer: Any = None  # budget/telemetry of this call (`_observe.CallObserver`)
 
     def __repr__(self) -> str:
         return f"_Call({self.method} {self.url})"
@@ -270,6 +271,8 @@ def retry_delay(
 ) -> float:
     """The wait before the next attempt, logged at DEBUG."""
     delay = policy.delay(attempt, headers)
+    if call.observer is not None:  # the retry, as a span event
+        call.observer.retry(error, attempt, delay)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
             "retrying %s %s in %.3f s after %s (attempt %d of %d)",

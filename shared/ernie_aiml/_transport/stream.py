@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from .._tally import record_usage
+from .._observe import awatch, call_failed, stream_closed, stream_recorded, watch
 from .._types import Delta
 from .._wire.response import parse_completion, parse_delta
 from .fallback import asend_with_tool_fallback, send_with_tool_fallback
@@ -65,7 +65,7 @@ class _BaseStream:
         state = self._state
         if not self._recorded and state is not None and state.recordable:
             self._recorded = True
-            record_usage(state.usage, state.credits_used, state.usd_spent)
+            stream_recorded(self._call, state)  # usage into the tallies and the span
 
     def _may_retry(self, exc: httpx.TransportError, yielded: bool) -> bool:
         """Whether a read error may be retried: never once a Delta was yielded."""
@@ -101,6 +101,8 @@ class _BaseStream:
     def _next_attempt(self) -> float:
         """Forget the failed connection; returns the wait before the next one."""
         delay = self._sender.retry_policy.delay(self._attempt, None)
+        if self._call.observer is not None:  # the retry, as a span event
+            self._call.observer.retry(None, self._attempt, delay)
         self._attempt += 1
         self._response = None
         return delay
@@ -144,12 +146,18 @@ class ChatStream(_BaseStream):
         self._connect(self._call if body is self._body else self._prepare(body))
 
     def _connect(self, call: Call) -> None:
-        self._response, self._attempt = self._sender.send(call, stream=True, attempt=self._attempt)
+        try:
+            self._response, self._attempt = self._sender.send(
+                call, stream=True, attempt=self._attempt
+            )
+        except BaseException as exc:  # a failed connection is counted and traced
+            call_failed(call, exc)
+            raise
         self._call = call
 
     def __iter__(self) -> Iterator[Delta]:
         if self._iterator is None:
-            self._iterator = self._deltas()
+            self._iterator = watch(self._call, self._deltas())  # the span sees the deltas
         return self._iterator
 
     def __next__(self) -> Delta:
@@ -174,6 +182,7 @@ class ChatStream(_BaseStream):
         if self._response is not None:
             self._response.close()
         self._record()
+        stream_closed(self._call)  # ends the span of a closed stream
 
     def _deltas(self) -> Iterator[Delta]:
         yielded = False
@@ -247,14 +256,18 @@ class AsyncChatStream(_BaseStream):
         await self._connect(self._call if body is self._body else self._prepare(body))
 
     async def _connect(self, call: Call) -> None:
-        self._response, self._attempt = await self._sender.asend(
-            call, stream=True, attempt=self._attempt
-        )
+        try:
+            self._response, self._attempt = await self._sender.asend(
+                call, stream=True, attempt=self._attempt
+            )
+        except BaseException as exc:  # a failed connection is counted and traced
+            call_failed(call, exc)
+            raise
         self._call = call
 
     def __aiter__(self) -> AsyncIterator[Delta]:
         if self._iterator is None:
-            self._iterator = self._deltas()
+            self._iterator = awatch(self._call, self._deltas())  # the span sees the deltas
         return self._iterator
 
     async def __anext__(self) -> Delta:
@@ -279,6 +292,7 @@ class AsyncChatStream(_BaseStream):
         if self._response is not None:
             await self._response.aclose()
         self._record()
+        stream_closed(self._call)  # ends the span of a closed stream
 
     async def _deltas(self) -> AsyncIterator[Delta]:
         yielded = False

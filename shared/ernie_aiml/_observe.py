@@ -1,0 +1,204 @@
+"""The transport's hooks: each chat call is admitted by the budget, counted, and traced.
+
+`AIMLClient` calls `start_call` once per chat request (before anything is sent) and
+stores the result on `Call.observer`; the other hooks report retries, the answer, the
+stream's end or close, and failures. When no `track_usage()` block is open and
+OpenTelemetry is off, `start_call` returns None and every other hook is one `is None`
+test: nothing else runs per call, and nothing per streamed chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from . import _telemetry
+from ._tally import UsageTally, active_tallies, admit, record_usage
+from ._types import Completion, Delta, Usage
+
+if TYPE_CHECKING:
+    from ._transport.http import Call
+    from ._transport.stream_state import StreamState
+
+
+class CallObserver:
+    """Budget accounting and telemetry of one logical chat call (all its attempts)."""
+
+    __slots__ = (
+        "credits_used",
+        "ended",
+        "inference_id",
+        "recorded",
+        "request_id",
+        "tallies",
+        "trace",
+        "usage",
+        "usd_spent",
+    )
+
+    def __init__(self, tallies: tuple[UsageTally, ...], trace: _telemetry.CallTrace | None) -> None:
+        self.tallies = tallies
+        self.trace = trace
+        self.recorded = False
+        self.ended = False
+        self.usage: Usage | None = None
+        self.credits_used: float | None = None
+        self.usd_spent: float | None = None
+        self.inference_id: str | None = None
+        self.request_id: str | None = None
+
+    def retry(self, error: BaseException | None, attempt: int, delay: float) -> None:
+        """A failed attempt is retried after `delay` seconds."""
+        if self.trace is not None:
+            self.trace.retry(error, attempt, delay)
+
+    def record(
+        self, usage: Usage | None, credits_used: float | None, usd_spent: float | None
+    ) -> None:
+        """The server reported the call's usage and cost: count it once in every tally."""
+        if self.recorded:
+            return
+        self.recorded = True
+        self.usage, self.credits_used, self.usd_spent = usage, credits_used, usd_spent
+        for tally in self.tallies:
+            tally.add(usage, credits_used, usd_spent)
+
+    def see(self, delta: Delta) -> None:
+        """A streamed delta went by (only called when tracing)."""
+        trace = self.trace
+        if trace is not None:
+            trace.see(delta)
+
+    def completed(self, completion: Completion) -> None:
+        """A non-streamed answer arrived: count it and end the span."""
+        self.record(completion.usage, completion.credits_used, completion.usd_spent)
+        if self.trace is not None:
+            self.trace.completed(completion)
+        headers = completion.headers
+        self.inference_id = completion.inference_id
+        self.request_id = headers.get("x-request-id") if headers else None
+        self._end(None)
+
+    def finished(self) -> None:
+        """A stream ended or was closed: count it (with what usage arrived) and end the span."""
+        if not self.ended:
+            self.record(None, None, None)
+            self._end(None)
+
+    def failed(self, error: BaseException) -> None:
+        """The call raised: count it as far as the server reported, and end the span."""
+        if self.ended:
+            return
+        if self.recorded:
+            for tally in self.tallies:
+                tally.mark_failed()
+        else:
+            self.recorded = True
+            for tally in self.tallies:
+                tally.add(None, failed=True)
+        self.request_id = getattr(error, "request_id", None) or self.request_id
+        self._end(error)
+
+    def _end(self, error: BaseException | None) -> None:
+        self.ended = True
+        if self.trace is not None:
+            self.trace.end(
+                self.usage,
+                self.credits_used,
+                self.usd_spent,
+                self.inference_id,
+                self.request_id,
+                error,
+            )
+
+
+# ---------------------------------------------------------------------- hooks
+
+
+def start_call(call: Call, body: Mapping[str, Any]) -> CallObserver | None:
+    """Admit a chat call (raises `BudgetExceededError` if a budget is spent); None if unobserved."""
+    tallies = active_tallies()
+    instruments = _telemetry.current()
+    if not tallies and instruments is None:
+        return None
+    if tallies:
+        admit(tallies)
+    trace = _telemetry.CallTrace(instruments, call.url, body) if instruments is not None else None
+    return CallObserver(tallies, trace)
+
+
+def call_completed(call: Call, completion: Completion) -> None:
+    """A non-streamed chat answer was parsed."""
+    observer = call.observer
+    if observer is None:
+        record_usage(completion.usage, completion.credits_used, completion.usd_spent)
+    else:
+        observer.completed(completion)
+
+
+def call_failed(call: Call, error: BaseException) -> None:
+    """A chat call (or a stream's connection) raised."""
+    observer = call.observer
+    if observer is not None:
+        observer.failed(error)
+
+
+def stream_recorded(call: Call, state: StreamState) -> None:
+    """A stream saw its end, usage or cost (called once, before it reports how it ended)."""
+    observer = call.observer
+    if observer is None:
+        record_usage(state.usage, state.credits_used, state.usd_spent)
+    else:
+        observer.inference_id = state.inference_id
+        observer.record(state.usage, state.credits_used, state.usd_spent)
+
+
+def stream_closed(call: Call) -> None:
+    """A stream was closed (after its end, mid-way, or before being read)."""
+    observer = call.observer
+    if observer is not None:
+        observer.finished()
+
+
+def watch(call: Call, deltas: Iterator[Delta]) -> Iterator[Delta]:
+    """`deltas`, seen by the call's observer (unchanged when there is none)."""
+    observer = call.observer
+    return deltas if observer is None else _watched(observer, deltas)
+
+
+def awatch(call: Call, deltas: AsyncIterator[Delta]) -> AsyncIterator[Delta]:
+    """Async `watch`."""
+    observer = call.observer
+    return deltas if observer is None else _awatched(observer, deltas)
+
+
+def _watched(observer: CallObserver, deltas: Iterator[Delta]) -> Iterator[Delta]:
+    see = observer.see
+    try:
+        for delta in deltas:
+            see(delta)
+            yield delta
+    except GeneratorExit:
+        deltas.close()  # type: ignore[attr-defined]
+        observer.finished()
+        raise
+    except BaseException as exc:
+        observer.failed(exc)
+        raise
+    observer.finished()
+
+
+async def _awatched(observer: CallObserver, deltas: AsyncIterator[Delta]) -> AsyncIterator[Delta]:
+    see = observer.see
+    try:
+        async for delta in deltas:
+            see(delta)
+            yield delta
+    except GeneratorExit:
+        await deltas.aclose()  # type: ignore[attr-defined]
+        observer.finished()
+        raise
+    except BaseException as exc:
+        observer.failed(exc)
+        raise
+    observer.finished()
