@@ -124,42 +124,11 @@ def emulator() -> Iterator[Any]:
 LIVE_KEY = os.environ.get("AIML_API_KEY")
 
 
-class OTel:
-    """In-memory OpenTelemetry: the spans and metric points the core recorded."""
-
-    def __init__(self) -> None:
-        from opentelemetry.sdk.metrics import MeterProvider
-        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-        self.exporter = InMemorySpanExporter()
-        self.tracer_provider = TracerProvider()
-        self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.exporter))
-        self.reader = InMemoryMetricReader()
-        self.meter_provider = MeterProvider(metric_readers=[self.reader])
-
-    @property
-    def spans(self) -> list[Any]:
-        """Finished spans, oldest first."""
-        return list(self.exporter.get_finished_spans())
-
-    def metrics(self) -> dict[str, list[Any]]:
-        """Histogram data points by metric name."""
-        found: dict[str, list[Any]] = {}
-        data = self.reader.get_metrics_data()
-        for resource in data.resource_metrics if data else ():
-            for scope in resource.scope_metrics:
-                for metric in scope.metrics:
-                    found.setdefault(metric.name, []).extend(metric.data.data_points)
-        return found
-
-
 @pytest.fixture
-def otel() -> Iterator[OTel]:
+def otel() -> Iterator[Any]:
     """Fresh tracer and meter providers handed to the core (the global ones stay unset)."""
     import ernie_aiml
+    from support import OTel
 
     telemetry = OTel()
     ernie_aiml.configure_telemetry(

@@ -11,7 +11,6 @@ import sys
 from typing import Any
 
 import pytest
-from conftest import OTel
 from ernie_aiml import (
     AIMLClient,
     Message,
@@ -23,6 +22,7 @@ from ernie_aiml import (
 from ernie_aiml._telemetry import DURATION_BUCKETS, TOKEN_BUCKETS
 from ernie_aiml.emulator import ErrorReply, SSEReply, stream_events
 from opentelemetry.trace import SpanKind, StatusCode
+from support import OTel
 
 MODEL = "baidu/ernie-4.5-vl-424b-a47b"
 KEY = "sk-aiml-SECRET-0123456789"

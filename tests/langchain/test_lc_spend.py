@@ -6,11 +6,11 @@ from typing import Any
 
 import ernie_aiml
 import pytest
-from conftest import OTel
 from ernie_aiml import BudgetExceededError, RetryPolicy, track_usage
 from ernie_aiml.emulator import ErrorReply
 from langchain_core.exceptions import ModelError
 from lc_support import model_for
+from support import OTel
 
 from langchain_ernie_aiml import ChatErnieAIML, ErnieAIMLBudgetExceededError
 

@@ -1,20 +1,18 @@
 """Budget and OpenTelemetry spans through `ErnieAIML`: chat, achat, stream_chat,
 astream_chat, and a FunctionAgent stopped by its budget."""
 
-# ruff: noqa: F811  (pytest fixtures imported from li_support are parameters here)
-
 from __future__ import annotations
 
 from typing import Any
 
 import ernie_aiml
 import pytest
-from conftest import OTel
 from ernie_aiml import BudgetExceededError, track_usage
 from ernie_aiml.emulator import ErrorReply
-from li_support import instant_retries, llm, make_llm  # noqa: F401
+from li_support import instant_retries
 from llama_index.core.agent.workflow import FunctionAgent, ReActAgent
 from llama_index.core.llms import ChatMessage
+from support import OTel
 
 from llama_index_ernie_aiml import ErnieAIML
 
