@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "Completion": "_types",
     "ToolCallChunk": "_types",
     "Delta": "_types",
+    "tool_call_id": "_types",
     # errors
     "AIMLError": "_errors.classes",
     "ConfigurationError": "_errors.classes",
@@ -46,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "StreamInterruptedError": "_errors.classes",
     "StreamError": "_errors.classes",
     "ResponseParseError": "_errors.classes",
+    "InvalidToolCallError": "_errors.classes",
     # settings
     "DEFAULT_BASE_URL": "_settings",
     "resolve_api_key": "_settings",
@@ -72,6 +74,7 @@ _EXPORTS: dict[str, str] = {
     "parse_completion": "_wire.response",
     "parse_delta": "_wire.response",
     "parse_usage": "_wire.response",
+    "parse_arguments": "_wire.response",
     "ToolCallAccumulator": "_wire.accumulate",
     # forced tool choice refused: the fallback bodies both adapters retry with
     "is_tool_choice_refusal": "_transport.fallback",
@@ -87,6 +90,7 @@ _EXPORTS: dict[str, str] = {
     "AIMLClient": "_transport.client",
     "ChatStream": "_transport.stream",
     "AsyncChatStream": "_transport.stream",
+    "MissingUsageWarning": "_transport.stream_state",
     # accounting
     "UsageTally": "_tally",
     "track_usage": "_tally",
@@ -120,6 +124,7 @@ if TYPE_CHECKING:  # pragma: no cover
         ContextOverflowError,
         DeprecatedModelError,
         InsecureTransportError,
+        InvalidToolCallError,
         MissingAPIKeyError,
         NotFoundError,
         ParameterError,
@@ -144,6 +149,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._transport.retry import RetryPolicy
     from ._transport.sse import ServerSentEvent, SSEDecoder
     from ._transport.stream import AsyncChatStream, ChatStream
+    from ._transport.stream_state import MissingUsageWarning
     from ._types import (
         Completion,
         Delta,
@@ -156,10 +162,16 @@ if TYPE_CHECKING:  # pragma: no cover
         ToolCall,
         ToolCallChunk,
         Usage,
+        tool_call_id,
     )
     from ._wire.accumulate import ToolCallAccumulator
     from ._wire.content import file_part, image_part, sniff_mime
     from ._wire.params import KNOWN_PARAMS, validate_params
     from ._wire.request import build_chat_request
-    from ._wire.response import parse_completion, parse_delta, parse_usage
+    from ._wire.response import (
+        parse_arguments,
+        parse_completion,
+        parse_delta,
+        parse_usage,
+    )
     from ._wire.tools import normalize_tool, normalize_tool_choice
