@@ -105,20 +105,22 @@ def _langchain_chunk_rows(content_delta: Any, reasoning_delta: Any) -> list[Row]
         )
     )
     try:
-        from langchain_ernie_aiml._messages import delta_to_chunk
+        from langchain_ernie_aiml._messages import StreamCalls, delta_to_chunk
+
+        calls = StreamCalls()
 
         rows.append(
             (
                 "langchain (ours)",
                 "delta_to_chunk(content delta)",
-                lambda: delta_to_chunk(content_delta, {}),
+                lambda: delta_to_chunk(content_delta, calls, "chatcmpl-1"),
             )
         )
         rows.append(
             (
                 "langchain (ours)",
                 "delta_to_chunk(reasoning delta)",
-                lambda: delta_to_chunk(reasoning_delta, {}),
+                lambda: delta_to_chunk(reasoning_delta, calls, "chatcmpl-1"),
             )
         )
     except Exception as exc:
