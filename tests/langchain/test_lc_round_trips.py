@@ -10,7 +10,10 @@ from ernie_aiml import MissingUsageWarning
 from ernie_aiml.emulator import JSONReply, SSEReply, completion_body, stream_events
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.messages.tool import invalid_tool_call
+from langchain_core.outputs import ChatGenerationChunk
 from lc_support import merge, model_for
+
+from langchain_ernie_aiml._messages import MODEL_PROVIDER, TextChunks
 
 SIG = {"google": {"thought_signature": "CvcBAY89a1+sig=="}}
 PAY_ARGS = {"to": "alice", "amount": 10}
@@ -183,3 +186,20 @@ def test_usage_asked_for_and_not_sent_is_absent_not_zero(emulator) -> None:
     assert answer.content == "Hi there."
     assert answer.usage_metadata is None
     assert emulator.chat_requests[0].json["stream_options"] == {"include_usage": True}
+
+
+def test_text_chunks_equal_the_chunks_langchain_would_build() -> None:
+    made = TextChunks()("Hi", "hmm", "chatcmpl-7")
+    built = ChatGenerationChunk(
+        message=AIMessageChunk(
+            content="Hi",
+            additional_kwargs={"reasoning_content": "hmm"},
+            response_metadata={"model_provider": MODEL_PROVIDER},
+            id="chatcmpl-7",
+        )
+    )
+    assert made == built
+    assert made.message.model_fields_set == built.message.model_fields_set
+    assert made.message.model_dump(exclude_unset=True) == built.message.model_dump(
+        exclude_unset=True
+    )
