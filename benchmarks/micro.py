@@ -126,14 +126,14 @@ def _langchain_chunk_rows(content_delta: Any, reasoning_delta: Any) -> list[Row]
     except Exception as exc:
         rows.append(("langchain (ours)", "delta_to_chunk", f"n/a ({exc!r})"))
     try:
-        from langchain_ernie_aiml.chat_models import _StreamEnd
+        from langchain_ernie_aiml._stream import StreamEnd
 
-        end = _StreamEnd(payloads.MODEL)
+        end = StreamEnd(payloads.MODEL)
         rows.append(
-            ("langchain (ours)", "_StreamEnd.step(content delta)", lambda: end.step(content_delta))
+            ("langchain (ours)", "StreamEnd.step(content delta)", lambda: end.step(content_delta))
         )
     except Exception as exc:
-        rows.append(("langchain (ours)", "_StreamEnd.step", f"n/a ({exc!r})"))
+        rows.append(("langchain (ours)", "StreamEnd.step", f"n/a ({exc!r})"))
     return rows
 
 
