@@ -124,20 +124,27 @@ def _usage(obj: Mapping[str, Any] | None) -> Usage | None:
     """
     if not obj:
         return None
+    prompt = obj.get("prompt_tokens")
+    completion = obj.get("completion_tokens")
+    total = obj.get("total_tokens")
+    if type(prompt) is not int or type(completion) is not int or type(total) is not int:
+        prompt = _count(obj, "prompt_tokens", prompt)
+        completion = _count(obj, "completion_tokens", completion)
+        total = _count(obj, "total_tokens", total)
     completion_details = obj.get("completion_tokens_details")
+    reasoning = completion_details.get("reasoning_tokens") if completion_details else None
+    if reasoning is not None and type(reasoning) is not int:
+        _count(obj, "completion_tokens_details.reasoning_tokens", reasoning)
     prompt_details = obj.get("prompt_tokens_details")
     cached = prompt_details.get("cached_tokens") if prompt_details else None
-    cached_key = "prompt_tokens_details.cached_tokens"
     if cached is None:
-        cached, cached_key = obj.get("prompt_cache_hit_tokens"), "prompt_cache_hit_tokens"
-    reasoning = completion_details.get("reasoning_tokens") if completion_details else None
-    return Usage(
-        prompt_tokens=_count(obj, "prompt_tokens", obj.get("prompt_tokens")) or 0,
-        completion_tokens=_count(obj, "completion_tokens", obj.get("completion_tokens")) or 0,
-        total_tokens=_count(obj, "total_tokens", obj.get("total_tokens")) or 0,
-        reasoning_tokens=_count(obj, "completion_tokens_details.reasoning_tokens", reasoning),
-        cached_tokens=_count(obj, cached_key, cached),
-    )
+        cached = obj.get("prompt_cache_hit_tokens")
+        if cached is not None and type(cached) is not int:
+            _count(obj, "prompt_cache_hit_tokens", cached)
+    elif type(cached) is not int:
+        _count(obj, "prompt_tokens_details.cached_tokens", cached)
+    # positional: prompt, completion, total, reasoning, cached (cheaper than keywords)
+    return Usage(prompt or 0, completion or 0, total or 0, reasoning, cached)
 
 
 def _count(usage: Mapping[str, Any], name: str, value: Any) -> int | None:
@@ -158,14 +165,20 @@ def _meta_cost(obj: Mapping[str, Any]) -> tuple[Any, Any]:
     usage = meta.get("usage") if meta else None
     if not usage:
         return None, None
-    return _amount(usage, "credits_used"), _amount(usage, "usd_spent")
+    credits = usage.get("credits_used")
+    usd = usage.get("usd_spent")
+    if credits is not None and type(credits) not in _NUMBER_TYPES:
+        _amount(usage, "credits_used", credits)
+    if usd is not None and type(usd) not in _NUMBER_TYPES:
+        _amount(usage, "usd_spent", usd)
+    return credits, usd
 
 
-def _amount(usage: Mapping[str, Any], name: str) -> float | None:
-    """A cost from `meta.usage` as sent: a number or null; any other JSON type is an error."""
-    value = usage.get(name)
-    if value is None or (type(value) in (int, float)):
-        return value
+_NUMBER_TYPES = (int, float)
+
+
+def _amount(usage: Mapping[str, Any], name: str, value: Any) -> None:
+    """The error for a cost in `meta.usage` that is not a JSON number."""
     raise ResponseParseError(
         f"meta.usage.{name} must be a number (got {type(value).__name__} {value!r})", body=usage
     )
