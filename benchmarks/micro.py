@@ -105,33 +105,35 @@ def _langchain_chunk_rows(content_delta: Any, reasoning_delta: Any) -> list[Row]
         )
     )
     try:
-        from langchain_ernie_aiml._messages import delta_to_chunk
+        from langchain_ernie_aiml._messages import StreamCalls, delta_to_chunk
+
+        calls = StreamCalls()
 
         rows.append(
             (
                 "langchain (ours)",
                 "delta_to_chunk(content delta)",
-                lambda: delta_to_chunk(content_delta, {}),
+                lambda: delta_to_chunk(content_delta, calls, "chatcmpl-1"),
             )
         )
         rows.append(
             (
                 "langchain (ours)",
                 "delta_to_chunk(reasoning delta)",
-                lambda: delta_to_chunk(reasoning_delta, {}),
+                lambda: delta_to_chunk(reasoning_delta, calls, "chatcmpl-1"),
             )
         )
     except Exception as exc:
         rows.append(("langchain (ours)", "delta_to_chunk", f"n/a ({exc!r})"))
     try:
-        from langchain_ernie_aiml.chat_models import _StreamEnd
+        from langchain_ernie_aiml._stream import StreamEnd
 
-        end = _StreamEnd(payloads.MODEL)
+        end = StreamEnd(payloads.MODEL)
         rows.append(
-            ("langchain (ours)", "_StreamEnd.step(content delta)", lambda: end.step(content_delta))
+            ("langchain (ours)", "StreamEnd.step(content delta)", lambda: end.step(content_delta))
         )
     except Exception as exc:
-        rows.append(("langchain (ours)", "_StreamEnd.step", f"n/a ({exc!r})"))
+        rows.append(("langchain (ours)", "StreamEnd.step", f"n/a ({exc!r})"))
     return rows
 
 

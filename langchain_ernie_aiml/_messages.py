@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ernie_aiml
-from ernie_aiml import Completion, Delta, Message, Part, ToolCall, Usage
+from ernie_aiml import Completion, Delta, InvalidToolCall, Message, Part, ToolCall, Usage
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -66,8 +66,10 @@ def _to_core(message: BaseMessage) -> Message:
 
 
 def _assistant(message: AIMessage) -> Message:
+    """An AI turn; invalid tool calls go back too (raw arguments), as langchain-openai does,
+    so a `ToolMessage` answering one never follows an assistant turn that lacks it."""
     extras = message.additional_kwargs.get(EXTRA_CONTENT_KEY) or {}
-    calls = [
+    calls: list[ToolCall | InvalidToolCall] = [
         ToolCall(
             id=tc.get("id") or "",
             name=tc["name"],
@@ -76,6 +78,16 @@ def _assistant(message: AIMessage) -> Message:
             extra_content=extras.get(tc.get("id")),
         )
         for tc in message.tool_calls
+    ]
+    calls += [
+        InvalidToolCall(
+            id=bad.get("id"),
+            name=bad.get("name"),
+            raw_arguments=bad.get("args"),
+            error=bad.get("error") or "",
+            extra_content=extras.get(bad.get("id")),
+        )
+        for bad in message.invalid_tool_calls
     ]
     return Message(
         "assistant",
@@ -240,7 +252,9 @@ def completion_to_message(completion: Completion, model: str) -> AIMessage:
     if completion.reasoning:
         kwargs[REASONING_KEY] = completion.reasoning
     extras = {
-        tc.id: tc.extra_content for tc in completion.tool_calls if tc.extra_content is not None
+        tc.id: tc.extra_content
+        for tc in (*completion.tool_calls, *completion.invalid_tool_calls)
+        if tc.extra_content is not None
     }
     if extras:
         kwargs[EXTRA_CONTENT_KEY] = extras
@@ -270,28 +284,35 @@ def completion_to_message(completion: Completion, model: str) -> AIMessage:
     )
 
 
-def delta_to_chunk(delta: Delta, tool_names: dict[int, str | None]) -> AIMessageChunk | None:
+def delta_to_chunk(
+    delta: Delta, calls: StreamCalls, message_id: str | None
+) -> AIMessageChunk | None:
     """The chunk for one delta's content, reasoning and tool-call fragments (None if it has none).
 
     Metadata and usage are not put here: the stream's final chunk carries them, once.
-    `tool_names` (per stream) drops a tool name the server repeats on later fragments, which
-    LangChain's chunk merging would otherwise concatenate.
+    `calls` (per stream) gives each call its id on its first fragment and drops what the
+    server repeats on later ones, which LangChain's chunk merging would otherwise concatenate.
+    `message_id` is the answer's id, the same on every chunk.
     """
     content = delta.content
     reasoning = delta.reasoning
+    kwargs: dict[str, Any] = {REASONING_KEY: reasoning} if reasoning else {}
     if delta.tool_call_chunks:
+        fragments = [calls.fragment(f, kwargs) for f in delta.tool_call_chunks]
         return AIMessageChunk(
             content=content or "",
-            additional_kwargs={REASONING_KEY: reasoning} if reasoning else {},
-            tool_call_chunks=[_fragment(f, tool_names) for f in delta.tool_call_chunks],
+            additional_kwargs=kwargs,
+            tool_call_chunks=fragments,
             response_metadata={"model_provider": MODEL_PROVIDER},
+            id=message_id,
         )
     if not content and not reasoning:
         return None
     return AIMessageChunk(
         content=content or "",
-        additional_kwargs={REASONING_KEY: reasoning} if reasoning else {},
+        additional_kwargs=kwargs,
         response_metadata={"model_provider": MODEL_PROVIDER},
+        id=message_id,
     )
 
 
@@ -299,7 +320,7 @@ class TextChunks:
     """Per stream: the `ChatGenerationChunk` of a text/reasoning-only delta, built by copying.
 
     Equal to `ChatGenerationChunk(message=AIMessageChunk(content=..., additional_kwargs=...,
-    response_metadata={"model_provider": ...}))` (same fields, same fields-set), but about
+    response_metadata={"model_provider": ...}, id=...))` (same fields, same fields-set), but about
     half the CPU: one template of each is validated once per stream, and each chunk is a
     shallow copy of it with fresh containers (no container is shared between chunks).
     """
@@ -308,7 +329,10 @@ class TextChunks:
 
     def __init__(self) -> None:
         message = AIMessageChunk(
-            content="", additional_kwargs={}, response_metadata={"model_provider": MODEL_PROVIDER}
+            content="",
+            additional_kwargs={},
+            response_metadata={"model_provider": MODEL_PROVIDER},
+            id=None,
         )
         self._copy_message = message.__copy__
         self._copy_generation = ChatGenerationChunk(message=message).__copy__
@@ -318,13 +342,16 @@ class TextChunks:
             if type(value) in (list, dict)
         )
 
-    def __call__(self, content: str, reasoning: str | None) -> ChatGenerationChunk:
-        """The chunk for `content` (a string, maybe empty) and optional reasoning text."""
+    def __call__(
+        self, content: str, reasoning: str | None, message_id: str | None = None
+    ) -> ChatGenerationChunk:
+        """The chunk for `content` (a string, maybe empty), optional reasoning, the answer's id."""
         message = self._copy_message()
         fields = message.__dict__
         for name, kind in self._mutable:
             fields[name] = kind()
         fields["content"] = content
+        fields["id"] = message_id
         fields["response_metadata"]["model_provider"] = MODEL_PROVIDER
         if reasoning:
             fields["additional_kwargs"][REASONING_KEY] = reasoning
@@ -335,10 +362,34 @@ class TextChunks:
         return generation
 
 
-def _fragment(fragment: ernie_aiml.ToolCallChunk, tool_names: dict[int, str | None]) -> Any:
-    name = fragment.name
-    if tool_names.get(fragment.index):
-        name = None
-    elif name:
-        tool_names[fragment.index] = name
-    return tool_call_chunk(name=name, args=fragment.arguments, id=fragment.id, index=fragment.index)
+class StreamCalls:
+    """Per stream: what was already said about each tool call (by the server's `index`).
+
+    A call's id (the server's, else the core's `call_<index>`) goes on its first fragment
+    only, as langchain-openai does; the name once; ernie-5.0's `extra_content` once, under
+    `additional_kwargs["tool_call_extra_content"][id]`, where the non-streamed path keeps it.
+    """
+
+    __slots__ = ("extra_sent", "ids", "named")
+
+    def __init__(self) -> None:
+        self.ids: dict[int, str] = {}
+        self.named: set[int] = set()
+        self.extra_sent: set[int] = set()
+
+    def fragment(self, fragment: ernie_aiml.ToolCallChunk, kwargs: dict[str, Any]) -> Any:
+        """The LangChain tool-call chunk of one fragment; a new `extra_content` into `kwargs`."""
+        index = fragment.index
+        call_id = None
+        if index not in self.ids:
+            call_id = self.ids[index] = ernie_aiml.tool_call_id(fragment.id, index)
+        name = fragment.name
+        if index in self.named:
+            name = None
+        elif name:
+            self.named.add(index)
+        extra = fragment.extra_content
+        if extra is not None and index not in self.extra_sent:
+            self.extra_sent.add(index)
+            kwargs.setdefault(EXTRA_CONTENT_KEY, {})[self.ids[index]] = extra
+        return tool_call_chunk(name=name, args=fragment.arguments, id=call_id, index=index)

@@ -11,6 +11,7 @@ from langchain_core.outputs import ChatGenerationChunk
 
 from ._messages import (
     MODEL_PROVIDER,
+    StreamCalls,
     TextChunks,
     answer_metadata,
     delta_to_chunk,
@@ -21,20 +22,27 @@ from ._messages import (
 class StreamEnd:
     """Turns a stream's deltas into chunks; keeps what is told once for the last chunk."""
 
-    __slots__ = ("first", "model", "text_chunks", "tool_names", "usage", "values")
+    __slots__ = ("calls", "first", "id", "model", "text_chunks", "usage", "values")
 
     def __init__(self, model: str) -> None:
         self.model = model
         self.text_chunks = TextChunks()
         self.first: Delta | None = None
+        self.id: str | None = None  # the server's answer id, put on every chunk
         self.usage: ernie_aiml.Usage | None = None
         self.values: dict[str, Any] = {}
-        self.tool_names: dict[int, str | None] = {}
+        self.calls = StreamCalls()
 
     def step(self, delta: Delta) -> ChatGenerationChunk | None:
-        """The chunk for one delta (None when it carries no content, reasoning or tool call)."""
+        """The chunk for one delta (None when it carries no content, reasoning or tool call).
+
+        Every chunk carries the answer's id from the server's chunks (as `ChatOpenAI` does),
+        so one streamed answer shows one message id from its first chunk to its last.
+        """
         if self.first is None:
             self.first = delta
+        if self.id is None:
+            self.id = delta.id
         if (
             delta.finish_reason is not None
             or delta.usage is not None
@@ -46,8 +54,8 @@ class StreamEnd:
             reasoning = delta.reasoning
             if not content and not reasoning:
                 return None
-            return self.text_chunks(content or "", reasoning)
-        message = delta_to_chunk(delta, self.tool_names)
+            return self.text_chunks(content or "", reasoning, self.id)
+        message = delta_to_chunk(delta, self.calls, self.id)
         return None if message is None else ChatGenerationChunk(message=message)
 
     def _absorb(self, delta: Delta) -> None:
@@ -80,6 +88,6 @@ class StreamEnd:
             usage_metadata=usage_metadata(self.usage) if self.usage is not None else None,
             response_metadata=meta,
             chunk_position="last",
-            id=first.id if first is not None else None,
+            id=self.id,
         )
         return ChatGenerationChunk(message=message)

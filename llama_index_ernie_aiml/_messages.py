@@ -16,6 +16,7 @@ from typing import Any
 from ernie_aiml import (
     FilePart,
     ImagePart,
+    InvalidToolCall,
     Message,
     ParameterError,
     Part,
@@ -23,6 +24,7 @@ from ernie_aiml import (
     ToolCall,
     file_part,
     image_part,
+    parse_arguments,
 )
 from llama_index.core.base.llms.types import (
     CachePoint,
@@ -63,7 +65,7 @@ def to_core_message(message: ChatMessage) -> Message:
         )
     parts: list[Part] = []
     reasoning: list[str] = []
-    tool_calls: list[ToolCall] = []
+    tool_calls: list[ToolCall | InvalidToolCall] = []
     for block in message.blocks:
         _add_block(block, parts, reasoning, tool_calls)
     if role == "assistant":
@@ -89,7 +91,10 @@ def _content(parts: list[Part]) -> str | list[Part]:
 
 
 def _add_block(
-    block: Any, parts: list[Part], reasoning: list[str], tool_calls: list[ToolCall]
+    block: Any,
+    parts: list[Part],
+    reasoning: list[str],
+    tool_calls: list[ToolCall | InvalidToolCall],
 ) -> None:
     """Route one content block to the part list, the reasoning or the tool calls."""
     if isinstance(block, TextBlock):
@@ -161,22 +166,25 @@ def document_block_part(block: DocumentBlock) -> FilePart:
     raise ParameterError("DocumentBlock needs data or a path (got none)")
 
 
-def _tool_call(call_id: str | None, name: str, kwargs: Any) -> ToolCall:
-    """A neutral tool call from a block's id, name and dict-or-JSON arguments."""
+def _tool_call(call_id: str | None, name: str, kwargs: Any) -> ToolCall | InvalidToolCall:
+    """A neutral tool call from a block's id, name and dict-or-JSON arguments.
+
+    Arguments that are not a JSON object (a call cut off by `max_tokens`) make an
+    `InvalidToolCall`, which the core sends back with the arguments as the model wrote them.
+    """
     if isinstance(kwargs, str):
-        raw = kwargs
-        try:
-            parsed = json.loads(kwargs) if kwargs.strip() else {}
-        except ValueError:
-            parsed = {}
-        arguments = parsed if isinstance(parsed, dict) else {}
-    else:
-        arguments = dict(kwargs or {})
-        raw = json.dumps(arguments, ensure_ascii=False)
+        arguments, error = parse_arguments(kwargs)
+        if error is not None:
+            return InvalidToolCall(id=call_id, name=name, raw_arguments=kwargs, error=error)
+        return ToolCall(id=call_id or "", name=name, arguments=arguments, raw_arguments=kwargs)  # type: ignore[arg-type]
+    arguments = dict(kwargs or {})
+    raw = json.dumps(arguments, ensure_ascii=False)
     return ToolCall(id=call_id or "", name=name, arguments=arguments, raw_arguments=raw)
 
 
-def _attach_extra_content(calls: list[ToolCall], kwarg_calls: list[ToolCall]) -> None:
+def _attach_extra_content(
+    calls: list[ToolCall | InvalidToolCall], kwarg_calls: list[ToolCall | InvalidToolCall]
+) -> None:
     """Carry ernie-5.0's opaque `extra_content` (kept in `tool_calls` dicts) onto block calls."""
     extras = {c.id: c.extra_content for c in kwarg_calls if c.extra_content is not None}
     if extras:
@@ -184,7 +192,7 @@ def _attach_extra_content(calls: list[ToolCall], kwarg_calls: list[ToolCall]) ->
             call.extra_content = extras.get(call.id)
 
 
-def _tool_calls_from_kwargs(value: Any) -> list[ToolCall]:
+def _tool_calls_from_kwargs(value: Any) -> list[ToolCall | InvalidToolCall]:
     """Tool calls kept OpenAI-style in `additional_kwargs["tool_calls"]` (dicts or objects)."""
     if not value:
         return []

@@ -38,6 +38,7 @@ class StreamFolder:
         "_call_dicts",
         "_extra",
         "_fallback",
+        "_finish",
         "_reasoning_tokens",
         "_text",
         "_text_block",
@@ -50,7 +51,9 @@ class StreamFolder:
     def __init__(self, fallback: str | None = None) -> None:
         """`fallback`: the retry that got a refused forced tool choice answered, if any."""
         self._fallback = {TOOL_CHOICE_FALLBACK: fallback} if fallback is not None else None
-        # What every chunk from now on adds to `additional_kwargs` (fallback, then usage).
+        self._finish: dict[str, Any] | None = None
+        # What every chunk from now on adds to `additional_kwargs`: fallback, the finish
+        # reason (so the last response says the answer is finished), then usage.
         self._extra: dict[str, Any] | None = self._fallback
         self._text = ""
         self._thinking = ""
@@ -108,6 +111,8 @@ class StreamFolder:
             self._add_tool_chunks(delta)
         if delta.finish_reason is not None:
             extra["finish_reason"] = delta.finish_reason
+            self._finish = {"finish_reason": delta.finish_reason}
+            self._extra = {**(self._extra or {}), **self._finish}
             if self._acc:
                 self._finish_tool_calls()
         if delta.usage is not None or delta.credits_used is not None:
@@ -121,8 +126,9 @@ class StreamFolder:
     def _add_tool_chunks(self, delta: Delta) -> None:
         """Merge tool-call fragments; blocks carry the arguments so far as a raw JSON string.
 
-        Nothing is parsed here: `get_tool_calls_from_response` parses leniently when asked,
-        and the finish reason swaps in the parsed calls.
+        Nothing is parsed here: `get_tool_calls_from_response` parses leniently until the
+        finish reason, which swaps in the parsed calls. ernie-5.0's `extra_content` rides in
+        the OpenAI-style dicts, where the non-streamed answer keeps it too.
         """
         if self._acc is None:
             self._acc = ToolCallAccumulator()
@@ -133,7 +139,10 @@ class StreamFolder:
             for call_id, name, arguments in snapshot
         ]
         self._call_dicts = [
-            tool_call_dict(call_id, name, arguments) for call_id, name, arguments in snapshot
+            tool_call_dict(call_id, name, arguments, extra)
+            for (call_id, name, arguments), extra in zip(
+                snapshot, self._acc.extra_contents(), strict=True
+            )
         ]
 
     def _finish_tool_calls(self) -> None:
@@ -147,7 +156,7 @@ class StreamFolder:
         previous = self._usage_kwargs or {}
         kwargs = usage_kwargs(usage, delta.credits_used, delta.usd_spent, delta.inference_id)
         self._usage_kwargs = {**previous, **kwargs}
-        self._extra = {**(self._fallback or {}), **self._usage_kwargs}
+        self._extra = {**(self._fallback or {}), **(self._finish or {}), **self._usage_kwargs}
         if usage is not None:
             self._usage_raw = (delta.raw or {}).get("usage")
             if usage.reasoning_tokens is not None:

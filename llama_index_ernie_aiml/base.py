@@ -45,11 +45,11 @@ from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
-from llama_index.core.llms.utils import parse_partial_json
 
 from ._messages import to_core_messages
 from ._responses import completion_to_chat_response
 from ._stream import StreamFolder
+from ._tools import tool_selections
 
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
@@ -341,22 +341,11 @@ class ErnieAIML(ClientOwner, FunctionCallingLLM):
         error_on_no_tool_call: bool = True,
         **kwargs: Any,
     ) -> list[ToolSelection]:
-        """The tool calls of a response (streamed ones too: partial JSON is parsed leniently)."""
-        selections = [
-            ToolSelection(
-                tool_id=block.tool_call_id or "",
-                tool_name=block.tool_name,
-                tool_kwargs=_kwargs_of(block.tool_kwargs),
-            )
-            for block in response.message.blocks
-            if isinstance(block, ToolCallBlock)
-        ]
-        if not selections and error_on_no_tool_call:
-            raise ValueError(
-                "Expected at least one tool call, but got 0 tool calls "
-                f"(answer: {(response.message.content or '')[:200]!r})"
-            )
-        return selections
+        """The tool calls of a response: lenient for stream snapshots, strict once finished.
+
+        A finished call with incomplete arguments raises `InvalidToolCallError`, never runs.
+        """
+        return tool_selections(response, error_on_no_tool_call)
 
 
 @lru_cache(maxsize=64)
@@ -380,19 +369,6 @@ def _metadata(
         system_role=MessageRole.SYSTEM,
     )
     return metadata, metadata.model_dump()
-
-
-def _kwargs_of(value: dict[str, Any] | str) -> dict[str, Any]:
-    """Tool arguments as a dict: partial or broken JSON parsed leniently, non-objects as {}."""
-    if isinstance(value, dict):
-        return value
-    if not value.strip():
-        return {}
-    try:
-        parsed = parse_partial_json(value)
-    except (ValueError, TypeError):
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
 
 
 def _keep_first_tool_call(message: ChatMessage) -> None:

@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "Completion": "_types",
     "ToolCallChunk": "_types",
     "Delta": "_types",
+    "tool_call_id": "_types",
     # errors
     "AIMLError": "_errors.classes",
     "ConfigurationError": "_errors.classes",
@@ -47,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "StreamInterruptedError": "_errors.classes",
     "StreamError": "_errors.classes",
     "ResponseParseError": "_errors.classes",
+    "InvalidToolCallError": "_errors.classes",
     # settings
     "DEFAULT_BASE_URL": "_settings",
     "resolve_api_key": "_settings",
@@ -81,6 +83,7 @@ _EXPORTS: dict[str, str] = {
     "parse_completion": "_wire.response",
     "parse_delta": "_wire.response",
     "parse_usage": "_wire.response",
+    "parse_arguments": "_wire.response",
     "ToolCallAccumulator": "_wire.accumulate",
     # lazy package namespaces (used by both adapters)
     "lazy_module_exports": "_lazy",
@@ -92,6 +95,7 @@ _EXPORTS: dict[str, str] = {
     "ClientOwner": "_transport.owner",
     "ChatStream": "_transport.stream",
     "AsyncChatStream": "_transport.stream",
+    "MissingUsageWarning": "_transport.stream_state",
     # accounting
     "UsageTally": "_tally",
     "track_usage": "_tally",
@@ -131,6 +135,7 @@ if TYPE_CHECKING:  # pragma: no cover
         ContextOverflowError,
         DeprecatedModelError,
         InsecureTransportError,
+        InvalidToolCallError,
         MissingAPIKeyError,
         NotFoundError,
         ParameterError,
@@ -151,6 +156,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._transport.retry import RetryPolicy
     from ._transport.sse import ServerSentEvent, SSEDecoder
     from ._transport.stream import AsyncChatStream, ChatStream
+    from ._transport.stream_state import MissingUsageWarning
     from ._types import (
         Completion,
         Delta,
@@ -163,12 +169,18 @@ if TYPE_CHECKING:  # pragma: no cover
         ToolCall,
         ToolCallChunk,
         Usage,
+        tool_call_id,
     )
     from ._wire.accumulate import ToolCallAccumulator
     from ._wire.call import ChatSettings, chat_request
     from ._wire.content import file_part, image_part, sniff_mime
     from ._wire.params import FIELD_PARAMS, KNOWN_PARAMS, validate_params
     from ._wire.request import build_chat_request
-    from ._wire.response import parse_completion, parse_delta, parse_usage
+    from ._wire.response import (
+        parse_arguments,
+        parse_completion,
+        parse_delta,
+        parse_usage,
+    )
     from ._wire.response_format import json_schema_format, normalize_response_format
     from ._wire.tools import normalize_tool, normalize_tool_choice

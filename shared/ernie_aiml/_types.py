@@ -61,6 +61,15 @@ class ToolCall:
     extra_content: Any = None  # ernie-5.0 opaque field, echoed back unchanged
 
 
+def tool_call_id(id: str | None, index: int) -> str:
+    """The id of a tool call: the server's, else `call_<index>` (never empty, never None).
+
+    The one naming scheme for calls sent without an id, used by every snapshot, every final
+    answer and every request, so a tool result can always name its call.
+    """
+    return id or f"call_{index}"
+
+
 @dataclass(slots=True)
 class InvalidToolCall:
     """A tool call whose arguments are not a JSON object: the raw text and the parse error."""
@@ -69,6 +78,7 @@ class InvalidToolCall:
     name: str | None
     raw_arguments: str | None
     error: str
+    extra_content: Any = None  # ernie-5.0 opaque field, echoed back unchanged
 
 
 @dataclass(slots=True)
@@ -76,13 +86,14 @@ class Message:
     """One turn of history in neutral form.
 
     `content` is a string or a list of parts (parts only in user messages).
+    `tool_calls` may hold `InvalidToolCall`s: they are sent back with their raw arguments.
     `reasoning` is what the model thought on an earlier assistant turn; the core strips
     it from the request unless the caller opts in (`preserve_reasoning_in_history`).
     """
 
     role: Role
     content: str | list[Part] = ""
-    tool_calls: list[ToolCall] | None = None
+    tool_calls: list[ToolCall | InvalidToolCall] | None = None
     tool_call_id: str | None = None
     reasoning: str | None = None
     name: str | None = None
@@ -141,6 +152,7 @@ class ToolCallChunk:
     id: str | None = None
     name: str | None = None
     arguments: str | None = None
+    extra_content: Any = None  # ernie-5.0 opaque field, echoed back unchanged
 
 
 _NO_CHUNKS: tuple[ToolCallChunk, ...] = ()

@@ -123,7 +123,8 @@ def test_snapshot_is_the_raw_state_by_index_without_parsing() -> None:
     acc.add([ToolCallChunk(1, None, "second", '{"b"'), ToolCallChunk(0, "c0", None, '{"a": ')])
     assert acc.snapshot() == [("c0", None, '{"a": '), ("call_1", "second", '{"b"')]
     acc.add([ToolCallChunk(0, "c0", "first", "1}"), ToolCallChunk(1, "c1", None, None)])
-    assert acc.snapshot() == [("c0", "first", '{"a": 1}'), ("c1", "second", '{"b"')]
+    # the id is fixed by the first fragment: a late one never renames a call mid-stream
+    assert acc.snapshot() == [("c0", "first", '{"a": 1}'), ("call_1", "second", '{"b"')]
 
 
 def test_snapshot_names_a_call_without_id_as_result_does() -> None:
@@ -133,6 +134,29 @@ def test_snapshot_names_a_call_without_id_as_result_does() -> None:
     valid, invalid = acc.result()
     assert invalid == []
     assert [(c.id, c.name, c.raw_arguments) for c in valid] == acc.snapshot()
+
+
+def test_ids_are_stable_from_the_first_fragment_to_the_result_never_empty() -> None:
+    acc = ToolCallAccumulator()
+    acc.add([ToolCallChunk(0, None, "pay", '{"to": "alice", '), ToolCallChunk(1, "", "log", "")])
+    first = acc.snapshot()
+    acc.add([ToolCallChunk(0, None, None, '"amount": 10')])  # cut off: never valid JSON
+    assert [s[0] for s in first] == [s[0] for s in acc.snapshot()] == ["call_0", "call_1"]
+    assert [call.id for call in acc.ordered()] == ["call_0", "call_1"]
+    assert isinstance(acc.ordered()[0], InvalidToolCall)
+
+
+def test_extra_content_is_kept_once_per_call_and_reaches_valid_and_invalid_calls() -> None:
+    sig = {"google": {"thought_signature": "sig-A"}}
+    acc = ToolCallAccumulator()
+    acc.add([ToolCallChunk(0, "c0", "f", '{"a"', sig), ToolCallChunk(1, "c1", "g", "{", None)])
+    acc.add([ToolCallChunk(0, "c0", "f", ": 1}", sig), ToolCallChunk(1, None, None, "", {"k": 2})])
+    assert acc.extra_contents() == [sig, {"k": 2}]
+    valid, invalid = acc.result()
+    assert valid == [
+        ToolCall(id="c0", name="f", arguments={"a": 1}, raw_arguments='{"a": 1}', extra_content=sig)
+    ]
+    assert [(c.id, c.extra_content) for c in invalid] == [("c1", {"k": 2})]
 
 
 def test_ordered_mixes_valid_and_invalid_calls_in_index_order() -> None:

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from ernie_aiml import InvalidToolCallError
 from ernie_aiml.emulator import JSONReply, SSEReply, completion_body
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock, ToolCallBlock
 from llama_index.core.tools import FunctionTool
@@ -207,11 +208,15 @@ def test_parallel_calls_trimmed_unless_allowed(emulator, llm) -> None:
     ]
 
 
-def test_invalid_arguments_surface_as_a_call(emulator, llm) -> None:
+def test_invalid_arguments_are_kept_but_never_become_a_runnable_call(emulator, llm) -> None:
     emulator.enqueue(_tool_reply(("c1", "[1, 2]")))
     response = llm.chat_with_tools([MULTIPLY], user_msg="x")
-    (call,) = llm.get_tool_calls_from_response(response)
-    assert (call.tool_id, call.tool_name, call.tool_kwargs) == ("c1", "multiply", {})
+    with pytest.raises(InvalidToolCallError) as info:
+        llm.get_tool_calls_from_response(response)
+    assert info.value.message == (
+        "tool call 'multiply' (id c1) cannot be run: arguments are not a JSON object "
+        "(got list); arguments as sent: '[1, 2]'"
+    )
     assert response.message.additional_kwargs["tool_calls"][0]["function"]["arguments"] == "[1, 2]"
 
 
@@ -359,8 +364,9 @@ def test_streamed_calls_keep_the_server_order_when_one_is_invalid(emulator, llm)
         ("call_b", {"a": 2, "b": 3}),
     ]
     assert [d["id"] for d in last.message.additional_kwargs["tool_calls"]] == ["call_a", "call_b"]
-    calls = llm.get_tool_calls_from_response(last)
-    assert [(c.tool_id, c.tool_kwargs) for c in calls] == [
-        ("call_a", {}),
-        ("call_b", {"a": 2, "b": 3}),
-    ]
+    with pytest.raises(InvalidToolCallError) as info:
+        llm.get_tool_calls_from_response(last)
+    assert info.value.message == (
+        "tool call 'multiply' (id call_a) cannot be run: arguments are not a JSON object "
+        "(got list); arguments as sent: '[1]'"
+    )

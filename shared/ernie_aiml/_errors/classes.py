@@ -175,3 +175,8 @@ class StreamError(AIMLError):
 
 class ResponseParseError(AIMLError):
     """A 2xx answer whose body or stream event is not the JSON AIML documents."""
+
+
+class InvalidToolCallError(ResponseParseError, ValueError):
+    """A finished answer's tool call cannot be run: no name, or arguments that are not a
+    complete JSON object (e.g. cut off by `max_tokens`, `finish_reason="length"`)."""

@@ -34,6 +34,10 @@ USER_AGENT = f"ernie-aiml/{__version__}"
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream"
 SNIPPET = 200
+#: Shortest key that is masked in what a server echoes. AIML keys are 32 characters; a
+#: shorter "key" (a placeholder such as "k" in tests or demos) is no credential, and masking
+#: it would garble every message it happens to occur in ("Body valida***ion error").
+MIN_SCRUB_LENGTH = 8
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _TIMEOUT_KINDS: tuple[tuple[type[httpx.TimeoutException], str], ...] = (
     (httpx.ConnectTimeout, "connect"),
@@ -64,14 +68,22 @@ class Call:
         return f"_Call({self.method} {self.url})"
 
     def scrub(self, text: str) -> str:
-        """`text` with the key masked, should a server or library ever echo it."""
+        """`text` with the key masked, should a server or library ever echo it.
+
+        Only a key of at least `MIN_SCRUB_LENGTH` characters is masked.
+        """
         key = self.key
-        return text.replace(key, "***") if key and key in text else text
+        if key and len(key) >= MIN_SCRUB_LENGTH and key in text:
+            return text.replace(key, "***")
+        return text
 
     def scrub_bytes(self, data: bytes) -> bytes:
         """`scrub` for a raw body."""
-        key = self.key.encode() if self.key else None
-        return data.replace(key, b"***") if key and key in data else data
+        key = self.key
+        if not key or len(key) < MIN_SCRUB_LENGTH:
+            return data
+        raw = key.encode()
+        return data.replace(raw, b"***") if raw in data else data
 
     def request(
         self, client: httpx.Client | httpx.AsyncClient, fixed: dict[str, str] | None = None

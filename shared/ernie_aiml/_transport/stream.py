@@ -225,8 +225,7 @@ class ChatStream(_BaseStream):
             finally:
                 response.close()
                 self._record()
-            if not state.finished:
-                raise state.eof_error()
+            state.end()
             return
 
 
@@ -335,8 +334,7 @@ class AsyncChatStream(_BaseStream):
             finally:
                 await response.aclose()
                 self._record()
-            if not state.finished:
-                raise state.eof_error()
+            state.end()
             return
 
 

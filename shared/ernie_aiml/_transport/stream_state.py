@@ -8,6 +8,7 @@ with. Any error raised from a chunk is rebuilt with the key masked and the infer
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 import httpx
@@ -52,6 +53,7 @@ class StreamState:
             return None
         if data == "[DONE]":
             self.done = True
+            self._check_usage()
             return None
         chunk = self._decode(data)
         try:
@@ -101,6 +103,25 @@ class StreamState:
             hint=exc.hint,
         )
 
+    def end(self) -> None:
+        """At EOF: `StreamInterruptedError` if the server never finished, else `_check_usage`."""
+        if not self.finished:
+            raise self.eof_error()
+        self._check_usage()
+
+    def _check_usage(self) -> None:
+        """Warn when usage was asked for (`stream_options.include_usage`) and never came.
+
+        The usage stays None (unknown), never zero: a tally must not count it as free.
+        """
+        if self.usage is None and _asks_for_usage(self.call.content):
+            warnings.warn(
+                "the stream ended without the usage chunk that stream_options.include_usage "
+                f"asked for: usage of this answer is unknown (inference id {self.inference_id})",
+                MissingUsageWarning,
+                stacklevel=2,
+            )
+
     def eof_error(self) -> StreamInterruptedError:
         """The error for an EOF before the server finished."""
         return StreamInterruptedError(
@@ -119,6 +140,20 @@ class StreamState:
             "the answer is incomplete",
             request_id=self.inference_id,
         )
+
+
+class MissingUsageWarning(RuntimeWarning):
+    """A stream asked for usage and ended without it: its usage is unknown, not zero."""
+
+
+def _asks_for_usage(content: bytes | None) -> bool:
+    """Whether the request body set `stream_options.include_usage` (read once per stream)."""
+    try:
+        body = json.loads(content) if content else None
+    except ValueError:
+        return False
+    options = body.get("stream_options") if isinstance(body, dict) else None
+    return isinstance(options, dict) and options.get("include_usage") is True
 
 
 def _loads(data: str) -> Any:

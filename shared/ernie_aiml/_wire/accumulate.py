@@ -1,27 +1,31 @@
 """Streamed tool-call fragments assembled into complete calls.
 
-Keyed by `index` alone: `id` and `name` replace when present (never concatenated, since
-AIML may repeat them on every fragment), `arguments` append. So it is right whether several
-calls share one chunk, the id comes once or every time, and arguments are cut anywhere.
+Keyed by `index` alone: the id is fixed by the call's first fragment (the server's, else
+`call_<index>`) so every snapshot and the final call agree; `name` and ernie-5.0's
+`extra_content` replace when present (never concatenated, since AIML may repeat them on every
+fragment), `arguments` append. So it is right whether several calls share one chunk, the id
+comes once or every time, and arguments are cut anywhere.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from .._types import InvalidToolCall, ToolCall, ToolCallChunk
+from .._types import InvalidToolCall, ToolCall, ToolCallChunk, tool_call_id
 from .response import make_tool_call
 
 
 class _Slot:
-    """What is known so far about the call at one index."""
+    """What is known so far about the call at one index; its id is fixed at creation."""
 
-    __slots__ = ("arguments", "id", "name")
+    __slots__ = ("arguments", "extra_content", "id", "name")
 
-    def __init__(self) -> None:
-        self.id: str | None = None
+    def __init__(self, id: str) -> None:
+        self.id = id
         self.name: str | None = None
         self.arguments: list[str] = []
+        self.extra_content: Any = None
 
 
 class ToolCallAccumulator:
@@ -42,13 +46,13 @@ class ToolCallAccumulator:
         for chunk in chunks:
             slot = slots.get(chunk.index)
             if slot is None:
-                slot = slots[chunk.index] = _Slot()
-            if chunk.id:
-                slot.id = chunk.id
+                slot = slots[chunk.index] = _Slot(tool_call_id(chunk.id, chunk.index))
             if chunk.name:
                 slot.name = chunk.name
             if chunk.arguments:
                 slot.arguments.append(chunk.arguments)
+            if chunk.extra_content is not None:
+                slot.extra_content = chunk.extra_content
 
     def __bool__(self) -> bool:
         return bool(self._slots)
@@ -56,22 +60,24 @@ class ToolCallAccumulator:
     def __len__(self) -> int:
         return len(self._slots)
 
-    def snapshot(self) -> list[tuple[str | None, str | None, str]]:
+    def snapshot(self) -> list[tuple[str, str | None, str]]:
         """(id, name, raw arguments so far) per call, by index; no JSON parsing, so cheap.
 
-        For showing in-progress tool calls on every chunk; a call with no id yet is named
-        `call_<index>`, as `ordered()` and `result()` name it.
+        For showing in-progress tool calls on every chunk; the id is the one `ordered()` and
+        `result()` give the finished call.
         """
-        slots = self._slots
         return [
-            (slot.id or f"call_{index}", slot.name, "".join(slot.arguments))
-            for index, slot in sorted(slots.items())
+            (slot.id, slot.name, "".join(slot.arguments)) for _, slot in sorted(self._slots.items())
         ]
+
+    def extra_contents(self) -> list[Any]:
+        """ernie-5.0's `extra_content` per call so far (None where absent), by index."""
+        return [slot.extra_content for _, slot in sorted(self._slots.items())]
 
     def ordered(self) -> list[ToolCall | InvalidToolCall]:
         """Every call, valid or not, in the server's index order (`result()` split in one)."""
         return [
-            make_tool_call(index, slot.id, slot.name, "".join(slot.arguments))
+            make_tool_call(index, slot.id, slot.name, "".join(slot.arguments), slot.extra_content)
             for index, slot in sorted(self._slots.items())
         ]
 
@@ -79,7 +85,7 @@ class ToolCallAccumulator:
         """Complete calls, and those whose arguments are not a JSON object.
 
         Each list keeps index order (use `ordered()` for both interleaved). Empty
-        arguments are `{}`; a call that never got an id is named `call_<index>`.
+        arguments are `{}`; a call whose first fragment had no id is named `call_<index>`.
         """
         valid: list[ToolCall] = []
         invalid: list[InvalidToolCall] = []

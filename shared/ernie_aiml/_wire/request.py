@@ -12,7 +12,7 @@ from typing import Any
 
 from .._catalog import MODELS, ModelInfo, canonical_id, get_model, warn_if_unknown
 from .._errors.classes import ParameterError
-from .._types import FilePart, ImagePart, Message, TextPart, ToolCall
+from .._types import FilePart, ImagePart, InvalidToolCall, Message, TextPart, ToolCall, tool_call_id
 from .content import check_detail, file_payload, image_url
 from .params import validate_params
 from .response_format import normalize_response_format
@@ -82,15 +82,20 @@ def _user_content(content: str | list[Any], info: ModelInfo | None, where: str) 
     return [_user_part(p, info, where) for p in content]
 
 
-def _tool_call(call: ToolCall) -> dict[str, Any]:
-    """An earlier tool call as the assistant message's `tool_calls` entry."""
+def _tool_call(call: ToolCall | InvalidToolCall, index: int) -> dict[str, Any]:
+    """An earlier tool call as the assistant message's `tool_calls` entry.
+
+    An invalid call goes back as the model sent it (raw arguments), so that its tool result
+    still answers a call of the assistant turn; a call without an id gets `call_<index>`.
+    """
+    if isinstance(call, InvalidToolCall):
+        name, arguments = call.name or "", call.raw_arguments or ""
+    else:
+        name, arguments = call.name, json.dumps(call.arguments, ensure_ascii=False)
     out: dict[str, Any] = {
-        "id": call.id,
+        "id": tool_call_id(call.id, index),
         "type": "function",
-        "function": {
-            "name": call.name,
-            "arguments": json.dumps(call.arguments, ensure_ascii=False),
-        },
+        "function": {"name": name, "arguments": arguments},
     }
     if call.extra_content is not None:
         out["extra_content"] = call.extra_content
@@ -121,7 +126,7 @@ def _message(
         out["name"] = msg.name
     if role == "assistant":
         if msg.tool_calls:
-            out["tool_calls"] = [_tool_call(c) for c in msg.tool_calls]
+            out["tool_calls"] = [_tool_call(c, n) for n, c in enumerate(msg.tool_calls)]
         if preserve_reasoning and msg.reasoning:
             out["reasoning_content"] = msg.reasoning
     elif role == "tool":

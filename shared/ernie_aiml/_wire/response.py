@@ -21,6 +21,7 @@ from .._types import (
     ToolCall,
     ToolCallChunk,
     Usage,
+    tool_call_id,
 )
 
 CREDITS_HEADER = "x-aimlapi-credits-used"
@@ -49,8 +50,7 @@ def make_tool_call(
 ) -> ToolCall | InvalidToolCall:
     """A `ToolCall` when the name is known and the arguments are a JSON object, else invalid.
 
-    A call the server sent without an id gets `call_<index>`, so the tool result sent back
-    later can still name it.
+    Either way a call the server sent without an id is named `tool_call_id(None, index)`.
     """
     if raw is None:
         raw = ""
@@ -60,13 +60,19 @@ def make_tool_call(
     if not name:
         error = "tool call has no function name"
     if error is not None:
-        return InvalidToolCall(id=id, name=name, raw_arguments=raw, error=error)
+        return InvalidToolCall(
+            id=tool_call_id(id, index),
+            name=name,
+            raw_arguments=raw,
+            error=error,
+            extra_content=extra_content,
+        )
     return ToolCall(
-        id=id or f"call_{index}",
+        id=tool_call_id(id, index),
         name=name,
-        arguments=arguments,
+        arguments=arguments,  # type: ignore[arg-type]
         raw_arguments=raw,
-        extra_content=extra_content,  # type: ignore[arg-type]
+        extra_content=extra_content,
     )
 
 
@@ -112,30 +118,70 @@ def parse_usage(obj: Mapping[str, Any] | None) -> Usage | None:
 
 
 def _usage(obj: Mapping[str, Any] | None) -> Usage | None:
-    """`parse_usage` without the shape guard (its callers have their own)."""
+    """`parse_usage` without the shape guard (its callers have their own).
+
+    A count that is not an integer (`"12"`, `1.5`, `true`) raises `ResponseParseError`.
+    """
     if not obj:
         return None
+    prompt = obj.get("prompt_tokens")
+    completion = obj.get("completion_tokens")
+    total = obj.get("total_tokens")
+    if type(prompt) is not int or type(completion) is not int or type(total) is not int:
+        prompt = _count(obj, "prompt_tokens", prompt)
+        completion = _count(obj, "completion_tokens", completion)
+        total = _count(obj, "total_tokens", total)
     completion_details = obj.get("completion_tokens_details")
+    reasoning = completion_details.get("reasoning_tokens") if completion_details else None
+    if reasoning is not None and type(reasoning) is not int:
+        _count(obj, "completion_tokens_details.reasoning_tokens", reasoning)
     prompt_details = obj.get("prompt_tokens_details")
     cached = prompt_details.get("cached_tokens") if prompt_details else None
     if cached is None:
         cached = obj.get("prompt_cache_hit_tokens")
-    return Usage(
-        prompt_tokens=obj.get("prompt_tokens") or 0,
-        completion_tokens=obj.get("completion_tokens") or 0,
-        total_tokens=obj.get("total_tokens") or 0,
-        reasoning_tokens=completion_details.get("reasoning_tokens") if completion_details else None,
-        cached_tokens=cached,
+        if cached is not None and type(cached) is not int:
+            _count(obj, "prompt_cache_hit_tokens", cached)
+    elif type(cached) is not int:
+        _count(obj, "prompt_tokens_details.cached_tokens", cached)
+    # positional: prompt, completion, total, reasoning, cached (cheaper than keywords)
+    return Usage(prompt or 0, completion or 0, total or 0, reasoning, cached)
+
+
+def _count(usage: Mapping[str, Any], name: str, value: Any) -> int | None:
+    """A token count as sent: an int or null; any other JSON type is a parse error."""
+    if value is None or (type(value) is int):
+        return value
+    raise ResponseParseError(
+        f"usage.{name} must be an integer (got {type(value).__name__} {value!r})", body=usage
     )
 
 
 def _meta_cost(obj: Mapping[str, Any]) -> tuple[Any, Any]:
-    """`meta.usage.credits_used` and `usd_spent`, each None when absent."""
+    """`meta.usage.credits_used` and `usd_spent`, each None when absent.
+
+    A value that is not a JSON number raises `ResponseParseError`.
+    """
     meta = obj.get("meta")
     usage = meta.get("usage") if meta else None
     if not usage:
         return None, None
-    return usage.get("credits_used"), usage.get("usd_spent")
+    credits = usage.get("credits_used")
+    usd = usage.get("usd_spent")
+    if credits is not None and type(credits) not in _NUMBER_TYPES:
+        _amount(usage, "credits_used", credits)
+    if usd is not None and type(usd) not in _NUMBER_TYPES:
+        _amount(usage, "usd_spent", usd)
+    return credits, usd
+
+
+_NUMBER_TYPES = (int, float)
+
+
+def _amount(usage: Mapping[str, Any], name: str, value: Any) -> None:
+    """The error for a cost in `meta.usage` that is not a JSON number."""
+    raise ResponseParseError(
+        f"meta.usage.{name} must be a number (got {type(value).__name__} {value!r})", body=usage
+    )
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
@@ -311,7 +357,13 @@ def _tool_call_chunks(entries: list[Any]) -> list[ToolCallChunk]:
         else:
             arguments = name = None
         out.append(
-            ToolCallChunk(position if index is None else index, entry.get("id"), name, arguments)
+            ToolCallChunk(
+                position if index is None else index,
+                entry.get("id"),
+                name,
+                arguments,
+                entry.get("extra_content"),
+            )
         )
     return out
 
