@@ -211,7 +211,7 @@ def call_rows() -> list[Row]:
                 ),
             )
         )
-        from ernie_aiml._observe import start_call
+        from ernie_aiml._observe.hooks import start_call
 
         call = client._prepare("POST", "/models", None, "application/json", None, None)
         rows.append(

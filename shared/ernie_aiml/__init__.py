@@ -97,10 +97,10 @@ _EXPORTS: dict[str, str] = {
     "AsyncChatStream": "_transport.stream",
     "MissingUsageWarning": "_transport.stream_state",
     # accounting
-    "UsageTally": "_tally",
-    "track_usage": "_tally",
+    "UsageTally": "_observe.tally",
+    "track_usage": "_observe.tally",
     # tracing
-    "configure_telemetry": "_telemetry",
+    "configure_telemetry": "_observe.telemetry",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -148,9 +148,9 @@ if TYPE_CHECKING:  # pragma: no cover
         StreamInterruptedError,
     )
     from ._lazy import lazy_module_exports
+    from ._observe.tally import UsageTally, track_usage
+    from ._observe.telemetry import configure_telemetry
     from ._settings import DEFAULT_BASE_URL, find_api_key, resolve_api_key, resolve_base_url
-    from ._tally import UsageTally, track_usage
-    from ._telemetry import configure_telemetry
     from ._transport.client import AIMLClient
     from ._transport.owner import ClientOwner
     from ._transport.retry import RetryPolicy

@@ -19,7 +19,7 @@ from ernie_aiml import (
     StreamInterruptedError,
     build_chat_request,
 )
-from ernie_aiml._telemetry import DURATION_BUCKETS, TOKEN_BUCKETS
+from ernie_aiml._observe.telemetry import DURATION_BUCKETS, TOKEN_BUCKETS
 from ernie_aiml.emulator import ErrorReply, SSEReply, stream_events
 from opentelemetry.trace import SpanKind, StatusCode
 from support import OTel
@@ -333,7 +333,7 @@ def test_off_without_a_provider_and_import_stays_light() -> None:
     """No provider: no telemetry object; `import ernie_aiml` never imports OpenTelemetry."""
     code = (
         "import sys, ernie_aiml\n"
-        "from ernie_aiml import _telemetry\n"
+        "from ernie_aiml._observe import telemetry as _telemetry\n"
         "assert 'opentelemetry' not in sys.modules, 'imported'\n"
         "assert _telemetry.current() is None\n"
         "import opentelemetry.trace, opentelemetry.metrics\n"

@@ -46,7 +46,7 @@ from ernie_aiml._errors.classes import (
     StreamError,
     StreamInterruptedError,
 )
-from ernie_aiml._tally import track_usage
+from ernie_aiml._observe.tally import track_usage
 from support import load_fixture
 
 SEED = load_fixture("seeds/ernie-5-0-thinking-preview.json")

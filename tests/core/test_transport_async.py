@@ -37,7 +37,7 @@ from ernie_aiml._errors.classes import (
     StreamError,
     StreamInterruptedError,
 )
-from ernie_aiml._tally import track_usage
+from ernie_aiml._observe.tally import track_usage
 
 ANSWER = {
     "id": "104959f043e51f1b4a4dd83c494886ab",

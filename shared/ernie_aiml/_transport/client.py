@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from .._errors.classes import ResponseParseError
-from .._observe import call_completed, call_failed, start_call
+from .._observe.hooks import call_completed, call_failed, start_call
 from .._settings import (
     check_transport_security,
     find_api_key,

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from .._observe import awatch, call_failed, stream_closed, stream_recorded, watch
+from .._observe.hooks import awatch, call_failed, stream_closed, stream_recorded, watch
 from .._types import Delta
 from .._wire.response import parse_completion, parse_delta
 from .fallback import asend_with_tool_fallback, send_with_tool_fallback

@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import _telemetry
-from ._tally import UsageTally, active_tallies, admit, record_usage
-from ._types import Completion, Delta, Usage
+from .._types import Completion, Delta, Usage
+from . import telemetry as _telemetry
+from .tally import UsageTally, active_tallies, admit, record_usage
 
 if TYPE_CHECKING:
-    from ._transport.http import Call
-    from ._transport.stream_state import StreamState
+    from .._transport.http import Call
+    from .._transport.stream_state import StreamState
 
 
 class CallObserver:

@@ -23,9 +23,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._telemetry_content import completion_messages, input_messages, stream_messages
-from ._types import Completion, Delta, Usage
-from ._version import __version__
+from .._types import Completion, Delta, Usage
+from .._version import __version__
+from .content import completion_messages, input_messages, stream_messages
 
 #: `gen_ai.provider.name`: who the client talks to and bills (AIML), not who trained the
 #: model (that is in `gen_ai.request.model`, e.g. "baidu/ernie-5.0"). Not a well-known

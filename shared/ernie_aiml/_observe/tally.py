@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ._errors.classes import BudgetExceededError, ParameterError
-from ._types import Usage
+from .._errors.classes import BudgetExceededError, ParameterError
+from .._types import Usage
 
 _ACTIVE: contextvars.ContextVar[tuple[UsageTally, ...]] = contextvars.ContextVar(
     "ernie_aiml_usage_tallies", default=()

@@ -11,8 +11,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._types import Completion, Delta
-from ._wire.accumulate import ToolCallAccumulator
+from .._types import Completion, Delta
+from .._wire.accumulate import ToolCallAccumulator
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 
