@@ -49,7 +49,8 @@ def test_credits_budget_refuses_the_next_call_before_sending(client: AIMLClient,
     error = info.value
     assert str(error) == (
         "Budget exceeded: 32 credits spent reached max_credits=20; the call was not sent "
-        "(this block so far: 2 calls, 20 tokens (8 in, 12 out, 0 reasoning), 32 credits)"
+        "(this block so far: 2 calls, 20 tokens (8 in, 12 out, 0 reasoning), 32 credits, "
+        "$0.000016)"
     )
     assert (error.limit, error.limit_value, error.spent) == ("max_credits", 20, 32)
     assert isinstance(error, ernie_aiml.AIMLError)

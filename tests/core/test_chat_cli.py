@@ -171,7 +171,7 @@ def test_max_credits_stops_the_session_before_the_next_request(
     assert code == 1
     assert 'answer: You said: "first question"' in out  # the call that crossed the line
     usage = next(line for line in out.splitlines() if line.startswith("usage: "))
-    credits = usage.removeprefix("usage: ").split(", ")[-1]
+    credits = next(p for p in usage.removeprefix("usage: ").split(", ") if p.endswith(" credits"))
     assert err == (
         f"error: Budget exceeded: {credits} spent reached max_credits=1; the call was not sent "
         f"(this block so far: {usage.removeprefix('usage: ')})\n"

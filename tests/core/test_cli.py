@@ -107,3 +107,5 @@ def test_emulator_subcommand_serves_until_stopped(
     finally:
         process.terminate()
         process.wait(timeout=30)
+        assert process.stdout is not None
+        process.stdout.close()

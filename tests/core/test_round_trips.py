@@ -206,7 +206,7 @@ def test_malformed_usage_in_a_completion_never_reaches_the_tally() -> None:
     with track_usage() as tally, pytest.raises(ResponseParseError) as info:
         make_client(script).chat(BODY)
     assert info.value.message == "usage.prompt_tokens must be an integer (got str '12')"
-    assert (tally.calls, tally.prompt_tokens) == (0, 0)
+    assert (tally.calls, tally.failed_calls, tally.prompt_tokens) == (1, 1, 0)  # a failed call
 
 
 def test_malformed_stream_cost_is_a_parse_error() -> None:

@@ -55,6 +55,7 @@ RESPONSE = {
     "gen_ai.usage.input_tokens": 4,
     "gen_ai.usage.output_tokens": 6,
     "aiml.credits_used": 16,
+    "aiml.usd_spent": 8e-06,  # the emulator's rate: $1 = 2,000,000 credits
 }
 DELAYS: list[float] = []
 

@@ -1,7 +1,5 @@
 """LlamaIndex round trips on the wire: extra_content, truncated calls, stable tool-call ids."""
 
-# ruff: noqa: F811  (pytest fixtures imported from li_support are parameters here)
-
 from __future__ import annotations
 
 import copy
@@ -10,7 +8,6 @@ from typing import Any
 import pytest
 from ernie_aiml import InvalidToolCallError, MissingUsageWarning
 from ernie_aiml.emulator import JSONReply, SSEReply, completion_body, stream_events
-from li_support import llm, make_llm  # noqa: F401
 from llama_index.core.agent.workflow import AgentStream, FunctionAgent
 from llama_index.core.base.llms.types import ChatMessage, ToolCallBlock
 from llama_index.core.tools import FunctionTool

@@ -9,10 +9,10 @@ when their event loop shuts down; caller-supplied clients are never closed here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import httpx
 
@@ -35,25 +35,35 @@ _LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 class _LoopClient:
     """One event loop's `httpx.AsyncClient` and the guard that closes it with the loop.
 
-    The guard is an async generator parked at its first `yield`: asyncio closes the async
-    generators of a loop at shutdown (`loop.shutdown_asyncgens()`, run by `asyncio.run`
-    and `asyncio.Runner`) and when one is garbage-collected, so the client is closed with
-    its loop even if nobody calls `aclose()`.
+    The guard is an async generator parked at its first `yield`, kept alive by `_GUARDS`
+    until it has run: asyncio closes the async generators of a loop when the loop shuts down
+    (`loop.shutdown_asyncgens()`, run by `asyncio.run` and `asyncio.Runner`), so the client
+    is closed with its loop even when nobody calls `aclose()` and its `Sender` is long gone.
     """
 
-    __slots__ = ("client", "guard", "started")
+    __slots__ = ("client", "guard", "loop", "started")
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, loop: asyncio.AbstractEventLoop) -> None:
         self.client = client
-        self.guard = _close_at_exit(client)
+        self.loop = loop
+        self.guard = _close_at_exit(self)
         self.started = False
 
 
-async def _close_at_exit(client: httpx.AsyncClient) -> AsyncIterator[None]:
+#: The started guards of each loop, until they have closed their client.
+_GUARDS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[_LoopClient]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _close_at_exit(entry: _LoopClient) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await client.aclose()
+        try:
+            await entry.client.aclose()
+        finally:
+            _GUARDS.get(entry.loop, set()).discard(entry)
 
 
 class Sender:
@@ -78,7 +88,10 @@ class Sender:
             weakref.WeakKeyDictionary()
         )
         self._lock = threading.Lock()
-        self._finalizer: weakref.finalize[Any, Sender] | None = None
+        # Every async client made here, so that they are closed (on their loops) when this
+        # Sender is dropped unclosed; the finalizer holds this list, not the Sender.
+        self._made: list[_LoopClient] = []
+        weakref.finalize(self, _release, self._made)
 
     @property
     def borrows_sync(self) -> bool:
@@ -109,7 +122,7 @@ class Sender:
                 )
                 # Close the pool if this Sender is dropped unclosed (no socket left to
                 # the garbage collector); the finalizer holds the client, not the Sender.
-                self._finalizer = weakref.finalize(self, self._own_client.close)
+                weakref.finalize(self, self._own_client.close)
             return self._own_client
 
     def async_client(self) -> httpx.AsyncClient:
@@ -128,8 +141,10 @@ class Sender:
                             follow_redirects=False,
                             headers=self._fixed_headers(),
                             limits=_LIMITS,
-                        )
+                        ),
+                        loop,
                     )
+                    self._made.append(entry)
         return entry.client
 
     async def _guarded_async_client(self) -> httpx.AsyncClient:
@@ -139,6 +154,7 @@ class Sender:
             entry = self._own_async.get(asyncio.get_running_loop())
             if entry is not None and not entry.started:
                 entry.started = True
+                _GUARDS.setdefault(entry.loop, set()).add(entry)
                 await entry.guard.asend(None)
         return client
 
@@ -146,17 +162,21 @@ class Sender:
         """Close the clients made here; async ones of a live loop are closed on that loop."""
         with self._lock:
             client, self._own_client = self._own_client, None
-            entries = list(self._own_async.items())
+            entries = list(self._own_async.values())
             self._own_async = weakref.WeakKeyDictionary()
+            self._made.clear()
         if client is not None:
             client.close()
-        for loop, entry in entries:
-            _close_on_loop(loop, entry)
+        for entry in entries:
+            _close_on_loop(entry)
 
     async def aclose(self) -> None:
         """Close this loop's async client now, and everything `close()` closes."""
         entry = self._own_async.pop(asyncio.get_running_loop(), None)
         if entry is not None:
+            with self._lock:
+                if entry in self._made:
+                    self._made.remove(entry)
             await _aclose_entry(entry)
         self.close()
 
@@ -223,8 +243,9 @@ async def _aclose_entry(entry: _LoopClient) -> None:
         await entry.client.aclose()
 
 
-def _close_on_loop(loop: asyncio.AbstractEventLoop, entry: _LoopClient) -> None:
-    """Close `entry` on its own loop: now if that loop runs here, else scheduled on it."""
+def _close_on_loop(entry: _LoopClient) -> None:
+    """Close `entry` on its own loop: scheduled there if it runs, else now if it can."""
+    loop = entry.loop
     if loop.is_closed():
         return  # its shutdown already ran the guard
     try:
@@ -238,6 +259,22 @@ def _close_on_loop(loop: asyncio.AbstractEventLoop, entry: _LoopClient) -> None:
         asyncio.run_coroutine_threadsafe(_aclose_entry(entry), loop)
     else:
         loop.run_until_complete(_aclose_entry(entry))
+
+
+def _release(entries: list[_LoopClient]) -> None:
+    """A dropped Sender's async clients: closed on their loops, or at their loops' shutdown."""
+    for entry in entries:
+        loop = entry.loop
+        if entry.started and not loop.is_closed():
+            # RuntimeError: the loop closed meanwhile, and its shutdown ran the guard
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_spawn_close, entry)
+
+
+def _spawn_close(entry: _LoopClient) -> None:
+    """On the entry's loop: close it in a task (kept until done)."""
+    _PENDING.add(task := entry.loop.create_task(_aclose_entry(entry)))
+    task.add_done_callback(_PENDING.discard)
 
 
 #: Close tasks scheduled from a sync `close()` inside a running loop, kept until done.
