@@ -60,10 +60,11 @@ async def _close_at_exit(entry: _LoopClient) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        try:
+        _GUARDS.get(entry.loop, set()).discard(entry)
+        # Closed already (by `aclose()`/`close()`): nothing to await, so a loop shutting down
+        # never finds this generator still running.
+        if not entry.client.is_closed:
             await entry.client.aclose()
-        finally:
-            _GUARDS.get(entry.loop, set()).discard(entry)
 
 
 class Sender:
@@ -236,11 +237,9 @@ class Sender:
 
 
 async def _aclose_entry(entry: _LoopClient) -> None:
-    """Close one loop's client through its guard (so the guard is finished too)."""
-    if entry.started:
-        await entry.guard.aclose()
-    else:
-        await entry.client.aclose()
+    """Close one loop's client (its parked guard then has nothing left to do)."""
+    _GUARDS.get(entry.loop, set()).discard(entry)
+    await entry.client.aclose()
 
 
 def _close_on_loop(entry: _LoopClient) -> None:
