@@ -80,6 +80,9 @@ _EXPORTS: dict[str, str] = {
     "asend_with_tool_fallback": "_transport.fallback",
     # lazy package namespaces (used by both adapters)
     "lazy_module_exports": "_lazy",
+    "install_command": "_extras",
+    "missing_modules": "_extras",
+    "require_extra": "_extras",
     # transport
     "SSEDecoder": "_transport.sse",
     "ServerSentEvent": "_transport.sse",
@@ -131,6 +134,7 @@ if TYPE_CHECKING:  # pragma: no cover
         StreamError,
         StreamInterruptedError,
     )
+    from ._extras import install_command, missing_modules, require_extra
     from ._lazy import lazy_module_exports
     from ._settings import DEFAULT_BASE_URL, find_api_key, resolve_api_key, resolve_base_url
     from ._tally import UsageTally, track_usage

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from ernie_aiml.emulator import SSEReply, stream_events
 
-from ernie_aiml_cli.chat import StreamPrinter
 from ernie_aiml_cli.app import main
+from ernie_aiml_cli.chat import StreamPrinter
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ import threading
 
 import httpx
 import pytest
-from ernie_aiml_cli import app as cli
 from ernie_aiml.emulator import Emulator
+
+from ernie_aiml_cli import app as cli
 
 
 def test_models_prints_the_catalog_table(capsys: pytest.CaptureFixture[str]) -> None:
