@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from fuzz_budget import PROFILE
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 # `deep` is Hypothesis' default budget (100 examples unless a test asks for more through
 # `fuzz_budget.examples`), `quick` a fifth of it. Neither keeps an example database (nothing
@@ -20,6 +22,11 @@ settings.register_profile(
 )
 settings.register_profile("quick", settings.get_profile("deep"), max_examples=20)
 settings.load_profile(PROFILE)
+# Hypothesis still caches what it learns of the code (.hypothesis/constants): not in the tree
+set_hypothesis_home_dir(
+    os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
+    or os.path.join(tempfile.gettempdir(), "ernie-aiml-hypothesis")
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 _ENV_VARS = (
