@@ -89,6 +89,18 @@ def test_require_extra_raises_the_install_command() -> None:
         require_extra("x", "langchain", "no_such_module_xyz")
 
 
+def test_demo_names_every_missing_module_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "llama_index.core", None)
+    monkeypatch.setitem(sys.modules, "llama_index.retrievers.bm25", None)
+    assert main(["demo"]) == 1
+    assert capsys.readouterr().err == (
+        "error: the demo needs llama_index.core, llama_index.retrievers.bm25, which are not "
+        'installed; install everything it needs with: pip install "ernie-aiml[demo]"\n'
+    )
+
+
 @pytest.mark.parametrize(
     "hidden", ["langchain_core", "llama_index.core", "llama_index.retrievers.bm25"]
 )

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import TextIO
 
-from ernie_aiml import install_command, missing_modules
+from ernie_aiml import install_command, missing_modules, not_installed
 
 __all__ = ["DEMO_EXTRA", "REQUIRED_MODULES", "add_arguments", "missing_line", "run"]
 
@@ -55,6 +55,6 @@ def missing_line() -> str | None:
     if not missing:
         return None
     return (
-        f"error: the demo needs {', '.join(missing)}, which is not installed; "
+        f"error: the demo needs {not_installed(missing)}; "
         f"install everything it needs with: {install_command(DEMO_EXTRA)}"
     )

@@ -82,6 +82,7 @@ _EXPORTS: dict[str, str] = {
     "lazy_module_exports": "_lazy",
     "install_command": "_extras",
     "missing_modules": "_extras",
+    "not_installed": "_extras",
     "require_extra": "_extras",
     # transport
     "SSEDecoder": "_transport.sse",
@@ -134,7 +135,7 @@ if TYPE_CHECKING:  # pragma: no cover
         StreamError,
         StreamInterruptedError,
     )
-    from ._extras import install_command, missing_modules, require_extra
+    from ._extras import install_command, missing_modules, not_installed, require_extra
     from ._lazy import lazy_module_exports
     from ._settings import DEFAULT_BASE_URL, find_api_key, resolve_api_key, resolve_base_url
     from ._tally import UsageTally, track_usage

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
-__all__ = ["install_command", "missing_modules", "require_extra"]
+__all__ = ["install_command", "missing_modules", "not_installed", "require_extra"]
 
 
 def install_command(extra: str) -> str:
@@ -29,6 +29,12 @@ def missing_modules(*modules: str) -> list[str]:
     return [module for module in modules if not _importable(module)]
 
 
+def not_installed(missing: list[str]) -> str:
+    """`"a, which is not installed"` or `"a, b, which are not installed"`."""
+    verb = "is" if len(missing) == 1 else "are"
+    return f"{', '.join(missing)}, which {verb} not installed"
+
+
 def require_extra(what: str, extra: str, *modules: str) -> None:
     """Raise `ImportError` saying how to install `extra` if any of `modules` is missing.
 
@@ -37,7 +43,6 @@ def require_extra(what: str, extra: str, *modules: str) -> None:
     missing = missing_modules(*modules)
     if missing:
         raise ImportError(
-            f"{what} needs {', '.join(missing)}, which is not installed; "
-            f"install it with: {install_command(extra)}",
+            f"{what} needs {not_installed(missing)}; install it with: {install_command(extra)}",
             name=missing[0],
         )
