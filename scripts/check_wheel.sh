@@ -24,7 +24,8 @@ if grep -iE "warning|deprecat" "$work/build.log" >&2; then
   echo "check_wheel.sh: the build printed warnings (above)" >&2
   exit 1
 fi
-unzip -l "$work"/dist/ernie_aiml-*.whl | grep -q "dist-info/licenses/LICENSE" \
+listing=$(unzip -l "$work"/dist/ernie_aiml-*.whl)  # not piped into grep -q: no SIGPIPE
+[[ $listing == *dist-info/licenses/LICENSE* ]] \
   || { echo "check_wheel.sh: LICENSE missing from the wheel" >&2; exit 1; }
 wheel=$(ls "$work"/dist/ernie_aiml-*.whl)
 "$BIN/uv" venv -q --python "$BIN/python" "$work/venv"
