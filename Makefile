@@ -1,30 +1,52 @@
 # The two commands a newcomer types: `make demo` (the main job) and `make test` (the whole suite).
-# Each sets itself up: a .venv with everything installed from the registries.
+# Each sets itself up: a .venv with the locked development environment (uv.lock) installed.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= all,demo,test
+EXTRAS ?= all demo test
 # nltk refuses hard-linked data files, which uv's default link mode creates
 export UV_LINK_MODE := copy
+# uv installs into $(VENV); uv (unlike pip) reads no pip config, so only PyPI is used
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install test lint demo chat emulator bench wheel-check clean
+.PHONY: install upgrade test lint typecheck fuzz test-matrix demo chat emulator bench wheel-check clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --upgrade pip uv
 
+# exactly the versions in uv.lock (fails if pyproject.toml changed and the lock did not follow);
+# --inexact keeps pip and uv themselves in the venv
 install: $(BIN)/python
-	@$(BIN)/uv pip install --python $(BIN)/python -q -e '.[$(EXTRAS)]' \
-	  || $(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
+	@$(BIN)/uv sync -q --locked --inexact $(addprefix --extra ,$(EXTRAS))
+
+# re-resolve every dependency to its newest allowed version and reinstall from the new lock
+upgrade: $(BIN)/python
+	$(BIN)/uv lock --upgrade
+	@$(BIN)/uv sync -q --locked --inexact $(addprefix --extra ,$(EXTRAS))
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# the quick lane: the whole suite with the quick Hypothesis profile (tests/fuzz_budget.py)
 test: lint
 	$(BIN)/python -m pytest -q
 	bash scripts/check_wheel.sh $(BIN)
+
+# mypy --strict over the core, both adapters and the CLI (settings in pyproject.toml)
+typecheck: install
+	$(BIN)/mypy
+
+# every property test with its full example count
+fuzz: install
+	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -q -m hypothesis
+
+# the quick lane on the oldest Python with the lowest allowed versions, and on the newest
+# Python with the newest: see scripts/test_matrix.sh
+test-matrix: $(BIN)/python
+	bash scripts/test_matrix.sh $(BIN)
 
 demo: install
 	@$(BIN)/ernie-aiml demo
@@ -42,4 +64,4 @@ wheel-check: install
 	bash scripts/check_wheel.sh $(BIN)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .venv-bench
+	rm -rf $(VENV) build dist *.egg-info .venv-bench .venv-matrix-*

@@ -1,13 +1,16 @@
 """LangChain integration for Baidu ERNIE on the AI/ML API: `ChatErnieAIML`.
 
-Names load lazily so `import langchain_ernie_aiml` stays cheap until a class is used.
+Names load lazily so `import langchain_ernie_aiml` stays cheap until a class is used. Without
+langchain-core the import fails at once, saying `pip install "ernie-aiml[langchain]"`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ernie_aiml import lazy_module_exports
+from ernie_aiml import lazy_module_exports, require_extra
+
+require_extra("langchain_ernie_aiml", "langchain", "langchain_core")
 
 _EXPORTS: dict[str, str] = {
     "ChatErnieAIML": "chat_models",

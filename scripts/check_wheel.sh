@@ -1,12 +1,32 @@
 #!/usr/bin/env bash
-# Build the wheel, install it into a fresh venv (no editable install to hide a packaging
-# mistake) and import every package from it, checking what each import pulls in.
+# Build the sdist and the wheel (`python -m build`) from a copy of the tree, failing on any
+# warning the build prints; install the wheel into a fresh venv (no editable install to hide a
+# packaging mistake) and import every package from it, checking what each import pulls in.
+# Nothing is written to the work tree (no build/, dist/ or *.egg-info).
 set -euo pipefail
-BIN=${1:-.venv/bin}
+BIN=$(realpath "${1:-.venv/bin}")
+cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$BIN/uv" build --wheel --out-dir "$work/dist" . >/dev/null 2>&1 \
-  || "$BIN/python" -m pip wheel --no-deps -q -w "$work/dist" .
+mkdir "$work/src"
+# the files git would commit (tracked and new, not ignored), as they are now
+git ls-files -z --cached --others --exclude-standard \
+  | xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' _ \
+  | tar --null -T - -cf - | tar -xf - -C "$work/src"
+# PYTHONDONTWRITEBYTECODE would make setuptools print "byte-compiling is disabled" warnings
+if ! (cd "$work/src" && env -u PYTHONDONTWRITEBYTECODE PATH="$BIN:$PATH" \
+  "$BIN/python" -m build --installer uv --outdir "$work/dist" . >"$work/build.log" 2>&1); then
+  cat "$work/build.log" >&2
+  echo "check_wheel.sh: the build failed" >&2
+  exit 1
+fi
+if grep -iE "warning|deprecat" "$work/build.log" >&2; then
+  echo "check_wheel.sh: the build printed warnings (above)" >&2
+  exit 1
+fi
+listing=$(unzip -l "$work"/dist/ernie_aiml-*.whl)  # not piped into grep -q: no SIGPIPE
+[[ $listing == *dist-info/licenses/LICENSE* ]] \
+  || { echo "check_wheel.sh: LICENSE missing from the wheel" >&2; exit 1; }
 wheel=$(ls "$work"/dist/ernie_aiml-*.whl)
 "$BIN/uv" venv -q --python "$BIN/python" "$work/venv"
 "$BIN/uv" pip install -q --python "$work/venv/bin/python" "$wheel[all]"

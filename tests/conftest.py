@@ -4,11 +4,29 @@ session-wide check that every chat body the suite sends validates against AIML's
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fuzz_budget import PROFILE
+from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
+
+# `deep` is Hypothesis' default budget (100 examples unless a test asks for more through
+# `fuzz_budget.examples`), `quick` a fifth of it. Neither keeps an example database (nothing
+# is left in the tree) nor has a deadline (timings on a shared 2-core machine are noise).
+settings.register_profile(
+    "deep", deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("quick", settings.get_profile("deep"), max_examples=20)
+settings.load_profile(PROFILE)
+# Hypothesis still caches what it learns of the code (.hypothesis/constants): not in the tree
+set_hypothesis_home_dir(
+    os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY")
+    or os.path.join(tempfile.gettempdir(), "ernie-aiml-hypothesis")
+)
 
 _BODY_LOG = pytest.StashKey[str]()
 _ENV_VARS = (
@@ -119,6 +137,20 @@ def emulator() -> Iterator[Any]:
 
     with Emulator() as emu:
         yield emu
+
+
+@pytest.fixture
+def benchmark() -> Callable[..., Any]:
+    """Stand-in for pytest-benchmark's fixture (the plugin is off: no table, no .benchmarks/).
+
+    Runs the function once, untimed: langchain-tests' `test_init_time` still checks that the
+    model can be built; this suite asserts no timings.
+    """
+
+    def run(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    return run
 
 
 LIVE_KEY = os.environ.get("AIML_API_KEY")

@@ -87,6 +87,10 @@ _EXPORTS: dict[str, str] = {
     "ToolCallAccumulator": "_wire.accumulate",
     # lazy package namespaces (used by both adapters)
     "lazy_module_exports": "_lazy",
+    "install_command": "_extras",
+    "missing_modules": "_extras",
+    "not_installed": "_extras",
+    "require_extra": "_extras",
     # transport
     "SSEDecoder": "_transport.sse",
     "ServerSentEvent": "_transport.sse",
@@ -147,6 +151,7 @@ if TYPE_CHECKING:  # pragma: no cover
         StreamError,
         StreamInterruptedError,
     )
+    from ._extras import install_command, missing_modules, not_installed, require_extra
     from ._lazy import lazy_module_exports
     from ._observe.tally import UsageTally, track_usage
     from ._observe.telemetry import configure_telemetry

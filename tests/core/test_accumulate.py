@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ernie_aiml import InvalidToolCall, ToolCall, ToolCallAccumulator, ToolCallChunk, parse_delta
+from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -249,7 +250,7 @@ def _accumulate(groups: list[list[ToolCallChunk]]) -> tuple[list[ToolCall], list
     return acc.result()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_streams())
 def test_result_does_not_depend_on_how_deltas_are_cut(
     stream: tuple[list[tuple[str, dict]], list[list[ToolCallChunk]]],
@@ -268,7 +269,7 @@ def test_result_does_not_depend_on_how_deltas_are_cut(
         assert [json.loads(c.raw_arguments) for c in valid] == [dict(a) for _, a in calls]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(_streams())
 def test_snapshot_arguments_are_what_result_parsed(
     stream: tuple[list[tuple[str, dict]], list[list[ToolCallChunk]]],

@@ -1,8 +1,9 @@
 """Hypothesis fuzzing of the SSE decoder and the response/delta/usage parsers.
 
 The promise: on any input, nothing escapes but the package's own typed errors
-(`AIMLError` subclasses). Example counts are explicit (`max_examples`); the totals are
-reported by `--hypothesis-show-statistics`. Total runtime is kept well under a minute.
+(`AIMLError` subclasses). Example counts are explicit (`max_examples`) for the deep profile
+(`make fuzz`, well under a minute); `make test` runs a twentieth of each (`fuzz_budget`).
+The totals are reported by `--hypothesis-show-statistics`.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from ernie_aiml import AIMLError, ResponseParseError
 from ernie_aiml._transport.sse import SSEDecoder
 from ernie_aiml._wire.response import parse_completion, parse_delta, parse_usage
 from ernie_aiml.emulator import completion_body, stream_events
+from fuzz_budget import examples
 from hardening_support import CONTENT, EVENTS, REASONING
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 FAST = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+# counts are the deep profile's (`make fuzz`); `make test` runs a twentieth: see fuzz_budget
 
 # ------------------------------------------------------------------ the SSE decoder
 
@@ -62,7 +65,7 @@ def _decode(data: bytes, cuts: list[int]) -> list[tuple[Any, ...]]:
     return [(e.event, e.data, e.id, e.retry) for e in events]
 
 
-@settings(FAST, max_examples=3000)
+@settings(FAST, max_examples=examples(3000))
 @given(data=SSE_BYTES, cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=20))
 def test_sse_decoder_any_bytes_any_split(data: bytes, cuts: list[int]) -> None:
     """Never raises (or only a typed error), and the split never changes the events."""
@@ -76,7 +79,7 @@ def test_sse_decoder_any_bytes_any_split(data: bytes, cuts: list[int]) -> None:
         assert isinstance(event[1], str)
 
 
-@settings(FAST, max_examples=1000)
+@settings(FAST, max_examples=examples(1000))
 @given(cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=30))
 def test_sse_decoder_real_stream_any_split(cuts: list[int]) -> None:
     """A real stream with CRLF line ends and keep-alives decodes the same at any split."""
@@ -254,19 +257,19 @@ def leaf_mutated(draw: st.DrawFn, originals: list[dict[str, Any]]) -> dict[str, 
 # --------------------------------------------- green: real shapes, arbitrary scalar values
 
 
-@settings(FAST, max_examples=3000)
+@settings(FAST, max_examples=examples(3000))
 @given(chunk=leaf_mutated(REAL_CHUNKS))
 def test_parse_delta_real_shapes_only_typed_errors(chunk: dict[str, Any]) -> None:
     _only_typed(parse_delta, chunk)
 
 
-@settings(FAST, max_examples=3000)
+@settings(FAST, max_examples=examples(3000))
 @given(body=leaf_mutated(REAL_BODIES), headers=HEADERS)
 def test_parse_completion_real_shapes_only_typed_errors(body: dict[str, Any], headers: Any) -> None:
     _only_typed(parse_completion, body, headers)
 
 
-@settings(FAST, max_examples=2000)
+@settings(FAST, max_examples=examples(2000))
 @given(obj=leaf_mutated([e["usage"] for e in REAL_CHUNKS if e.get("usage")]))
 def test_parse_usage_real_shapes_only_typed_errors(obj: dict[str, Any]) -> None:
     _only_typed(parse_usage, obj)
@@ -275,19 +278,19 @@ def test_parse_usage_real_shapes_only_typed_errors(obj: dict[str, Any]) -> None:
 # --------------------------------------------- structure fuzz (the bugs it found are fixed)
 
 
-@settings(FAST, max_examples=2000)
+@settings(FAST, max_examples=examples(2000))
 @given(chunk=st.one_of(TOP_DICTS, mutated(REAL_CHUNKS)))
 def test_parse_delta_any_shape_only_typed_errors(chunk: dict[str, Any]) -> None:
     _only_typed(parse_delta, chunk)
 
 
-@settings(FAST, max_examples=2000)
+@settings(FAST, max_examples=examples(2000))
 @given(body=st.one_of(TOP_DICTS, mutated(REAL_BODIES)), headers=HEADERS)
 def test_parse_completion_any_shape_only_typed_errors(body: dict[str, Any], headers: Any) -> None:
     _only_typed(parse_completion, body, headers)
 
 
-@settings(FAST, max_examples=1000)
+@settings(FAST, max_examples=examples(1000))
 @given(obj=st.one_of(TOP_DICTS, JSON_VALUES))
 def test_parse_usage_any_shape_only_typed_errors(obj: Any) -> None:
     _only_typed(parse_usage, obj)
