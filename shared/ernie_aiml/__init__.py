@@ -85,6 +85,9 @@ _EXPORTS: dict[str, str] = {
     "parse_usage": "_wire.response",
     "parse_arguments": "_wire.response",
     "ToolCallAccumulator": "_wire.accumulate",
+    "tool_call_entry": "_wire.tool_calls",
+    "entry_fields": "_wire.tool_calls",
+    "wire_usage": "_wire.response",
     # lazy package namespaces (used by both adapters)
     "lazy_module_exports": "_lazy",
     "install_command": "_extras",
@@ -186,6 +189,8 @@ if TYPE_CHECKING:  # pragma: no cover
         parse_completion,
         parse_delta,
         parse_usage,
+        wire_usage,
     )
     from ._wire.response_format import json_schema_format, normalize_response_format
+    from ._wire.tool_calls import entry_fields, tool_call_entry
     from ._wire.tools import normalize_tool, normalize_tool_choice

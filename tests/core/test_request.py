@@ -114,12 +114,7 @@ def test_history_with_tool_calls_and_results() -> None:
             "assistant",
             "",
             tool_calls=[
-                ToolCall(
-                    id="call_1",
-                    name="get_weather",
-                    arguments={"city": "Paris"},
-                    raw_arguments='{"city":"Paris"}',
-                ),
+                ToolCall(id="call_1", name="get_weather", arguments={"city": "Paris"}),
                 ToolCall(id="call_2", name="get_weather", arguments={"city": "Roma, Città"}),
             ],
         ),
