@@ -74,7 +74,6 @@ def _assistant(message: AIMessage) -> Message:
             id=tc.get("id") or "",
             name=tc["name"],
             arguments=tc["args"],
-            raw_arguments=json.dumps(tc["args"], ensure_ascii=False),
             extra_content=extras.get(tc.get("id")),
         )
         for tc in message.tool_calls
@@ -261,7 +260,7 @@ def completion_to_message(completion: Completion, model: str) -> AIMessage:
     meta = answer_metadata(completion, model)
     if completion.system_fingerprint:
         meta["system_fingerprint"] = completion.system_fingerprint
-    raw_usage = completion.raw.get("usage")
+    raw_usage = ernie_aiml.wire_usage(completion.raw)
     if raw_usage:
         meta["token_usage"] = raw_usage
     calls: dict[str, Any] = {}  # left out when empty: validating `[]` costs ~0.7 µs a call

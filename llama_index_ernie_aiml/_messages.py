@@ -7,7 +7,6 @@ back) is enforced by `ernie_aiml.build_chat_request`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from io import IOBase
 from pathlib import Path
@@ -22,6 +21,7 @@ from ernie_aiml import (
     Part,
     TextPart,
     ToolCall,
+    entry_fields,
     file_part,
     image_part,
     parse_arguments,
@@ -176,10 +176,8 @@ def _tool_call(call_id: str | None, name: str, kwargs: Any) -> ToolCall | Invali
         arguments, error = parse_arguments(kwargs)
         if error is not None:
             return InvalidToolCall(id=call_id, name=name, raw_arguments=kwargs, error=error)
-        return ToolCall(id=call_id or "", name=name, arguments=arguments, raw_arguments=kwargs)  # type: ignore[arg-type]
-    arguments = dict(kwargs or {})
-    raw = json.dumps(arguments, ensure_ascii=False)
-    return ToolCall(id=call_id or "", name=name, arguments=arguments, raw_arguments=raw)
+        return ToolCall(id=call_id or "", name=name, arguments=arguments)  # type: ignore[arg-type]
+    return ToolCall(id=call_id or "", name=name, arguments=dict(kwargs or {}))
 
 
 def _attach_extra_content(
@@ -199,13 +197,9 @@ def _tool_calls_from_kwargs(value: Any) -> list[ToolCall | InvalidToolCall]:
     calls = []
     for item in value:
         data = item if isinstance(item, Mapping) else _as_mapping(item)
-        function = data.get("function") or {}
-        if not isinstance(function, Mapping):
-            function = _as_mapping(function)
-        call = _tool_call(
-            data.get("id"), function.get("name") or "", function.get("arguments") or ""
-        )
-        call.extra_content = data.get("extra_content")
+        call_id, name, arguments, extra_content = entry_fields(data)
+        call = _tool_call(call_id, name, arguments)
+        call.extra_content = extra_content
         calls.append(call)
     return calls
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ernie_aiml import Completion, InvalidToolCall, ToolCall, Usage
+from ernie_aiml import Completion, InvalidToolCall, ToolCall, Usage, tool_call_entry
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
@@ -54,15 +54,8 @@ def usage_kwargs(
 def tool_call_dict(
     call_id: str | None, name: str | None, arguments: str, extra_content: Any = None
 ) -> dict[str, Any]:
-    """One entry of `message.additional_kwargs["tool_calls"]`, OpenAI-style."""
-    out: dict[str, Any] = {
-        "id": call_id or "",
-        "type": "function",
-        "function": {"name": name or "", "arguments": arguments},
-    }
-    if extra_content is not None:
-        out["extra_content"] = extra_content
-    return out
+    """One entry of `message.additional_kwargs["tool_calls"]`: the core's wire entry."""
+    return tool_call_entry(call_id or "", name or "", arguments, extra_content)
 
 
 def tool_call_block(call: ToolCall | InvalidToolCall) -> ToolCallBlock:
@@ -75,12 +68,10 @@ def tool_call_block(call: ToolCall | InvalidToolCall) -> ToolCallBlock:
 
 
 def raw_arguments(call: ToolCall | InvalidToolCall) -> str:
-    """The arguments as the model sent them (re-encoded when only the parsed form is known)."""
-    if call.raw_arguments:
-        return call.raw_arguments
+    """The arguments as JSON text: the model's own for an invalid call, else re-encoded."""
     if isinstance(call, ToolCall):
         return json.dumps(call.arguments, ensure_ascii=False)
-    return ""
+    return call.raw_arguments or ""
 
 
 def tool_call_parts(

@@ -45,7 +45,6 @@ class StreamFolder:
         "_thinking",
         "_thinking_block",
         "_usage_kwargs",
-        "_usage_raw",
     )
 
     def __init__(self, fallback: str | None = None) -> None:
@@ -64,7 +63,6 @@ class StreamFolder:
         self._call_blocks: list[ToolCallBlock] = []
         self._call_dicts: list[dict[str, Any]] = []
         self._usage_kwargs: dict[str, Any] | None = None
-        self._usage_raw: Any = None
 
     def fold(self, delta: Delta) -> ChatResponse:
         """The cumulative response after `delta`; `delta` text is the answer's new text only."""
@@ -121,8 +119,6 @@ class StreamFolder:
             self._take_usage(delta)
         if self._extra is not None:
             extra.update(self._extra)
-        if self._usage_kwargs is not None:
-            return self._raw_with_usage(delta.raw)
         return delta.raw
 
     def _add_tool_chunks(self, delta: Delta) -> None:
@@ -159,18 +155,9 @@ class StreamFolder:
         kwargs = usage_kwargs(usage, delta.credits_used, delta.usd_spent, delta.inference_id)
         self._usage_kwargs = {**previous, **kwargs}
         self._extra = {**(self._fallback or {}), **(self._finish or {}), **self._usage_kwargs}
-        if usage is not None:
-            self._usage_raw = (delta.raw or {}).get("usage")
-            if usage.reasoning_tokens is not None:
-                self._reasoning_tokens = usage.reasoning_tokens
-                if self._thinking_block is not None:
-                    self._thinking_block = ThinkingBlock(
-                        content=self._thinking, num_tokens=usage.reasoning_tokens
-                    )
-
-    def _raw_with_usage(self, raw: dict[str, Any] | None) -> dict[str, Any]:
-        """The chunk, with the stream's usage kept on chunks after the usage event."""
-        raw = raw or {}
-        if raw.get("usage") is None and self._usage_raw is not None:
-            return {**raw, "usage": self._usage_raw}
-        return raw
+        if usage is not None and usage.reasoning_tokens is not None:
+            self._reasoning_tokens = usage.reasoning_tokens
+            if self._thinking_block is not None:
+                self._thinking_block = ThinkingBlock(
+                    content=self._thinking, num_tokens=usage.reasoning_tokens
+                )

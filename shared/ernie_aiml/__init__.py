@@ -85,6 +85,9 @@ _EXPORTS: dict[str, str] = {
     "parse_usage": "_wire.response",
     "parse_arguments": "_wire.response",
     "ToolCallAccumulator": "_wire.accumulate",
+    "tool_call_entry": "_wire.tool_calls",
+    "entry_fields": "_wire.tool_calls",
+    "wire_usage": "_wire.response",
     # lazy package namespaces (used by both adapters)
     "lazy_module_exports": "_lazy",
     "install_command": "_extras",
@@ -151,7 +154,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._extras import missing_modules as missing_modules
     from ._extras import not_installed as not_installed
     from ._extras import require_extra as require_extra
-    from ._lazy import lazy_module_exports as lazy_module_exports
     from ._observe.tally import UsageTally as UsageTally
     from ._observe.tally import track_usage as track_usage
     from ._observe.telemetry import configure_telemetry as configure_telemetry
@@ -193,7 +195,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._wire.response import parse_completion as parse_completion
     from ._wire.response import parse_delta as parse_delta
     from ._wire.response import parse_usage as parse_usage
+    from ._wire.response import wire_usage as wire_usage
     from ._wire.response_format import json_schema_format as json_schema_format
     from ._wire.response_format import normalize_response_format as normalize_response_format
+    from ._wire.tool_calls import entry_fields as entry_fields
+    from ._wire.tool_calls import tool_call_entry as tool_call_entry
     from ._wire.tools import normalize_tool as normalize_tool
     from ._wire.tools import normalize_tool_choice as normalize_tool_choice

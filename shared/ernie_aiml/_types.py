@@ -52,12 +52,11 @@ Part = TextPart | ImagePart | FilePart
 
 @dataclass(slots=True)
 class ToolCall:
-    """A complete tool call: `arguments` parsed to a dict, `raw_arguments` as sent."""
+    """A complete tool call: `arguments` parsed to a dict (re-encoded when sent back)."""
 
     id: str
     name: str
     arguments: dict[str, Any]
-    raw_arguments: str = ""
     extra_content: Any = None  # ernie-5.0 opaque field, echoed back unchanged
 
 

@@ -10,6 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 
+def split(acc: ToolCallAccumulator) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+    """`acc.ordered()` as (valid calls, invalid calls), each in index order."""
+    calls = acc.ordered()
+    valid = [c for c in calls if isinstance(c, ToolCall)]
+    return valid, [c for c in calls if isinstance(c, InvalidToolCall)]
+
+
 def _delta_chunks(*entries: dict) -> list[ToolCallChunk]:
     """Fragments as parse_delta produces them from one chunk's `delta.tool_calls`."""
     chunk = {"choices": [{"index": 0, "delta": {"tool_calls": list(entries)}}]}
@@ -40,12 +47,10 @@ def test_two_calls_in_one_chunk() -> None:
             {"index": 0, "function": {"arguments": ', "c": 3}'}},
         )
     )
-    assert acc.result() == (
+    assert split(acc) == (
         [
-            ToolCall(
-                id="c1", name="add", arguments={"a": 1, "c": 3}, raw_arguments='{"a": 1, "c": 3}'
-            ),
-            ToolCall(id="c2", name="mul", arguments={"b": 2}, raw_arguments='{"b": 2}'),
+            ToolCall(id="c1", name="add", arguments={"a": 1, "c": 3}),
+            ToolCall(id="c2", name="mul", arguments={"b": 2}),
         ],
         [],
     )
@@ -64,15 +69,8 @@ def test_id_and_name_repeated_on_every_chunk_are_not_concatenated() -> None:
                 }
             )
         )
-    assert acc.result() == (
-        [
-            ToolCall(
-                id="call_9",
-                name="get_weather",
-                arguments={"city": "Paris"},
-                raw_arguments='{"city": "Paris"}',
-            )
-        ],
+    assert split(acc) == (
+        [ToolCall(id="call_9", name="get_weather", arguments={"city": "Paris"})],
         [],
     )
 
@@ -82,12 +80,8 @@ def test_id_only_on_the_first_chunk() -> None:
     acc.add([ToolCallChunk(0, "call_1", "search", "")])
     acc.add([ToolCallChunk(0, None, None, '{"q": "ern')])
     acc.add([ToolCallChunk(0, "", "", 'ie"}')])  # empty id/name do not replace
-    assert acc.result() == (
-        [
-            ToolCall(
-                id="call_1", name="search", arguments={"q": "ernie"}, raw_arguments='{"q": "ernie"}'
-            )
-        ],
+    assert split(acc) == (
+        [ToolCall(id="call_1", name="search", arguments={"q": "ernie"})],
         [],
     )
 
@@ -99,10 +93,10 @@ def test_empty_arguments_missing_id_and_invalid_json() -> None:
     acc.add([ToolCallChunk(0, "c0", "now", None), ToolCallChunk(1, None, "anon", "{}")])
     acc.add([ToolCallChunk(3, "c3", None, '{"x": 1}')])
     assert len(acc) == 4
-    assert acc.result() == (
+    assert split(acc) == (
         [
-            ToolCall(id="c0", name="now", arguments={}, raw_arguments=""),
-            ToolCall(id="call_1", name="anon", arguments={}, raw_arguments="{}"),
+            ToolCall(id="c0", name="now", arguments={}),
+            ToolCall(id="call_1", name="anon", arguments={}),
         ],
         [
             InvalidToolCall(
@@ -128,13 +122,13 @@ def test_snapshot_is_the_raw_state_by_index_without_parsing() -> None:
     assert acc.snapshot() == [("c0", "first", '{"a": 1}'), ("call_1", "second", '{"b"')]
 
 
-def test_snapshot_names_a_call_without_id_as_result_does() -> None:
+def test_snapshot_names_a_call_without_id_as_ordered_does() -> None:
     acc = ToolCallAccumulator()
     acc.add([ToolCallChunk(3, None, "lookup", '{"q": 1}'), ToolCallChunk(0, "", "f", "{}")])
     assert acc.snapshot() == [("call_0", "f", "{}"), ("call_3", "lookup", '{"q": 1}')]
-    valid, invalid = acc.result()
+    valid, invalid = split(acc)
     assert invalid == []
-    assert [(c.id, c.name, c.raw_arguments) for c in valid] == acc.snapshot()
+    assert [(c.id, c.name, json.dumps(c.arguments)) for c in valid] == acc.snapshot()
 
 
 def test_ids_are_stable_from_the_first_fragment_to_the_result_never_empty() -> None:
@@ -153,10 +147,8 @@ def test_extra_content_is_kept_once_per_call_and_reaches_valid_and_invalid_calls
     acc.add([ToolCallChunk(0, "c0", "f", '{"a"', sig), ToolCallChunk(1, "c1", "g", "{", None)])
     acc.add([ToolCallChunk(0, "c0", "f", ": 1}", sig), ToolCallChunk(1, None, None, "", {"k": 2})])
     assert acc.extra_contents() == [sig, {"k": 2}]
-    valid, invalid = acc.result()
-    assert valid == [
-        ToolCall(id="c0", name="f", arguments={"a": 1}, raw_arguments='{"a": 1}', extra_content=sig)
-    ]
+    valid, invalid = split(acc)
+    assert valid == [ToolCall(id="c0", name="f", arguments={"a": 1}, extra_content=sig)]
     assert [(c.id, c.extra_content) for c in invalid] == [("c1", {"k": 2})]
 
 
@@ -175,10 +167,10 @@ def test_ordered_mixes_valid_and_invalid_calls_in_index_order() -> None:
         raw_arguments="[1]",
         error="arguments are not a JSON object (got list)",
     )
-    first = ToolCall(id="c0", name="first", arguments={}, raw_arguments="{}")
-    last = ToolCall(id="c2", name="last", arguments={"z": 2}, raw_arguments='{"z": 2}')
+    first = ToolCall(id="c0", name="first", arguments={})
+    last = ToolCall(id="c2", name="last", arguments={"z": 2})
     assert acc.ordered() == [first, bad, last]
-    assert acc.result() == ([first, last], [bad])
+    assert split(acc) == ([first, last], [bad])
 
 
 # ----------------------------------------------------------------- property
@@ -247,17 +239,17 @@ def _accumulate(groups: list[list[ToolCallChunk]]) -> tuple[list[ToolCall], list
     acc = ToolCallAccumulator()
     for group in groups:
         acc.add(group)
-    return acc.result()
+    return split(acc)
 
 
 @settings(max_examples=examples(300), deadline=None)
 @given(_streams())
-def test_result_does_not_depend_on_how_deltas_are_cut(
+def test_calls_do_not_depend_on_how_deltas_are_cut(
     stream: tuple[list[tuple[str, dict]], list[list[ToolCallChunk]]],
 ) -> None:
     calls, groups = stream
     expected = [
-        ToolCall(id=f"call_{i}_x", name=name, arguments=args, raw_arguments=json.dumps(args))
+        ToolCall(id=f"call_{i}_x", name=name, arguments=args)
         for i, (name, args) in enumerate(calls)
     ]
     for variant in (groups, _first_only(groups)):
@@ -266,20 +258,19 @@ def test_result_does_not_depend_on_how_deltas_are_cut(
         assert [(c.id, c.name, c.arguments) for c in valid] == [
             (c.id, c.name, c.arguments) for c in expected
         ]
-        assert [json.loads(c.raw_arguments) for c in valid] == [dict(a) for _, a in calls]
 
 
 @settings(max_examples=examples(200), deadline=None)
 @given(_streams())
-def test_snapshot_arguments_are_what_result_parsed(
+def test_snapshot_arguments_are_what_ordered_parsed(
     stream: tuple[list[tuple[str, dict]], list[list[ToolCallChunk]]],
 ) -> None:
     _, groups = stream
     acc = ToolCallAccumulator()
     for group in groups:
         acc.add(group)
-    valid, invalid = acc.result()
+    valid, invalid = split(acc)
     assert invalid == []
-    assert acc.snapshot() == [(c.id, c.name, c.raw_arguments) for c in valid]
+    assert [(i, n) for i, n, _ in acc.snapshot()] == [(c.id, c.name) for c in valid]
     assert [json.loads(raw) for _, _, raw in acc.snapshot()] == [c.arguments for c in valid]
     assert acc.ordered() == valid

@@ -114,12 +114,7 @@ def test_history_with_tool_calls_and_results() -> None:
             "assistant",
             "",
             tool_calls=[
-                ToolCall(
-                    id="call_1",
-                    name="get_weather",
-                    arguments={"city": "Paris"},
-                    raw_arguments='{"city":"Paris"}',
-                ),
+                ToolCall(id="call_1", name="get_weather", arguments={"city": "Paris"}),
                 ToolCall(id="call_2", name="get_weather", arguments={"city": "Roma, Città"}),
             ],
         ),
@@ -283,6 +278,7 @@ def test_pdf_to_a_model_without_pdf_input() -> None:
     )
 
 
+@pytest.mark.filterwarnings("ignore::ernie_aiml.UnknownModelWarning")
 def test_image_to_an_unknown_model_passes() -> None:
     body = build_chat_request(
         "acme/foo", [Message("user", [image_part(url="https://x.test/a.png")])]
@@ -398,6 +394,7 @@ def test_extra_body_is_merged_last_and_may_override() -> None:
     }
 
 
+@pytest.mark.filterwarnings("ignore::ernie_aiml.UnknownModelWarning")
 @pytest.mark.parametrize(
     ("given", "sent"),
     [

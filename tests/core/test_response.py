@@ -222,14 +222,9 @@ def test_tool_calls_valid_empty_and_invalid() -> None:
     assert c.reasoning == "need weather"
     assert c.finish_reason == "tool_calls"
     assert c.tool_calls == [
-        ToolCall(
-            id="c1",
-            name="get_weather",
-            arguments={"city": "Paris"},
-            raw_arguments='{"city": "Paris"}',
-        ),
-        ToolCall(id="c2", name="now", arguments={}, raw_arguments="", extra_content={"sig": "s"}),
-        ToolCall(id="call_4", name="noid", arguments={"k": "v"}, raw_arguments='{"k": "v"}'),
+        ToolCall(id="c1", name="get_weather", arguments={"city": "Paris"}),
+        ToolCall(id="c2", name="now", arguments={}, extra_content={"sig": "s"}),
+        ToolCall(id="call_4", name="noid", arguments={"k": "v"}),
     ]
     assert c.invalid_tool_calls == [
         InvalidToolCall(

@@ -495,6 +495,7 @@ def test_stream_with_done() -> None:
     assert json.loads(request.content) == {**BODY, "stream": True}
 
 
+@pytest.mark.filterwarnings("ignore::ernie_aiml.MissingUsageWarning")  # scripted without usage
 def test_stream_body_keeps_stream_options() -> None:
     body = {**BODY, "stream": True, "stream_options": {"include_usage": True}}
     script = Script(sse_response(sse(STOP)))

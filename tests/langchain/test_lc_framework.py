@@ -34,6 +34,7 @@ def test_llm_type_and_ls_params() -> None:
     assert (override["ls_stop"], override["ls_temperature"]) == (["X"], 1.0)
 
 
+@pytest.mark.filterwarnings("ignore::ernie_aiml.UnknownModelWarning")
 def test_profiles_come_from_the_catalog() -> None:
     ernie5 = ChatErnieAIML(api_key="k").profile
     assert ernie5 is not None

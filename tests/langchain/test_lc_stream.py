@@ -154,6 +154,7 @@ def test_stream_tool_call_chunks(emulator) -> None:
     assert full.additional_kwargs["reasoning_content"] == REASONING
 
 
+@pytest.mark.filterwarnings("ignore::ernie_aiml.MissingUsageWarning")  # scripted without usage
 def test_repeated_tool_names_are_not_concatenated(emulator) -> None:
     """The schema makes id/name required on every delta item: servers may repeat them."""
     base = {"id": "x", "object": "chat.completion.chunk", "created": 1, "model": "ernie-5.0"}

@@ -293,3 +293,12 @@ def test_citable_blocks_send_their_content(emulator, llm) -> None:
     assert emulator.requests[-1].json["messages"] == [
         {"role": "user", "content": "ERNIE is built by Baidu.\nWho builds it?"}
     ]
+
+
+def test_stream_raw_is_exactly_what_the_server_sent(emulator, llm) -> None:
+    body = seed("ernie-5-0-thinking-preview")
+    events = seed_stream_events(body)
+    emulator.enqueue(SSEReply(events))
+    responses = list(llm.stream_chat([ChatMessage(role="user", content="Hi")]))
+    # one response per event, each carrying that event's JSON untouched (usage only on the last)
+    assert [r.raw for r in responses] == events

@@ -75,6 +75,7 @@ def _city_stream() -> SSEReply:
     return SSEReply(events)
 
 
+@pytest.mark.filterwarnings("ignore::ernie_aiml.MissingUsageWarning")  # scripted without usage
 def test_stream_structured_predict(emulator, llm) -> None:
     emulator.enqueue(_city_stream())
     partials = list(llm.stream_structured_predict(City, PROMPT, text=TEXT))
@@ -83,6 +84,7 @@ def test_stream_structured_predict(emulator, llm) -> None:
     _check_request(emulator.requests[-1].json)
 
 
+@pytest.mark.filterwarnings("ignore::ernie_aiml.MissingUsageWarning")  # scripted without usage
 async def test_astream_structured_predict(emulator, llm) -> None:
     emulator.enqueue(_city_stream())
     partials = [p async for p in await llm.astream_structured_predict(City, PROMPT, text=TEXT)]
@@ -231,6 +233,7 @@ async def test_async_refused_forced_choice_falls_back(emulator, llm) -> None:
     assert _sent(emulator) == [("required", None), ("required", False)]
 
 
+@pytest.mark.filterwarnings("ignore::ernie_aiml.MissingUsageWarning")  # scripted without usage
 def test_stream_refused_forced_choice_falls_back(emulator, llm) -> None:
     emulator.enqueue(_refusal(), _city_stream())
     gen = llm.stream_chat_with_tools([_city_tool()], user_msg=TEXT, tool_required=True)
@@ -254,6 +257,7 @@ def test_stream_structured_predict_is_not_forced(emulator, llm) -> None:
     assert _sent(emulator) == [("auto", None)]
 
 
+@pytest.mark.filterwarnings("ignore::ernie_aiml.MissingUsageWarning")  # scripted without usage
 async def test_astream_refused_forced_choice_falls_back(emulator, llm) -> None:
     emulator.enqueue(_refusal(), _refusal(), _city_stream())
     gen = await llm.astream_chat_with_tools([_city_tool()], user_msg=TEXT, tool_required=True)

@@ -29,7 +29,7 @@ class _Slot:
 
 
 class ToolCallAccumulator:
-    """Collects `ToolCallChunk`s from a stream; `result()` gives the calls so far, by index.
+    """Collects `ToolCallChunk`s from a stream; `ordered()` gives the calls so far, by index.
 
     `snapshot()` is the cheap raw view for per-chunk display; `ordered()` mixes valid and
     invalid calls in index order.
@@ -63,8 +63,8 @@ class ToolCallAccumulator:
     def snapshot(self) -> list[tuple[str, str | None, str]]:
         """(id, name, raw arguments so far) per call, by index; no JSON parsing, so cheap.
 
-        For showing in-progress tool calls on every chunk; the id is the one `ordered()` and
-        `result()` give the finished call.
+        For showing in-progress tool calls on every chunk; the id is the one `ordered()`
+        gives the finished call.
         """
         return [
             (slot.id, slot.name, "".join(slot.arguments)) for _, slot in sorted(self._slots.items())
@@ -75,23 +75,8 @@ class ToolCallAccumulator:
         return [slot.extra_content for _, slot in sorted(self._slots.items())]
 
     def ordered(self) -> list[ToolCall | InvalidToolCall]:
-        """Every call, valid or not, in the server's index order (`result()` split in one)."""
+        """Every call, valid (`ToolCall`) or not (`InvalidToolCall`), in the server's index order."""
         return [
             make_tool_call(index, slot.id, slot.name, "".join(slot.arguments), slot.extra_content)
             for index, slot in sorted(self._slots.items())
         ]
-
-    def result(self) -> tuple[list[ToolCall], list[InvalidToolCall]]:
-        """Complete calls, and those whose arguments are not a JSON object.
-
-        Each list keeps index order (use `ordered()` for both interleaved). Empty
-        arguments are `{}`; a call whose first fragment had no id is named `call_<index>`.
-        """
-        valid: list[ToolCall] = []
-        invalid: list[InvalidToolCall] = []
-        for call in self.ordered():
-            if isinstance(call, ToolCall):
-                valid.append(call)
-            else:
-                invalid.append(call)
-        return valid, invalid

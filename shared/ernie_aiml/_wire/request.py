@@ -16,6 +16,7 @@ from .._types import FilePart, ImagePart, InvalidToolCall, Message, TextPart, To
 from .content import check_detail, file_payload, image_url
 from .params import validate_params
 from .response_format import normalize_response_format
+from .tool_calls import tool_call_entry
 from .tools import check_tool_choice_for, normalize_tool, normalize_tool_choice
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
@@ -92,14 +93,7 @@ def _tool_call(call: ToolCall | InvalidToolCall, index: int) -> dict[str, Any]:
         name, arguments = call.name or "", call.raw_arguments or ""
     else:
         name, arguments = call.name, json.dumps(call.arguments, ensure_ascii=False)
-    out: dict[str, Any] = {
-        "id": tool_call_id(call.id, index),
-        "type": "function",
-        "function": {"name": name, "arguments": arguments},
-    }
-    if call.extra_content is not None:
-        out["extra_content"] = call.extra_content
-    return out
+    return tool_call_entry(tool_call_id(call.id, index), name, arguments, call.extra_content)
 
 
 def _message(

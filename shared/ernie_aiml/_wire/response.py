@@ -72,7 +72,6 @@ def make_tool_call(
         id=tool_call_id(id, index),
         name=name,
         arguments=arguments,
-        raw_arguments=raw,
         extra_content=extra_content,
     )
 
@@ -183,18 +182,6 @@ def _amount(usage: Mapping[str, Any], name: str, value: Any) -> None:
     raise ResponseParseError(
         f"meta.usage.{name} must be a number (got {type(value).__name__} {value!r})", body=usage
     )
-
-
-def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
-    """A header by lower-case name, from httpx.Headers or a plain dict of any case."""
-    if not headers:
-        return None
-    value = headers.get(name)
-    if value is None:
-        for key, item in headers.items():
-            if key.lower() == name:
-                return item
-    return value
 
 
 def _httpx_headers(headers: httpx.Headers) -> dict[str, str]:
@@ -419,3 +406,9 @@ def _delta(chunk: Mapping[str, Any]) -> Delta:
         None,
         chunk,  # type: ignore[arg-type]
     )
+
+
+def wire_usage(body: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The `usage` object of an answer or chunk exactly as the server sent it, if any."""
+    usage = body.get("usage") if body else None
+    return usage if isinstance(usage, dict) else None
