@@ -190,11 +190,32 @@ def test_threads_with_a_copied_context_share_the_block(client: AIMLClient, emula
     assert (tally.calls, len(errors), len(emulator.chat_requests)) == (2, 2, 2)
 
 
-def test_a_plain_thread_does_not_see_a_context_block(client: AIMLClient, emulator) -> None:
-    with track_usage(max_calls=0) as tally:
-        thread = threading.Thread(target=client.chat, args=(BODY,))
-        thread.start()
-        thread.join()
+def test_threads_started_inside_the_block_are_counted_and_capped(
+    client: AIMLClient, emulator
+) -> None:
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            client.chat(BODY)
+        except BudgetExceededError as exc:
+            errors.append(exc)
+
+    with track_usage(max_calls=2) as tally:
+        for _ in range(2):  # plain threads: no context copied
+            thread = threading.Thread(target=work)
+            thread.start()
+            thread.join()
+        with ThreadPoolExecutor(2) as pool:  # a pool made inside the block: its workers too
+            pool.submit(work).result()
+    assert (tally.calls, len(errors), len(emulator.chat_requests)) == (2, 1, 2)
+
+
+def test_a_thread_running_before_the_block_does_not_see_it(client: AIMLClient, emulator) -> None:
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: None).result()  # the worker exists before the block opens
+        with track_usage(max_calls=0) as tally:
+            pool.submit(client.chat, BODY).result()
     assert (tally.calls, len(emulator.chat_requests)) == (0, 1)
 
 

@@ -7,15 +7,19 @@ alike. A tally with limits (`max_credits`, `max_usd`, `max_calls`, `max_tokens`)
 the next call, before anything is sent, once its budget is spent.
 
 Tallies travel in a context variable: asyncio tasks, LangChain `batch`/`abatch` and
-LlamaIndex workflow steps inherit them; a plain `threading.Thread` or executor worker
-does only when run with `contextvars.copy_context().run`. `scope="process"` counts (and
-caps) every call made in the process while the block is open, whatever its thread.
+LlamaIndex workflow steps inherit them. A thread started while the block is open (a plain
+`threading.Thread`, a new executor's workers), whose context has no tally of its own,
+reports to the open blocks too; threads that already ran when the block opened (an
+existing pool's workers) do only when run with `contextvars.copy_context().run`.
+`scope="process"` counts (and caps) every call made in the process while the block is open,
+whatever its thread.
 """
 
 from __future__ import annotations
 
 import contextvars
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +34,9 @@ _ACTIVE: contextvars.ContextVar[tuple[UsageTally, ...]] = contextvars.ContextVar
 #: Tallies opened with `scope="process"`: they see every call, in any thread.
 _PROCESS: tuple[UsageTally, ...] = ()
 _PROCESS_LOCK = threading.Lock()
+#: Context-scoped tallies whose block is open, with the threads that ran when it opened:
+#: a thread started since, with no tally in its context, reports to them.
+_OPEN: tuple[tuple[UsageTally, weakref.WeakSet[threading.Thread]], ...] = ()
 #: Serialises "is any budget spent? then count the call as started" across tallies.
 _ADMIT_LOCK = threading.Lock()
 _LIMITS = ("max_calls", "max_credits", "max_usd", "max_tokens")
@@ -164,7 +171,8 @@ def track_usage(
         return
     token = _ACTIVE.set((*_ACTIVE.get(), tally))
     try:
-        yield tally
+        with _open_block(tally):
+            yield tally
     finally:
         _ACTIVE.reset(token)
 
@@ -182,9 +190,32 @@ def _process_scope(tally: UsageTally) -> Iterator[None]:
             _PROCESS = tuple(t for t in _PROCESS if t is not tally)
 
 
+@contextmanager
+def _open_block(tally: UsageTally) -> Iterator[None]:
+    """List `tally` for the threads started while its block is open."""
+    global _OPEN
+    entry = (tally, weakref.WeakSet(threading.enumerate()))
+    with _PROCESS_LOCK:
+        _OPEN = (*_OPEN, entry)
+    try:
+        yield
+    finally:
+        with _PROCESS_LOCK:
+            _OPEN = tuple(e for e in _OPEN if e is not entry)
+
+
+def _started_inside() -> tuple[UsageTally, ...]:
+    """The open blocks this thread was started inside of (it was not running at their start)."""
+    thread = threading.current_thread()
+    return tuple(tally for tally, before in _OPEN if thread not in before)
+
+
 def active_tallies() -> tuple[UsageTally, ...]:
-    """The tallies a call starting now reports to: this context's, then process-wide ones."""
+    """The tallies a call starting now reports to: process-wide ones, then this context's
+    (or, in a thread with none, those of the blocks open when the thread started)."""
     tallies = _ACTIVE.get()
+    if not tallies and _OPEN:
+        tallies = _started_inside()
     process = _PROCESS
     return (*process, *tallies) if process else tallies
 
