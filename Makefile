@@ -30,8 +30,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# the quick lane: the whole suite with the quick Hypothesis profile (tests/fuzz_budget.py)
-test: lint
+# the quick lane: lint, mypy --strict, then the whole suite with the quick Hypothesis profile
+# (tests/fuzz_budget.py)
+test: lint typecheck
 	$(BIN)/python -m pytest -q
 	bash scripts/check_wheel.sh $(BIN)
 

@@ -42,24 +42,23 @@ __getattr__, __dir__ = lazy_module_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._errors import (
-        ErnieAIMLAPIError,
-        ErnieAIMLAuthenticationError,
-        ErnieAIMLBadRequestError,
-        ErnieAIMLBudgetExceededError,
-        ErnieAIMLConflictError,
-        ErnieAIMLConnectionError,
-        ErnieAIMLContextOverflowError,
-        ErnieAIMLDeprecatedModelError,
-        ErnieAIMLNotFoundError,
-        ErnieAIMLPermissionDeniedError,
-        ErnieAIMLRateLimitError,
-        ErnieAIMLRequestTimeoutError,
-        ErnieAIMLResponseParseError,
-        ErnieAIMLServerError,
-        ErnieAIMLStreamError,
-        ErnieAIMLStreamInterruptedError,
-        ErnieAIMLTimeoutError,
-    )
-    from ._usage import AIMLUsageCallback, get_aiml_usage_callback
-    from .chat_models import ChatErnieAIML
+    from ._errors import ErnieAIMLAPIError as ErnieAIMLAPIError
+    from ._errors import ErnieAIMLAuthenticationError as ErnieAIMLAuthenticationError
+    from ._errors import ErnieAIMLBadRequestError as ErnieAIMLBadRequestError
+    from ._errors import ErnieAIMLBudgetExceededError as ErnieAIMLBudgetExceededError
+    from ._errors import ErnieAIMLConflictError as ErnieAIMLConflictError
+    from ._errors import ErnieAIMLConnectionError as ErnieAIMLConnectionError
+    from ._errors import ErnieAIMLContextOverflowError as ErnieAIMLContextOverflowError
+    from ._errors import ErnieAIMLDeprecatedModelError as ErnieAIMLDeprecatedModelError
+    from ._errors import ErnieAIMLNotFoundError as ErnieAIMLNotFoundError
+    from ._errors import ErnieAIMLPermissionDeniedError as ErnieAIMLPermissionDeniedError
+    from ._errors import ErnieAIMLRateLimitError as ErnieAIMLRateLimitError
+    from ._errors import ErnieAIMLRequestTimeoutError as ErnieAIMLRequestTimeoutError
+    from ._errors import ErnieAIMLResponseParseError as ErnieAIMLResponseParseError
+    from ._errors import ErnieAIMLServerError as ErnieAIMLServerError
+    from ._errors import ErnieAIMLStreamError as ErnieAIMLStreamError
+    from ._errors import ErnieAIMLStreamInterruptedError as ErnieAIMLStreamInterruptedError
+    from ._errors import ErnieAIMLTimeoutError as ErnieAIMLTimeoutError
+    from ._usage import AIMLUsageCallback as AIMLUsageCallback
+    from ._usage import get_aiml_usage_callback as get_aiml_usage_callback
+    from .chat_models import ChatErnieAIML as ChatErnieAIML

@@ -79,7 +79,7 @@ def translate_content_chunk(chunk: AIMessageChunk) -> list[types.ContentBlock]:
         )
     for block in _text_blocks(chunk.content):
         if block.get("type") == "text":
-            block["index"] = "lc_txt_0"  # type: ignore[typeddict-unknown-key]
+            block["index"] = "lc_txt_0"
         blocks.append(block)
     for fragment in chunk.tool_call_chunks:
         block = types.ToolCallChunk(

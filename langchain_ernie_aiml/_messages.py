@@ -99,7 +99,7 @@ def _assistant(message: AIMessage) -> Message:
 
 def _reasoning_of(message: AIMessage) -> str | None:
     """Reasoning from `additional_kwargs`, else from v1 `reasoning` blocks."""
-    reasoning = message.additional_kwargs.get(REASONING_KEY)
+    reasoning: str | None = message.additional_kwargs.get(REASONING_KEY)
     if reasoning:
         return reasoning
     if isinstance(message.content, list):
@@ -250,11 +250,11 @@ def completion_to_message(completion: Completion, model: str) -> AIMessage:
     kwargs: dict[str, Any] = {}
     if completion.reasoning:
         kwargs[REASONING_KEY] = completion.reasoning
-    extras = {
-        tc.id: tc.extra_content
-        for tc in (*completion.tool_calls, *completion.invalid_tool_calls)
-        if tc.extra_content is not None
-    }
+    answered: tuple[ToolCall | InvalidToolCall, ...] = (
+        *completion.tool_calls,
+        *completion.invalid_tool_calls,
+    )
+    extras = {tc.id: tc.extra_content for tc in answered if tc.extra_content is not None}
     if extras:
         kwargs[EXTRA_CONTENT_KEY] = extras
     meta = answer_metadata(completion, model)

@@ -17,7 +17,8 @@ from langchain_core.utils.function_calling import convert_to_json_schema, conver
 from langchain_core.utils.pydantic import is_basemodel_subclass
 
 if TYPE_CHECKING:
-    from langchain_core.language_models import BaseChatModel
+    from langchain_core.language_models import BaseChatModel, LanguageModelInput
+    from pydantic import BaseModel
 
 StructuredOutputMethod = Literal["function_calling", "json_schema", "json_mode"]
 
@@ -29,7 +30,7 @@ def structured_output(
     method: StructuredOutputMethod,
     include_raw: bool,
     strict: bool | None,
-) -> Runnable:
+) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
     """The runnable `llm.with_structured_output(...)` returns (see that method)."""
     is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
     trace = {"kwargs": {"method": method, "strict": strict}, "schema": schema}
@@ -43,7 +44,7 @@ def structured_output(
             strict=strict,
             ls_structured_output_format={**trace, "schema": tool},
         )
-        parser: Runnable = (
+        parser: Runnable[Any, Any] = (
             PydanticToolsParser(tools=[schema], first_tool_only=True)  # type: ignore[list-item]
             if is_pydantic
             else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)

@@ -19,4 +19,4 @@ __all__ = ["ErnieAIML"]
 __getattr__, __dir__ = lazy_module_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .base import ErnieAIML
+    from .base import ErnieAIML as ErnieAIML

@@ -93,7 +93,9 @@ class StreamFolder:
         else:
             raw = delta.raw
         thinking_block = self._thinking_block
-        blocks = [text_block] if thinking_block is None else [thinking_block, text_block]
+        blocks: list[TextBlock | ThinkingBlock | ToolCallBlock] = (
+            [text_block] if thinking_block is None else [thinking_block, text_block]
+        )
         if self._call_blocks:
             blocks += self._call_blocks
             message = _copy_message(

@@ -22,12 +22,13 @@ _CUT_OFF_HINT = "the answer was cut off (finish_reason='length'): raise max_toke
 def tool_selections(response: ChatResponse, error_on_no_tool_call: bool) -> list[ToolSelection]:
     """The `ToolSelection`s of `response`; see the module docstring for when it raises."""
     finish_reason = response.additional_kwargs.get("finish_reason")
-    finished = finish_reason is not None
     selections = [
         ToolSelection(
             tool_id=block.tool_call_id or "",
             tool_name=block.tool_name,
-            tool_kwargs=_final_kwargs(block, finish_reason) if finished else _snapshot(block),
+            tool_kwargs=(
+                _snapshot(block) if finish_reason is None else _final_kwargs(block, finish_reason)
+            ),
         )
         for block in response.message.blocks
         if isinstance(block, ToolCallBlock)
@@ -60,8 +61,8 @@ def _final_kwargs(block: ToolCallBlock, finish_reason: str) -> dict[str, Any]:
     arguments, error = (value, None) if isinstance(value, dict) else parse_arguments(value)
     if not block.tool_name:
         error = "tool call has no function name"
-    if error is None:
-        return arguments  # type: ignore[return-value]
+    if error is None and arguments is not None:  # (arguments are None only with an error)
+        return arguments
     raise InvalidToolCallError(
         f"tool call {block.tool_name!r} (id {block.tool_call_id}) cannot be run: {error}; "
         f"arguments as sent: {value!r}",

@@ -6,7 +6,7 @@ LlamaIndex messages, tools and responses to and from the core's neutral types.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -238,7 +238,7 @@ class ErnieAIML(ClientOwner, FunctionCallingLLM):
         body, request_id = self._request(messages, True, kwargs)
         stream = self.aiml_client.stream(body, client_request_id=request_id)
 
-        def gen() -> Iterator[ChatResponse]:
+        def gen() -> ChatResponseGen:
             with stream:
                 fold = StreamFolder(stream.tool_choice_fallback).fold
                 for delta in stream:
@@ -250,7 +250,7 @@ class ErnieAIML(ClientOwner, FunctionCallingLLM):
         body, request_id = self._request(messages, True, kwargs)
         stream = self.aiml_client.astream(body, client_request_id=request_id)
 
-        async def gen() -> AsyncIterator[ChatResponse]:
+        async def gen() -> ChatResponseAsyncGen:
             async with stream:
                 fold = StreamFolder(stream.tool_choice_fallback).fold
                 async for delta in stream:

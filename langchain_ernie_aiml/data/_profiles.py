@@ -47,4 +47,4 @@ def _profile(model_id: str) -> ModelProfile | None:
 def profile_for(model: str) -> ModelProfile | None:
     """A fresh copy of the profile of `model` (callers may edit it), or None if unknown."""
     profile = _profile(model)
-    return None if profile is None else ModelProfile(**profile)  # type: ignore[typeddict-item]
+    return None if profile is None else ModelProfile(**profile)

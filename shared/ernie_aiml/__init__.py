@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._lazy import lazy_module_exports
-from ._version import __version__
+from ._lazy import lazy_module_exports as lazy_module_exports
+from ._version import __version__ as __version__
 
 _EXPORTS: dict[str, str] = {
     # neutral types
@@ -117,80 +117,88 @@ __getattr__, __dir__ = lazy_module_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._catalog import (
-        DEFAULT_MODEL,
-        DeprecatedModelWarning,
-        ModelInfo,
-        UnknownModelWarning,
-        canonical_id,
-        check_model,
-        get_model,
-        list_catalog,
-        warn_if_deprecated,
-        warn_if_unknown,
-    )
-    from ._errors.classes import (
-        AIMLError,
-        APIConnectionError,
-        APIStatusError,
-        APITimeoutError,
-        AuthenticationError,
-        BadRequestError,
-        BudgetExceededError,
-        ConfigurationError,
-        ConflictError,
-        ContextOverflowError,
-        DeprecatedModelError,
-        InsecureTransportError,
-        InvalidToolCallError,
-        MissingAPIKeyError,
-        NotFoundError,
-        ParameterError,
-        PermissionDeniedError,
-        RateLimitError,
-        RequestTimeoutStatusError,
-        ResponseParseError,
-        ServerError,
-        StreamError,
-        StreamInterruptedError,
-    )
-    from ._extras import install_command, missing_modules, not_installed, require_extra
-    from ._lazy import lazy_module_exports
-    from ._observe.tally import UsageTally, track_usage
-    from ._observe.telemetry import configure_telemetry
-    from ._settings import DEFAULT_BASE_URL, find_api_key, resolve_api_key, resolve_base_url
-    from ._transport.client import AIMLClient
-    from ._transport.owner import ClientOwner
-    from ._transport.retry import RetryPolicy
-    from ._transport.sse import ServerSentEvent, SSEDecoder
-    from ._transport.stream import AsyncChatStream, ChatStream
-    from ._transport.stream_state import MissingUsageWarning
-    from ._types import (
-        Completion,
-        Delta,
-        FilePart,
-        ImagePart,
-        InvalidToolCall,
-        Message,
-        Part,
-        TextPart,
-        ToolCall,
-        ToolCallChunk,
-        Usage,
-        tool_call_id,
-    )
-    from ._wire.accumulate import ToolCallAccumulator
-    from ._wire.call import ChatSettings, chat_request
-    from ._wire.content import file_part, image_part, sniff_mime
-    from ._wire.params import FIELD_PARAMS, KNOWN_PARAMS, validate_params
-    from ._wire.request import build_chat_request
-    from ._wire.response import (
-        parse_arguments,
-        parse_completion,
-        parse_delta,
-        parse_usage,
-        wire_usage,
-    )
-    from ._wire.response_format import json_schema_format, normalize_response_format
-    from ._wire.tool_calls import entry_fields, tool_call_entry
-    from ._wire.tools import normalize_tool, normalize_tool_choice
+    from ._catalog import DEFAULT_MODEL as DEFAULT_MODEL
+    from ._catalog import DeprecatedModelWarning as DeprecatedModelWarning
+    from ._catalog import ModelInfo as ModelInfo
+    from ._catalog import UnknownModelWarning as UnknownModelWarning
+    from ._catalog import canonical_id as canonical_id
+    from ._catalog import check_model as check_model
+    from ._catalog import get_model as get_model
+    from ._catalog import list_catalog as list_catalog
+    from ._catalog import warn_if_deprecated as warn_if_deprecated
+    from ._catalog import warn_if_unknown as warn_if_unknown
+    from ._errors.classes import AIMLError as AIMLError
+    from ._errors.classes import APIConnectionError as APIConnectionError
+    from ._errors.classes import APIStatusError as APIStatusError
+    from ._errors.classes import APITimeoutError as APITimeoutError
+    from ._errors.classes import AuthenticationError as AuthenticationError
+    from ._errors.classes import BadRequestError as BadRequestError
+    from ._errors.classes import BudgetExceededError as BudgetExceededError
+    from ._errors.classes import ConfigurationError as ConfigurationError
+    from ._errors.classes import ConflictError as ConflictError
+    from ._errors.classes import ContextOverflowError as ContextOverflowError
+    from ._errors.classes import DeprecatedModelError as DeprecatedModelError
+    from ._errors.classes import InsecureTransportError as InsecureTransportError
+    from ._errors.classes import InvalidToolCallError as InvalidToolCallError
+    from ._errors.classes import MissingAPIKeyError as MissingAPIKeyError
+    from ._errors.classes import NotFoundError as NotFoundError
+    from ._errors.classes import ParameterError as ParameterError
+    from ._errors.classes import PermissionDeniedError as PermissionDeniedError
+    from ._errors.classes import RateLimitError as RateLimitError
+    from ._errors.classes import RequestTimeoutStatusError as RequestTimeoutStatusError
+    from ._errors.classes import ResponseParseError as ResponseParseError
+    from ._errors.classes import ServerError as ServerError
+    from ._errors.classes import StreamError as StreamError
+    from ._errors.classes import StreamInterruptedError as StreamInterruptedError
+    from ._extras import install_command as install_command
+    from ._extras import missing_modules as missing_modules
+    from ._extras import not_installed as not_installed
+    from ._extras import require_extra as require_extra
+    from ._observe.tally import UsageTally as UsageTally
+    from ._observe.tally import track_usage as track_usage
+    from ._observe.telemetry import configure_telemetry as configure_telemetry
+    from ._settings import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+    from ._settings import find_api_key as find_api_key
+    from ._settings import resolve_api_key as resolve_api_key
+    from ._settings import resolve_base_url as resolve_base_url
+    from ._transport.client import AIMLClient as AIMLClient
+    from ._transport.owner import ClientOwner as ClientOwner
+    from ._transport.retry import RetryPolicy as RetryPolicy
+    from ._transport.sse import ServerSentEvent as ServerSentEvent
+    from ._transport.sse import SSEDecoder as SSEDecoder
+    from ._transport.stream import AsyncChatStream as AsyncChatStream
+    from ._transport.stream import ChatStream as ChatStream
+    from ._transport.stream_state import MissingUsageWarning as MissingUsageWarning
+    from ._types import Completion as Completion
+    from ._types import Delta as Delta
+    from ._types import FilePart as FilePart
+    from ._types import ImagePart as ImagePart
+    from ._types import InvalidToolCall as InvalidToolCall
+    from ._types import Message as Message
+    from ._types import Part as Part
+    from ._types import TextPart as TextPart
+    from ._types import ToolCall as ToolCall
+    from ._types import ToolCallChunk as ToolCallChunk
+    from ._types import Usage as Usage
+    from ._types import tool_call_id as tool_call_id
+    from ._wire.accumulate import ToolCallAccumulator as ToolCallAccumulator
+    from ._wire.call import ChatSettings as ChatSettings
+    from ._wire.call import chat_request as chat_request
+    from ._wire.content import file_part as file_part
+    from ._wire.content import image_part as image_part
+    from ._wire.content import sniff_mime as sniff_mime
+    from ._wire.params import FIELD_PARAMS as FIELD_PARAMS
+    from ._wire.params import KNOWN_PARAMS as KNOWN_PARAMS
+    from ._wire.params import validate_params as validate_params
+    from ._wire.request import build_chat_request as build_chat_request
+    from ._wire.response import parse_arguments as parse_arguments
+    from ._wire.response import parse_completion as parse_completion
+    from ._wire.response import parse_delta as parse_delta
+    from ._wire.response import parse_usage as parse_usage
+    from ._wire.response import wire_usage as wire_usage
+    from ._wire.response_format import json_schema_format as json_schema_format
+    from ._wire.response_format import normalize_response_format as normalize_response_format
+    from ._wire.tool_calls import entry_fields as entry_fields
+    from ._wire.tool_calls import tool_call_entry as tool_call_entry
+    from ._wire.tools import normalize_tool as normalize_tool
+    from ._wire.tools import normalize_tool_choice as normalize_tool_choice

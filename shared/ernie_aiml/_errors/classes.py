@@ -50,7 +50,9 @@ class AIMLError(Exception):
         )
 
 
-def _rebuild(cls: type[AIMLError], message: str, status: Any, rid: Any, body: Any, hint: Any):
+def _rebuild(
+    cls: type[AIMLError], message: str, status: Any, rid: Any, body: Any, hint: Any
+) -> AIMLError:
     """Unpickle helper: exceptions with keyword-only arguments need one."""
     return cls(message, status_code=status, request_id=rid, body=body, hint=hint)
 

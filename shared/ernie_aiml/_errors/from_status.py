@@ -16,7 +16,6 @@ from typing import Any
 
 from .._catalog import deprecation_hint
 from .classes import (
-    AIMLError,
     APIStatusError,
     AuthenticationError,
     BadRequestError,
@@ -72,7 +71,7 @@ def error_from_body(
     headers: Mapping[str, str] | None = None,
     *,
     model: str | None = None,
-) -> AIMLError:
+) -> APIStatusError:
     """The typed error for a decoded error body (flat AIML or OpenAI `{"error": {...}}`)."""
     inner = obj.get("error")
     inner = inner if isinstance(inner, Mapping) else {}

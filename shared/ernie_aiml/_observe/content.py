@@ -75,7 +75,9 @@ def _arguments(raw: Any) -> Any:
 
 def completion_messages(completion: Completion) -> str:
     """A non-streamed answer as `gen_ai.output.messages` JSON."""
-    calls = [(c.id, c.name, c.arguments) for c in completion.tool_calls]
+    calls: list[tuple[str | None, str | None, str | dict[str, Any] | None]] = [
+        (c.id, c.name, c.arguments) for c in completion.tool_calls
+    ]
     calls += [(c.id, c.name, c.raw_arguments) for c in completion.invalid_tool_calls]
     message = _output(completion.reasoning, completion.content, calls, completion.finish_reason)
     return _ENCODER.encode([message])

@@ -9,7 +9,7 @@ test: nothing else runs per call, and nothing per streamed chunk.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._types import Completion, Delta, Usage
@@ -160,26 +160,28 @@ def stream_closed(call: Call) -> None:
         observer.finished()
 
 
-def watch(call: Call, deltas: Iterator[Delta]) -> Iterator[Delta]:
+def watch(call: Call, deltas: Generator[Delta, None, None]) -> Generator[Delta, None, None]:
     """`deltas`, seen by the call's observer (unchanged when there is none)."""
     observer = call.observer
     return deltas if observer is None else _watched(observer, deltas)
 
 
-def awatch(call: Call, deltas: AsyncIterator[Delta]) -> AsyncIterator[Delta]:
+def awatch(call: Call, deltas: AsyncGenerator[Delta, None]) -> AsyncGenerator[Delta, None]:
     """Async `watch`."""
     observer = call.observer
     return deltas if observer is None else _awatched(observer, deltas)
 
 
-def _watched(observer: CallObserver, deltas: Iterator[Delta]) -> Iterator[Delta]:
+def _watched(
+    observer: CallObserver, deltas: Generator[Delta, None, None]
+) -> Generator[Delta, None, None]:
     see = observer.see
     try:
         for delta in deltas:
             see(delta)
             yield delta
     except GeneratorExit:
-        deltas.close()  # type: ignore[attr-defined]
+        deltas.close()
         observer.finished()
         raise
     except BaseException as exc:
@@ -188,14 +190,16 @@ def _watched(observer: CallObserver, deltas: Iterator[Delta]) -> Iterator[Delta]
     observer.finished()
 
 
-async def _awatched(observer: CallObserver, deltas: AsyncIterator[Delta]) -> AsyncIterator[Delta]:
+async def _awatched(
+    observer: CallObserver, deltas: AsyncGenerator[Delta, None]
+) -> AsyncGenerator[Delta, None]:
     see = observer.see
     try:
         async for delta in deltas:
             see(delta)
             yield delta
     except GeneratorExit:
-        await deltas.aclose()  # type: ignore[attr-defined]
+        await deltas.aclose()
         observer.finished()
         raise
     except BaseException as exc:

@@ -48,7 +48,7 @@ class ClientOwner:
                 if client is None:
                     client = self._build_client()
                     self.__pydantic_private__[_CLIENT] = client  # type: ignore[index]
-        return client  # type: ignore[no-any-return]
+        return client
 
     def _build_client(self) -> AIMLClient:
         key = self.api_key

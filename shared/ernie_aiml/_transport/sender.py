@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 
 import httpx
 
@@ -56,7 +56,7 @@ _GUARDS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[_LoopClient]] 
 )
 
 
-async def _close_at_exit(entry: _LoopClient) -> AsyncIterator[None]:
+async def _close_at_exit(entry: _LoopClient) -> AsyncGenerator[None, None]:
     try:
         yield
     finally:

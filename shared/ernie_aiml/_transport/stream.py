@@ -8,7 +8,7 @@ bytes: no logging, no context variables, no per-chunk attribute lookups or closu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -54,7 +54,8 @@ class _BaseStream:
     @property
     def inference_id(self) -> str | None:
         """AIML's `x-inference-id` of this answer (None until connected)."""
-        return self.headers.get("x-inference-id")
+        inference_id: str | None = self.headers.get("x-inference-id")
+        return inference_id
 
     @property
     def response(self) -> httpx.Response | None:
@@ -110,7 +111,8 @@ class _BaseStream:
 
 def _is_json(response: httpx.Response) -> bool:
     """Whether a stream request was answered with one JSON body instead of events."""
-    return response.headers.get("content-type", "").startswith(JSON_TYPE)
+    content_type: str = response.headers.get("content-type", "")
+    return content_type.startswith(JSON_TYPE)
 
 
 def _is_raw(response: httpx.Response) -> bool:
@@ -128,7 +130,7 @@ class ChatStream(_BaseStream):
 
     def __init__(self, sender: Sender, call: Call, body: dict[str, Any], prepare: Prepare) -> None:
         super().__init__(sender, call, body, prepare)
-        self._iterator: Iterator[Delta] | None = None
+        self._iterator: Generator[Delta, None, None] | None = None
 
     def open(self) -> ChatStream:
         """Connect now (retrying per policy, then the tool-choice fallbacks) so that status
@@ -184,7 +186,7 @@ class ChatStream(_BaseStream):
         self._record()
         stream_closed(self._call)  # ends the span of a closed stream
 
-    def _deltas(self) -> Iterator[Delta]:
+    def _deltas(self) -> Generator[Delta, None, None]:
         yielded = False
         while not self._closed:
             response = self.open()._response
@@ -237,7 +239,7 @@ class AsyncChatStream(_BaseStream):
 
     def __init__(self, sender: Sender, call: Call, body: dict[str, Any], prepare: Prepare) -> None:
         super().__init__(sender, call, body, prepare)
-        self._iterator: AsyncIterator[Delta] | None = None
+        self._iterator: AsyncGenerator[Delta, None] | None = None
 
     async def open(self) -> AsyncChatStream:
         """Connect now (retrying per policy, then the tool-choice fallbacks) so that status
@@ -287,13 +289,13 @@ class AsyncChatStream(_BaseStream):
         """Stop reading and release the connection; records usage if it was already seen."""
         self._closed = True
         if self._iterator is not None:
-            await self._iterator.aclose()  # type: ignore[attr-defined]
+            await self._iterator.aclose()
         if self._response is not None:
             await self._response.aclose()
         self._record()
         stream_closed(self._call)  # ends the span of a closed stream
 
-    async def _deltas(self) -> AsyncIterator[Delta]:
+    async def _deltas(self) -> AsyncGenerator[Delta, None]:
         yielded = False
         while not self._closed:
             response = (await self.open())._response

@@ -19,7 +19,8 @@ from .._wire.response import parse_delta
 from .http import SNIPPET, Call, timeout_kind
 from .sse import ServerSentEvent
 
-_SCAN = json.JSONDecoder().scan_once  # the C scanner `json.loads` ends up in
+# the C scanner `json.loads` ends up in (set by `JSONDecoder.__init__`: typeshed omits it)
+_SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 class StreamState:

@@ -96,7 +96,7 @@ def image_mime(b64: str, mime_type: str | None) -> str:
 
 def check_detail(detail: Any) -> str | None:
     """`detail` is one of low, high, auto (or unset)."""
-    if detail is None or detail in DETAILS:
+    if detail is None or (isinstance(detail, str) and detail in DETAILS):
         return detail
     raise ParameterError(f"image detail must be one of 'low', 'high', 'auto' (got {detail!r})")
 

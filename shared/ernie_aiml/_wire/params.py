@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, cast
 
 from .._catalog import MODELS, ModelInfo, get_model
 from .._errors.classes import ParameterError
@@ -23,9 +23,10 @@ def _number(name: str, value: Any, low: float, high: float) -> float:
         raise ParameterError(
             f"{name} must be a number between {low:g} and {high:g} (got {value!r})"
         )
-    if not math.isfinite(value) or not low <= value <= high:
+    number = cast(float, value)  # any Real: typeshed's numbers.Real has no comparison with float
+    if not math.isfinite(number) or not low <= number <= high:
         raise ParameterError(f"{name} must be between {low:g} and {high:g} (got {value!r})")
-    return value if type(value) in (int, float) else float(value)
+    return number if type(number) in (int, float) else float(number)
 
 
 def _integer(name: str, value: Any, low: int) -> int:

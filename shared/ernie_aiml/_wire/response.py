@@ -67,10 +67,11 @@ def make_tool_call(
             error=error,
             extra_content=extra_content,
         )
+    assert name and arguments is not None  # for mypy: both follow from `error is None`
     return ToolCall(
         id=tool_call_id(id, index),
         name=name,
-        arguments=arguments,  # type: ignore[arg-type]
+        arguments=arguments,
         extra_content=extra_content,
     )
 

@@ -120,7 +120,7 @@ def normalize_schema(
     if kind is None and isinstance(out, dict) and ("properties" in out or not out):
         out = {"type": "object", "properties": {}, **out}
         kind = "object"
-    if kind != "object":
+    if kind != "object" or not isinstance(out, dict):
         raise ParameterError(f"{label} must be an object schema (type 'object'), got type {kind!r}")
     return out
 

@@ -43,7 +43,7 @@ class Answer:
     finish_reason: str = "stop"
 
 
-def wants_reasoning(body: dict) -> bool:
+def wants_reasoning(body: dict[str, Any]) -> bool:
     """Thinking models reason (per the model pages); ernie-5.0 unless `enable_thinking` is
     false; models outside the specs never."""
     spec = model_spec(body.get("model"))
@@ -52,7 +52,7 @@ def wants_reasoning(body: dict) -> bool:
     return not (spec.reasoning == "switch" and body.get("enable_thinking") is False)
 
 
-def respond(body: dict) -> Answer:
+def respond(body: dict[str, Any]) -> Answer:
     """The deterministic answer to a validated chat request body."""
     messages = [m for m in body.get("messages") or () if isinstance(m, dict)]
     answer = _tool_answer(body, messages) or _text_answer(body, messages)
@@ -69,7 +69,7 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD_RE.findall(text.lower()) if w not in _STOPWORDS}
 
 
-def _last_user_text(messages: list[dict]) -> str:
+def _last_user_text(messages: list[dict[str, Any]]) -> str:
     for message in reversed(messages):
         if message.get("role") == "user":
             return message_text(message.get("content"))
@@ -81,7 +81,7 @@ def _snippet(text: str, limit: int = 80) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _reasoning_for(messages: list[dict], answer: Answer) -> str:
+def _reasoning_for(messages: list[dict[str, Any]], answer: Answer) -> str:
     question = _snippet(_last_user_text(messages)) or "the conversation so far"
     if answer.tool_calls:
         plan = f"The tool {answer.tool_calls[0]['name']} can answer this, so I will call it."
@@ -93,7 +93,7 @@ def _reasoning_for(messages: list[dict], answer: Answer) -> str:
 # ------------------------------------------------------------------ tools
 
 
-def _trailing_tool_results(messages: list[dict]) -> list[str]:
+def _trailing_tool_results(messages: list[dict[str, Any]]) -> list[str]:
     results: list[str] = []
     for message in reversed(messages):
         if message.get("role") != "tool":
@@ -102,7 +102,7 @@ def _trailing_tool_results(messages: list[dict]) -> list[str]:
     return results
 
 
-def _tool_answer(body: dict, messages: list[dict]) -> Answer | None:
+def _tool_answer(body: dict[str, Any], messages: list[dict[str, Any]]) -> Answer | None:
     results = _trailing_tool_results(messages)
     if results:
         if len(results) == 1:
@@ -135,7 +135,7 @@ def _is_function_tool(tool: Any) -> bool:
     return isinstance(function, dict) and isinstance(function.get("name"), str)
 
 
-def _pick_tool(tools: list[dict], choice: Any, text: str) -> dict:
+def _pick_tool(tools: list[dict[str, Any]], choice: Any, text: str) -> dict[str, Any]:
     if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
         forced = choice["function"].get("name")
         for tool in tools:
@@ -144,7 +144,7 @@ def _pick_tool(tools: list[dict], choice: Any, text: str) -> dict:
     return max(tools, key=lambda tool: _tool_score(tool, text))
 
 
-def _tool_score(tool: dict, text: str) -> int:
+def _tool_score(tool: dict[str, Any], text: str) -> int:
     function = tool.get("function") or {}
     name = str(function.get("name", ""))
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").replace("-", " ")
@@ -162,7 +162,7 @@ def _call_id(name: str, text: str) -> str:
 # ------------------------------------------------------------------ text
 
 
-def _text_answer(body: dict, messages: list[dict]) -> Answer:
+def _text_answer(body: dict[str, Any], messages: list[dict[str, Any]]) -> Answer:
     system = "\n\n".join(
         message_text(m.get("content")) for m in messages if m.get("role") in ("system", "developer")
     )
@@ -176,7 +176,7 @@ def _text_answer(body: dict, messages: list[dict]) -> Answer:
     return _limit(Answer(content=content), body)
 
 
-def _echo(messages: list[dict], text: str) -> str:
+def _echo(messages: list[dict[str, Any]], text: str) -> str:
     images = 0
     for message in messages:
         content = message.get("content")
@@ -186,7 +186,7 @@ def _echo(messages: list[dict], text: str) -> str:
     return f'You said: "{text}"{extra}'
 
 
-def _limit(answer: Answer, body: dict) -> Answer:
+def _limit(answer: Answer, body: dict[str, Any]) -> Answer:
     stop = body.get("stop")
     stops = [stop] if isinstance(stop, str) else [s for s in stop or () if s]
     cuts = [answer.content.find(s) for s in stops if s and s in answer.content]
@@ -269,7 +269,7 @@ def _after_label(text: str, labels: tuple[str, ...]) -> str | None:
 # ------------------------------------------------------------------ ReAct
 
 
-def _react_answer(system: str, messages: list[dict], text: str) -> str | None:
+def _react_answer(system: str, messages: list[dict[str, Any]], text: str) -> str | None:
     prompt = system or "\n".join(message_text(m.get("content")) for m in messages[:1])
     if "Action Input:" not in prompt or "Observation:" not in prompt:
         return None

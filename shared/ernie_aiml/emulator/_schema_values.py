@@ -79,7 +79,7 @@ class ValueSource:
         return self.quoted.pop(0) if self.quoted else None
 
 
-def root_value(schema: dict, source: ValueSource) -> Any:
+def root_value(schema: dict[str, Any], source: ValueSource) -> Any:
     """A value valid against a whole `response_format` schema: for an object every property."""
     resolved = resolve(schema, schema)
     if _type_of(resolved) == "object":
@@ -87,7 +87,9 @@ def root_value(schema: dict, source: ValueSource) -> Any:
     return value_for(schema, "value", source, root=schema)
 
 
-def object_value(schema: dict, source: ValueSource, *, root: dict, fill_all: bool) -> dict:
+def object_value(
+    schema: dict[str, Any], source: ValueSource, *, root: dict[str, Any], fill_all: bool
+) -> dict[str, Any]:
     """An object valid against `schema`: required properties always, the others when
     `fill_all` or when the prompt offers a value for them."""
     schema = resolve(schema, root)
@@ -112,7 +114,7 @@ def object_value(schema: dict, source: ValueSource, *, root: dict, fill_all: boo
     return result
 
 
-def resolve(schema: dict, root: dict) -> dict:
+def resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     """Follow local `$ref`s (`#`, `#/$defs/X`, `#/definitions/X`) and merge `allOf`."""
     seen = 0
     while isinstance(schema, dict) and "$ref" in schema and seen < 32:
@@ -131,7 +133,7 @@ def resolve(schema: dict, root: dict) -> dict:
     return schema
 
 
-def _merge_all_of(schema: dict, root: dict) -> dict:
+def _merge_all_of(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     merged = {k: v for k, v in schema.items() if k != "allOf"}
     for part in schema["allOf"]:
         part = resolve(part if isinstance(part, dict) else {}, root)
@@ -145,7 +147,7 @@ def _merge_all_of(schema: dict, root: dict) -> dict:
     return merged
 
 
-def _variant(schema: dict, root: dict) -> dict:
+def _variant(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
     """The first non-null branch of `anyOf`/`oneOf`, or the schema itself."""
     for key in ("anyOf", "oneOf"):
         options = schema.get(key)
@@ -158,7 +160,7 @@ def _variant(schema: dict, root: dict) -> dict:
     return schema
 
 
-def _type_of(schema: dict) -> str | None:
+def _type_of(schema: dict[str, Any]) -> str | None:
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null" if kind else None)
@@ -169,7 +171,9 @@ def _type_of(schema: dict) -> str | None:
     return kind
 
 
-def value_for(schema: dict, name: str, source: ValueSource, *, root: dict) -> Any:
+def value_for(
+    schema: dict[str, Any], name: str, source: ValueSource, *, root: dict[str, Any]
+) -> Any:
     """A value valid against `schema`, from the prompt when it has one."""
     schema = _variant(resolve(schema, root), root)
     if "const" in schema:
@@ -182,7 +186,9 @@ def value_for(schema: dict, name: str, source: ValueSource, *, root: dict) -> An
     return _default_for(schema, name, source, root)
 
 
-def _found_value(schema: dict, name: str, source: ValueSource, root: dict) -> Any:
+def _found_value(
+    schema: dict[str, Any], name: str, source: ValueSource, root: dict[str, Any]
+) -> Any:
     schema = _variant(schema, root)
     kind = _type_of(schema)
     if "const" in schema:
@@ -199,12 +205,12 @@ def _found_value(schema: dict, name: str, source: ValueSource, root: dict) -> An
     return None
 
 
-def _enum_member(members: list, text: str) -> Any:
+def _enum_member(members: list[Any], text: str) -> Any:
     lowered = text.lower()
     return next((m for m in members if str(m).lower() in lowered), members[0])
 
 
-def _bounded(number: float, schema: dict, kind: str) -> int | float:
+def _bounded(number: float, schema: dict[str, Any], kind: str) -> int | float:
     step = 1 if kind == "integer" else 0.5
     low = schema.get("minimum")
     high = schema.get("maximum")
@@ -227,7 +233,9 @@ def _bounded(number: float, schema: dict, kind: str) -> int | float:
     return value
 
 
-def _default_for(schema: dict, name: str, source: ValueSource, root: dict) -> Any:
+def _default_for(
+    schema: dict[str, Any], name: str, source: ValueSource, root: dict[str, Any]
+) -> Any:
     if "default" in schema and schema["default"] is not None:
         return schema["default"]
     kind = _type_of(schema)
@@ -244,9 +252,12 @@ def _default_for(schema: dict, name: str, source: ValueSource, root: dict) -> An
     return _string_value(schema, source.text)
 
 
-def _array_value(schema: dict, name: str, source: ValueSource, root: dict) -> list:
+def _array_value(
+    schema: dict[str, Any], name: str, source: ValueSource, root: dict[str, Any]
+) -> list[Any]:
     prefix = [p for p in schema.get("prefixItems") or () if isinstance(p, dict)]
-    items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+    given = schema.get("items")
+    items: dict[str, Any] = given if isinstance(given, dict) else {}
     low = int(schema.get("minItems") or 0)
     wanted = low if source.depth >= MAX_DEPTH else max(low, len(prefix), 1 if items else 0)
     if schema.get("maxItems") is not None:
@@ -260,7 +271,7 @@ def _array_value(schema: dict, name: str, source: ValueSource, root: dict) -> li
     return values
 
 
-def _string_value(schema: dict, text: str) -> str:
+def _string_value(schema: dict[str, Any], text: str) -> str:
     fmt = schema.get("format")
     value = " ".join(text.split())[:200] or "text"
     if isinstance(fmt, str) and fmt in _FORMATS:

@@ -226,7 +226,7 @@ class Emulator:
         except asyncio.CancelledError:
             pass
         finally:
-            self._connections.discard(task)  # type: ignore[arg-type]
+            self._connections.discard(task)
             writer.close()
 
     async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
@@ -299,8 +299,8 @@ class Emulator:
     async def _default(
         self, record: RecordedRequest, keep: bool, writer: asyncio.StreamWriter, extra: _Headers
     ) -> bool:
-        body: dict = record.json
-        model = body.get("model")
+        body: dict[str, Any] = record.json
+        model: Any = body.get("model")  # echoed as sent: any JSON value when not validated
         spec = model_spec(model)
         prompt = prompt_tokens(body.get("messages") or ())
         refusal = _model_refusal(spec, prompt, self.allow_deprecated)
@@ -346,6 +346,7 @@ class Emulator:
     ) -> bool:
         if isinstance(reply, Hang):
             await asyncio.Event().wait()  # ends when stop() cancels the connection
+            return False
         await asyncio.sleep(reply.delay)
         if isinstance(reply, DropConnection):
             return False
@@ -407,7 +408,7 @@ def _model_refusal(
     return None
 
 
-def _models_data(query: str, include_deprecated: bool) -> list[dict]:
+def _models_data(query: str, include_deprecated: bool) -> list[dict[str, Any]]:
     """`GET /v1/models`: the spec's ids (active first), deprecated ones only when allowed.
 
     The specs name no aliases, so `aliases` is empty and `?id=` matches the id exactly.
@@ -422,7 +423,7 @@ def _models_data(query: str, include_deprecated: bool) -> list[dict]:
     ]
 
 
-def _model_entry(spec: ModelSpec, capabilities: bool) -> dict:
+def _model_entry(spec: ModelSpec, capabilities: bool) -> dict[str, Any]:
     tags = ["chat"] + [t for t, on in (("reasoning", spec.reasons), ("vision", spec.vision)) if on]
     entry: dict[str, Any] = {
         "id": spec.id,

@@ -69,9 +69,10 @@ def count_tokens(text: str | None) -> int:
     return len(_TOKEN_RE.findall(text)) if text else 0
 
 
-def _is_text(part: dict) -> bool:
+def _is_text(part: dict[str, Any]) -> bool:
     """A text part (`type` "text", or no type with a `text`): images and files are not."""
-    return part.get("type", "text") == "text"
+    kind: object = part.get("type", "text")
+    return kind == "text"
 
 
 def message_text(content: Any) -> str:
@@ -115,7 +116,7 @@ def usd_header(credits: float) -> str:
     return f"{usd_for(credits):.10f}".rstrip("0").rstrip(".") or "0"
 
 
-def usage_block(prompt: int, completion: int, reasoning: int | None, model: str) -> dict:
+def usage_block(prompt: int, completion: int, reasoning: int | None, model: str) -> dict[str, Any]:
     """The `usage` object: reasoning tokens in `completion_tokens_details` when any."""
     usage: dict[str, Any] = {
         "prompt_tokens": prompt,
@@ -130,7 +131,7 @@ def usage_block(prompt: int, completion: int, reasoning: int | None, model: str)
     return usage
 
 
-def tool_call_dict(call: Mapping[str, Any]) -> dict:
+def tool_call_dict(call: Mapping[str, Any]) -> dict[str, Any]:
     """`{"id","name","arguments"}` (arguments a dict or a JSON string) → OpenAI wire form."""
     arguments = call.get("arguments", "")
     if not isinstance(arguments, str):
@@ -150,7 +151,7 @@ def completion_body(
     tool_calls: Sequence[Mapping[str, Any]] = (),
     finish_reason: str = "stop",
     prompt: int = 1,
-) -> dict:
+) -> dict[str, Any]:
     """A non-streamed `chat.completion` body in AIML's shape, with usage and `meta.usage`."""
     message: dict[str, Any] = {"role": "assistant", "content": content}
     if reasoning is not None:
@@ -183,7 +184,7 @@ def _reasoning_tokens(reasoning: str | None) -> int | None:
     return count_tokens(reasoning) if reasoning else None
 
 
-def _completion_tokens(content: str, reasoning: str | None, calls: Iterable[dict]) -> int:
+def _completion_tokens(content: str, reasoning: str | None, calls: Iterable[dict[str, Any]]) -> int:
     args = sum(count_tokens(c["function"]["arguments"]) + 1 for c in calls)
     return count_tokens(content) + count_tokens(reasoning) + args
 
@@ -217,7 +218,7 @@ def stream_events(
     include_usage: bool = True,
     repeat_call_ids: bool = True,
     usd_spent: bool = True,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """The chunk dicts AIML streams for an answer, ready for `SSEReply(events=...)`.
 
     Order: a first chunk with the role (and the first reasoning piece; `reasoning=""` sends
@@ -251,7 +252,9 @@ def stream_events(
     return events
 
 
-def _call_fragments(index: int, call: dict, chunk_size: int, repeat: bool) -> list[dict]:
+def _call_fragments(
+    index: int, call: dict[str, Any], chunk_size: int, repeat: bool
+) -> list[dict[str, Any]]:
     function = call["function"]
     head = {
         "index": index,
@@ -279,11 +282,13 @@ class _ChunkFactory:
         if not is_qianfan(model):
             self.common["system_fingerprint"] = ""
 
-    def chunk(self, delta: dict, finish_reason: str | None = None) -> dict:
+    def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
         choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
         return {**self.common, "choices": [choice], "usage": None}
 
-    def usage_chunk(self, prompt: int, completion: int, reasoning: int | None, usd: bool) -> dict:
+    def usage_chunk(
+        self, prompt: int, completion: int, reasoning: int | None, usd: bool
+    ) -> dict[str, Any]:
         credits = credits_for(prompt, completion)
         cost: dict[str, Any] = {"credits_used": credits}
         if usd:
@@ -296,7 +301,7 @@ class _ChunkFactory:
         }
 
 
-def error_body(status: int, message: str, path: str = "/v1/chat/completions") -> dict:
+def error_body(status: int, message: str, path: str = "/v1/chat/completions") -> dict[str, Any]:
     """AIML's flat error body (`statusCode` is a string, as the server sends it)."""
     now = datetime.now(timezone.utc)
     return {

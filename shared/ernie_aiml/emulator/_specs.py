@@ -42,7 +42,9 @@ class ModelSpec:
 
 
 def _read(name: str) -> Any:
-    return json.loads(resources.files(__package__).joinpath("specs", name).read_text("utf-8"))
+    return json.loads(
+        resources.files(__package__).joinpath("specs").joinpath(name).read_text("utf-8")
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -73,14 +75,17 @@ def model_spec(model: Any) -> ModelSpec | None:
 
 @functools.lru_cache(maxsize=32)
 def _document(model: str) -> dict[str, Any]:
-    return _read(model_specs()[model].file)
+    document: dict[str, Any] = _read(model_specs()[model].file)
+    return document
 
 
 def request_schema(model: str) -> dict[str, Any]:
     """The JSON Schema (2020-12) of the request body AIML publishes for `model`."""
-    return _document(model)["request"]
+    schema: dict[str, Any] = _document(model)["request"]
+    return schema
 
 
 def response_schema(model: str) -> dict[str, Any] | None:
     """The JSON Schema (2020-12) of a non-streamed 200 answer for `model`, if published."""
-    return _document(model)["response"]
+    schema: dict[str, Any] | None = _document(model)["response"]
+    return schema

@@ -98,7 +98,7 @@ def _pick(errors: Sequence[ValidationError]) -> ValidationError:
     return min(errors, key=lambda e: (-len(_where(e)), e.validator == "required"))
 
 
-def _where(error: ValidationError) -> tuple:
+def _where(error: ValidationError) -> tuple[str | int, ...]:
     path = tuple(error.absolute_path)
     if error.validator == "required":
         missing = _missing(error)
@@ -111,8 +111,8 @@ def _missing(error: ValidationError) -> str | None:
     return found.group(1) if found else None
 
 
-def _branches(error: ValidationError) -> dict[int, list[ValidationError]]:
-    branches: dict[int, list[ValidationError]] = {}
+def _branches(error: ValidationError) -> dict[str | int, list[ValidationError]]:
+    branches: dict[str | int, list[ValidationError]] = {}
     for sub in error.context or ():
         branches.setdefault(sub.relative_schema_path[0], []).append(sub)
     return branches
@@ -130,7 +130,7 @@ def _off_branch(errors: Iterable[ValidationError], depth: int) -> bool:
 
 
 def _is_tag(error: ValidationError) -> bool:
-    return error.validator == "const" or len(error.validator_value) == 1
+    return error.validator == "const" or len(_expected(error)) == 1
 
 
 def describe(error: ValidationError) -> str:
@@ -150,15 +150,13 @@ def _describe_union(error: ValidationError) -> str:
     tags = [e for errs in branches.values() for e in errs if e.validator in ("enum", "const")]
     tags = [e for e in tags if len(e.absolute_path) == depth + 1 and _is_tag(e)]
     if tags:
-        values = [
-            e.validator_value[0] if e.validator == "enum" else e.validator_value for e in tags
-        ]
+        values = [_expected(e)[0] if e.validator == "enum" else _expected(e) for e in tags]
         expected = " | ".join(_quote(v) for v in dict.fromkeys(values))
         return (
             f"{_path(tuple(tags[0].absolute_path))}Invalid enum value. "
             f"Expected {expected}, received {_quote(tags[0].instance)}"
         )
-    kinds = [e.validator_value for errs in branches.values() for e in errs if e.validator == "type"]
+    kinds = [_expected(e) for errs in branches.values() for e in errs if e.validator == "type"]
     names = (k if isinstance(k, str) else " | ".join(k) for k in kinds)
     expected = " | ".join(dict.fromkeys(names))
     where = _path(tuple(error.absolute_path))
@@ -168,7 +166,7 @@ def _describe_union(error: ValidationError) -> str:
 # ------------------------------------------------------------------ wording (zod's)
 
 
-def _path(parts: tuple) -> str:
+def _path(parts: tuple[str | int, ...]) -> str:
     return ".".join(str(p) for p in parts) + ": " if parts else ""
 
 
@@ -180,8 +178,14 @@ def _quote(value: Any) -> str:
     return f"'{value}'" if isinstance(value, str) else json.dumps(value)
 
 
+def _expected(error: ValidationError) -> Any:
+    """The failed keyword's value in the schema: set on every error from a validator."""
+    return error.validator_value
+
+
 def _message(error: ValidationError) -> str:
-    kind, expected, value = error.validator, error.validator_value, error.instance
+    kind, expected = error.validator, _expected(error)
+    value: Any = error.instance  # likewise set on every error from a validator
     if kind == "required":
         return "Required"
     if kind == "type":
@@ -199,7 +203,8 @@ def _message(error: ValidationError) -> str:
     if kind == "minLength":
         return f"String must contain at least {expected} character(s)"
     if kind == "additionalProperties":
-        listed = error.schema.get("properties", {})
+        schema: Any = error.schema  # the (sub)schema that failed: a mapping here
+        listed = schema.get("properties", {})
         return strict_error([key for key in value if key not in listed])
     if kind == "format" and expected == "uri":
         return "Invalid url"
