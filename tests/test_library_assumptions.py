@@ -20,8 +20,9 @@ import pytest
 def test_json_scan_once_returns_the_value_and_where_it_ended() -> None:
     """`_transport/stream_state.py` `_SCAN = json.JSONDecoder().scan_once` (kept).
 
-    Saves 6 to 10 % per streamed chunk through both adapters, 9 to 22 % in the core client
-    (the Python layers of `json.loads` skipped). Public twin: `json.loads(data)`.
+    Saves 5 to 9 % per streamed chunk through both adapters and 8 to 22 % in the core
+    client (medians of 5 A/B runs; the Python layers of `json.loads` skipped).
+    Public twin: `json.loads(data)`.
     """
     scan = json.JSONDecoder().scan_once
     text = '{"a":[1,2.5,"x",null,true]}'
@@ -113,7 +114,7 @@ def test_pydantic_copy_is_shallow_and_fields_live_in_dict() -> None:
 def test_lc_text_chunks_equal_the_normally_built_chunk(content: str, reasoning: str | None) -> None:
     """`langchain_ernie_aiml/_messages.py` `TextChunks` (kept).
 
-    Saves 22 % per streamed chunk through ChatErnieAIML (44 % with the whole stream in one
+    Saves 22 % per streamed chunk through ChatErnieAIML (37 % with the whole stream in one
     HTTP chunk) against `ChatGenerationChunk(message=AIMessageChunk(...))`, the public twin.
     The copy must be that chunk: equal, same fields set, same derived values, same merging.
     """
@@ -160,7 +161,7 @@ def test_li_streamed_message_equals_the_normally_built_message(tool_calls: list 
     """`llama_index_ernie_aiml/_stream.py` `_MESSAGE.model_copy(update=...)` (kept).
 
     Public pydantic API, but it skips validation, so it relies on `ChatMessage` having no
-    validator that would change the given blocks. Saves 5 to 10 % per streamed chunk through
+    validator that would change the given blocks. Saves 7 to 8 % per streamed chunk through
     ErnieAIML against `ChatMessage(role=..., blocks=..., additional_kwargs=...)`.
     """
     from llama_index.core.base.llms.types import (
