@@ -68,9 +68,27 @@ def chunk_rows() -> list[Row]:
     except Exception as exc:
         rows.append(("core", "SSE / parse_delta", f"n/a ({exc!r})"))
         return rows
+    rows += _transport_chunk_rows(data)
     rows += _langchain_chunk_rows(content_delta, reasoning_delta)
     rows += _llama_chunk_rows(chunks)
     return rows
+
+
+def _transport_chunk_rows(data: str) -> list[Row]:
+    """The core's per-event step (`ernie_aiml._transport.stream_state`): JSON, then `Delta`."""
+    try:
+        from ernie_aiml._transport.sse import ServerSentEvent
+        from ernie_aiml._transport.stream_state import StreamState, _loads
+
+        state = StreamState.__new__(StreamState)  # no connection: only `delta` is timed
+        state.inference_id, state.done, state.ended = None, False, False
+        event = ServerSentEvent(data=data)
+    except Exception as exc:
+        return [("core", "StreamState.delta", f"n/a ({exc!r})")]
+    return [
+        ("core", "stream_state._loads(content chunk), the C scanner", lambda: _loads(data)),
+        ("core", "StreamState.delta(content event)", lambda: state.delta(event)),
+    ]
 
 
 def _langchain_chunk_rows(content_delta: Any, reasoning_delta: Any) -> list[Row]:
@@ -269,7 +287,7 @@ def _langchain_call_rows(completion: Any) -> list[Row]:
             (
                 "langchain (ours)",
                 "ChatErnieAIML._result",
-                lambda: model._result(completion, payloads.MODEL, None),
+                lambda: model._result(completion, payloads.MODEL),
             )
         )
     except Exception as exc:

@@ -79,14 +79,9 @@ class AIMLClient:
         self._api_key: str | None = None
         self._timeout_given = timeout is not None
         self._base_headers = {"User-Agent": USER_AGENT, **self.default_headers}
-        # The headers the clients made here carry (fixed at the first one), so that only
-        # the per-request ones are merged per request. None until then.
-        self._owned_headers: dict[str, str] | None = None
-        self._header_cache: dict[tuple[str, bool, str | None], dict[str, str]] = {}
         self._sender = Sender(
             timeout=self.timeout,
             retry_policy=retry_policy or RetryPolicy(max_retries=max_retries),
-            fixed_headers=self._fixed_headers,
             http_client=http_client,
             http_async_client=http_async_client,
         )
@@ -258,10 +253,7 @@ class AIMLClient:
         key = self._key(require_key)
         url = self.base_url + path
         check_transport_security(url, allow_insecure_http=self.allow_insecure_http)
-        if client_request_id is None:
-            headers = self._shared_headers(accept, content is not None, key)
-        else:
-            headers = self._headers(accept, content is not None, key, client_request_id)
+        headers = self._headers(accept, content is not None, key, client_request_id)
         call = Call(method, url, content, headers, self._timeout_for(timeout), model_of(body), key)
         if body is not None:  # the budget check (may raise) and the span's start
             call.observer = start_call(call, body)
@@ -280,21 +272,6 @@ class AIMLClient:
         if key:
             headers["Authorization"] = f"Bearer {key}"
         return headers
-
-    def _shared_headers(self, accept: str, has_body: bool, key: str | None) -> dict[str, str]:
-        """`_headers` without a client request id, built once per kind (never mutated)."""
-        cache_key = (accept, has_body, key)
-        headers = self._header_cache.get(cache_key)
-        if headers is None:
-            headers = self._header_cache[cache_key] = self._headers(accept, has_body, key, None)
-        return headers
-
-    def _fixed_headers(self) -> dict[str, str]:
-        """The headers of the clients made here: those of a chat request (decided once)."""
-        fixed = self._owned_headers
-        if fixed is None:
-            fixed = self._owned_headers = self._headers(JSON_TYPE, True, self._api_key, None)
-        return fixed
 
     def _timeout_for(self, timeout: TimeoutTypes) -> Any:
         if timeout is not None:

@@ -85,34 +85,13 @@ class Call:
         raw = key.encode()
         return data.replace(raw, b"***") if raw in data else data
 
-    def request(
-        self, client: httpx.Client | httpx.AsyncClient, fixed: dict[str, str] | None = None
-    ) -> httpx.Request:
-        """A fresh httpx request for one attempt.
-
-        `fixed`: the headers `client` already carries (a client made by `AIMLClient`); only
-        the others are passed, and a fixed one this request lacks is removed.
-        """
-        headers = self.headers
-        if fixed is None:
-            return self._build(client, headers)
-        if headers == fixed:
-            return self._build(client, None)
-        request = self._build(client, {k: v for k, v in headers.items() if fixed.get(k) != v})
-        for name in fixed:
-            if name not in headers:
-                del request.headers[name]
-        return request
-
-    def _build(
-        self, client: httpx.Client | httpx.AsyncClient, headers: dict[str, str] | None
-    ) -> httpx.Request:
-        """`client.build_request` for this call with `headers` (None or empty: the client's)."""
+    def request(self, client: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+        """A fresh httpx request for one attempt, with every header of this call."""
         return client.build_request(
             self.method,
             self.url,
             content=self.content,
-            headers=headers or None,
+            headers=self.headers,
             timeout=self.timeout,
         )
 

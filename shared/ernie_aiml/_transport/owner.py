@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, SecretStr
 
@@ -34,20 +34,18 @@ class ClientOwner:
     http_client: Any
     http_async_client: Any
 
-    __pydantic_private__: dict[str, Any] | None
+    if TYPE_CHECKING:  # declared by each model as `PrivateAttr(default=None)`
+        _client: AIMLClient | None
 
     @property
     def aiml_client(self) -> AIMLClient:
         """The core client of this instance (one per instance, made on first use)."""
-        # The private dict itself: pydantic's `__getattr__` for private names is slower.
-        private = self.__pydantic_private__
-        client = private.get(_CLIENT) if private is not None else None
+        client = self._client
         if client is None:
             with _BUILD_LOCK:
-                client = self.__pydantic_private__.get(_CLIENT)  # type: ignore[union-attr]
+                client = self._client
                 if client is None:
-                    client = self._build_client()
-                    self.__pydantic_private__[_CLIENT] = client  # type: ignore[index]
+                    client = self._client = self._build_client()
         return client
 
     def _build_client(self) -> AIMLClient:
@@ -65,8 +63,9 @@ class ClientOwner:
 
     def _take_client(self) -> AIMLClient | None:
         """Detach this instance's client (the next call builds a fresh one)."""
-        private = self.__pydantic_private__
-        return private.pop(_CLIENT, None) if private is not None else None
+        client = self._client
+        self._client = None
+        return client
 
     # ------------------------------------------------------------------ closing
 
@@ -109,8 +108,7 @@ class ClientOwner:
             value = getattr(self, name, None)
             if value is not None:
                 memo[id(value)] = value
-        private = self.__pydantic_private__
-        client = private.get(_CLIENT) if private is not None else None
+        client = self._client
         if client is not None:
             memo[id(client)] = None
         return super().__deepcopy__(memo)  # type: ignore[misc]
@@ -136,7 +134,7 @@ class ClientOwner:
         }
         private = state.get("__pydantic_private__")
         if private:
-            state["__pydantic_private__"] = {k: v for k, v in private.items() if k != _CLIENT}
+            state["__pydantic_private__"] = {**private, _CLIENT: None}
         return state
 
     def __setstate__(self, state: dict[Any, Any]) -> None:

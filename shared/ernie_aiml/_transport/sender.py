@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 
 import httpx
 
@@ -75,13 +75,11 @@ class Sender:
         *,
         timeout: httpx.Timeout,
         retry_policy: RetryPolicy,
-        fixed_headers: Callable[[], dict[str, str]],
         http_client: httpx.Client | None = None,
         http_async_client: httpx.AsyncClient | None = None,
     ) -> None:
         self.retry_policy = retry_policy
         self._timeout = timeout
-        self._fixed_headers = fixed_headers
         self._http_client = http_client
         self._http_async_client = http_async_client
         self._own_client: httpx.Client | None = None
@@ -118,7 +116,6 @@ class Sender:
                 self._own_client = httpx.Client(
                     timeout=self._timeout,
                     follow_redirects=False,
-                    headers=self._fixed_headers(),
                     limits=_LIMITS,
                 )
                 # Close the pool if this Sender is dropped unclosed (no socket left to
@@ -140,7 +137,6 @@ class Sender:
                         httpx.AsyncClient(
                             timeout=self._timeout,
                             follow_redirects=False,
-                            headers=self._fixed_headers(),
                             limits=_LIMITS,
                         ),
                         loop,
@@ -186,10 +182,9 @@ class Sender:
     def send(self, call: Call, *, stream: bool, attempt: int = 0) -> tuple[httpx.Response, int]:
         """Send with retries; returns the 2xx response and the 0-based attempt that got it."""
         client = self.sync_client()
-        fixed = None if self._http_client is not None else self._fixed_headers()
         policy = self.retry_policy
         while True:
-            request = call.request(client, fixed)
+            request = call.request(client)
             retry_headers: httpx.Headers | None = None
             cause: BaseException | None = None
             try:
@@ -213,10 +208,9 @@ class Sender:
     ) -> tuple[httpx.Response, int]:
         """Async `send`."""
         client = await self._guarded_async_client()
-        fixed = None if self._http_async_client is not None else self._fixed_headers()
         policy = self.retry_policy
         while True:
-            request = call.request(client, fixed)
+            request = call.request(client)
             retry_headers: httpx.Headers | None = None
             cause: BaseException | None = None
             try:

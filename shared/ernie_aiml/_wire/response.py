@@ -14,7 +14,6 @@ import httpx
 
 from .._errors.classes import AIMLError, ResponseParseError, StreamError
 from .._types import (
-    _NO_CHUNKS,
     Completion,
     Delta,
     InvalidToolCall,
@@ -184,20 +183,6 @@ def _amount(usage: Mapping[str, Any], name: str, value: Any) -> None:
     )
 
 
-def _httpx_headers(headers: httpx.Headers) -> dict[str, str]:
-    """`dict(headers.items())` in one pass over the raw bytes, decoding with one encoding.
-
-    Keys are lower-case; a repeated header's values are joined with ", " (as httpx does).
-    """
-    encoding = headers.encoding
-    out: dict[str, str] = {}
-    for raw_key, raw_value in headers.raw:
-        key = raw_key.lower().decode(encoding)
-        value = raw_value.decode(encoding)
-        out[key] = f"{out[key]}, {value}" if key in out else value
-    return out
-
-
 def _number(text: str | None, kind: type) -> Any:
     """A header value as int/float; None when absent or not a number."""
     if text is None:
@@ -284,7 +269,8 @@ def _lower_keys(headers: Mapping[str, str] | None) -> dict[str, str] | None:
     if headers is None:
         return None
     if isinstance(headers, httpx.Headers):
-        return _httpx_headers(headers)
+        # httpx's own: lower-case keys, a repeated header's values joined with ", "
+        return dict(headers.items())
     return {key.lower(): value for key, value in headers.items()}
 
 
@@ -368,44 +354,33 @@ def parse_delta(chunk: Mapping[str, Any]) -> Delta:
 
 
 def _delta(chunk: Mapping[str, Any]) -> Delta:
-    """`parse_delta` without the shape guard."""
+    """`parse_delta` without the shape guard.
+
+    Fields by name: the constructor gets the three every chunk has, the others are set only
+    where the chunk has them (passing all thirteen as keywords costs more per chunk).
+    """
     if chunk.get("error") or ("statusCode" in chunk and "message" in chunk):
         raise _stream_error(chunk)
-    content = reasoning = finish_reason = role = flag = usage = credits = usd = None
-    tool_chunks: list[ToolCallChunk] | tuple[ToolCallChunk, ...] = _NO_CHUNKS
+    out = Delta(id=chunk.get("id"), model=chunk.get("model"), raw=chunk)  # type: ignore[arg-type]
     choices = chunk.get("choices")
     if choices:
         choice = choices[0]
         delta = choice.get("delta")
         if delta:
-            content = delta.get("content")
-            reasoning = delta.get("reasoning_content") or delta.get("reasoning") or None
-            role = delta.get("role")
+            out.content = delta.get("content")
+            out.reasoning = delta.get("reasoning_content") or delta.get("reasoning") or None
+            out.role = delta.get("role")
             entries = delta.get("tool_calls")
             if entries:
-                tool_chunks = _tool_call_chunks(entries)
-        finish_reason = choice.get("finish_reason")
-        flag = choice.get("flag")
+                out.tool_call_chunks = _tool_call_chunks(entries)
+        out.finish_reason = choice.get("finish_reason")
+        out.flag = choice.get("flag")
     raw_usage = chunk.get("usage")
     if raw_usage:
-        usage = _usage(raw_usage)
+        out.usage = _usage(raw_usage)
     if "meta" in chunk:
-        credits, usd = _meta_cost(chunk)
-    return Delta(
-        content,
-        reasoning,
-        tool_chunks,
-        finish_reason,
-        usage,
-        chunk.get("id"),
-        chunk.get("model"),
-        role,
-        credits,
-        usd,
-        flag,
-        None,
-        chunk,  # type: ignore[arg-type]
-    )
+        out.credits_used, out.usd_spent = _meta_cost(chunk)
+    return out
 
 
 def wire_usage(body: Mapping[str, Any] | None) -> dict[str, Any] | None:
