@@ -358,3 +358,22 @@ def test_refused_forced_tool_choice_is_retried_once_by_the_core(
     assert label == "enable_thinking=false"
     assert [b.get("enable_thinking") for b in sent] == [None, False]
     assert [b["tool_choice"] for b in sent] == ["required", "required"]
+
+
+def test_finished_event_loops_are_not_kept(emulator: Emulator) -> None:
+    import asyncio
+    import gc
+    import weakref
+
+    llm = make(ErnieAIML, emulator)
+    loops: list[weakref.ref[asyncio.AbstractEventLoop]] = []
+
+    async def run() -> None:
+        loops.append(weakref.ref(asyncio.get_running_loop()))
+        await aask(llm)
+
+    for _ in range(5):
+        asyncio.run(run())
+    gc.collect()
+    assert [ref() for ref in loops] == [None] * 5  # each loop, and its client, is gone
+    assert llm.aiml_client._sender._made == []

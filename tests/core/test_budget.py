@@ -87,8 +87,9 @@ def test_usd_budget(client: AIMLClient, emulator) -> None:
     with track_usage(max_usd=0.0005) as tally:
         list(client.stream(BODY))
         list(client.stream(BODY))
+        stream = client.stream(BODY)  # prepared; admitted when it connects
         with pytest.raises(BudgetExceededError, match=r"\$0\.000800 spent reached max_usd=0\.0005"):
-            client.stream(BODY)
+            list(stream)
     assert tally.usd_spent == pytest.approx(0.0008)
     assert len(emulator.chat_requests) == 2
 
@@ -140,8 +141,9 @@ def test_streams_count_and_are_refused(client: AIMLClient, emulator) -> None:
     with track_usage(max_credits=16) as tally:
         with client.stream(BODY) as stream:
             assert [d.content for d in stream if d.content] == ['You said: "Hi"']
-        with pytest.raises(BudgetExceededError):
-            client.stream(BODY)
+        with pytest.raises(BudgetExceededError), client.stream(BODY):
+            pass  # refused on connecting, before anything is sent
+        client.stream(BODY).close()  # never connected: neither admitted nor counted
     assert (tally.calls, tally.credits_used) == (1, 16)
     assert len(emulator.chat_requests) == 1
 
@@ -262,3 +264,25 @@ def test_stream_cut_after_usage_counts_what_the_server_reported(
             client.chat(BODY)
     assert tally.credits_used == usage_event["meta"]["usage"]["credits_used"]
     assert (tally.calls, tally.failed_calls) == (1, 1)
+
+
+def test_a_refused_forced_choice_and_its_fallback_are_one_call(
+    client: AIMLClient, emulator
+) -> None:
+    from ernie_aiml import Message, build_chat_request
+
+    forced = build_chat_request(
+        "baidu/ernie-5.0",
+        [Message(role="user", content="Hi")],
+        tools=[
+            {"type": "function", "function": {"name": "ping", "parameters": {"type": "object"}}}
+        ],
+        tool_choice="required",
+    )
+    emulator.enqueue(ErrorReply(400, "tool_choice 'required' is not supported with thinking"))
+    with track_usage(max_calls=1) as tally:
+        completion = client.chat(forced)  # admitted once: the fallback is no second call
+        with pytest.raises(BudgetExceededError):
+            client.chat(BODY)
+    assert completion.tool_choice_fallback == "enable_thinking=false"
+    assert (tally.calls, tally.failed_calls, len(emulator.chat_requests)) == (1, 0, 2)

@@ -18,6 +18,7 @@ from ernie_aiml import (
     ServerError,
     StreamInterruptedError,
     build_chat_request,
+    track_usage,
 )
 from ernie_aiml._observe.telemetry import DURATION_BUCKETS, TOKEN_BUCKETS
 from ernie_aiml.emulator import ErrorReply, SSEReply, stream_events
@@ -372,3 +373,64 @@ def test_global_tracer_provider_is_used(emulator: Any) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, f"[('chat {MODEL}', 6)]\n", "")
+
+
+# ------------------------------------------------------------------ the tool-choice fallback
+
+FORCED = build_chat_request(
+    "baidu/ernie-5.0",
+    [Message(role="user", content="Hi")],
+    tools=[{"type": "function", "function": {"name": "ping", "parameters": {"type": "object"}}}],
+    tool_choice="required",
+)
+REFUSAL = "tool_choice 'required' is not supported when thinking is enabled"
+
+
+def _fallback_span(otel: OTel) -> Any:
+    """The one span of a call whose forced tool choice was refused once, then answered."""
+    [span] = otel.spans
+    assert span.status.status_code is StatusCode.UNSET
+    assert span.attributes["gen_ai.response.finish_reasons"] == ("tool_calls",)
+    assert span.attributes["http.request.resend_count"] == 1
+    [event] = span.events
+    assert (event.name, dict(event.attributes)) == (
+        "aiml.retry",
+        {
+            "aiml.retry.attempt": 1,
+            "aiml.retry.delay_s": 0.0,
+            "error.type": "BadRequestError",
+            "http.response.status_code": 400,
+        },
+    )
+    return span
+
+
+def test_a_refused_forced_choice_is_one_span_with_the_refusal_as_an_event(
+    client: AIMLClient, emulator: Any, otel: OTel
+) -> None:
+    emulator.enqueue(ErrorReply(400, REFUSAL))
+    with track_usage() as tally:
+        completion = client.chat(FORCED)
+    assert completion.tool_choice_fallback == "enable_thinking=false"
+    _fallback_span(otel)
+    assert (tally.calls, tally.failed_calls, len(emulator.chat_requests)) == (1, 0, 2)
+
+
+def test_a_stream_read_without_opening_ends_its_one_span_at_its_end(
+    client: AIMLClient, emulator: Any, otel: OTel
+) -> None:
+    emulator.enqueue(ErrorReply(400, REFUSAL))
+    stream = client.stream(FORCED)
+    deltas = list(stream)  # no `with`, no open(): the fallback happens inside the iteration
+    assert deltas[-1].usage is not None
+    assert stream.tool_choice_fallback == "enable_thinking=false"
+    assert _fallback_span(otel).attributes["gen_ai.usage.output_tokens"] > 0
+
+
+def test_a_stream_never_connected_is_neither_traced_nor_counted(
+    client: AIMLClient, emulator: Any, otel: OTel
+) -> None:
+    with track_usage(max_calls=1) as tally:
+        client.stream(BODY).close()
+        client.chat(BODY)  # the budget's one call is still there
+    assert (otel.spans[0].name, len(otel.spans), tally.calls) == (f"chat {MODEL}", 1, 1)

@@ -1,15 +1,16 @@
 """The transport's hooks: each chat call is admitted by the budget, counted, and traced.
 
-`AIMLClient` calls `start_call` once per chat request (before anything is sent) and
-stores the result on `Call.observer`; the other hooks report retries, the answer, the
-stream's end or close, and failures. When no `track_usage()` block is open and
-OpenTelemetry is off, `start_call` returns None and every other hook is one `is None`
+`start_call` runs once per logical chat call, when it is first sent (a stream: when it
+connects), before anything goes out; its `CallObserver` is shared by every attempt of the
+call (retries and the forced-tool-choice fallbacks, `_transport/attempts.py`) and reports
+them, the answer or the stream's end, and failures. When no `track_usage()` block is open
+and OpenTelemetry is off, `start_call` returns None and every other hook is one `is None`
 test: nothing else runs per call, and nothing per streamed chunk.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._types import Completion, Delta, Usage
@@ -136,73 +137,10 @@ def call_completed(call: Call, completion: Completion) -> None:
         observer.completed(completion)
 
 
-def call_failed(call: Call, error: BaseException) -> None:
-    """A chat call (or a stream's connection) raised."""
-    observer = call.observer
-    if observer is not None:
-        observer.failed(error)
-
-
-def stream_recorded(call: Call, state: StreamState) -> None:
+def stream_recorded(observer: CallObserver | None, state: StreamState) -> None:
     """A stream saw its end, usage or cost (called once, before it reports how it ended)."""
-    observer = call.observer
     if observer is None:
         record_usage(state.usage, state.credits_used, state.usd_spent)
     else:
         observer.inference_id = state.inference_id
         observer.record(state.usage, state.credits_used, state.usd_spent)
-
-
-def stream_closed(call: Call) -> None:
-    """A stream was closed (after its end, mid-way, or before being read)."""
-    observer = call.observer
-    if observer is not None:
-        observer.finished()
-
-
-def watch(call: Call, deltas: Generator[Delta, None, None]) -> Generator[Delta, None, None]:
-    """`deltas`, seen by the call's observer (unchanged when there is none)."""
-    observer = call.observer
-    return deltas if observer is None else _watched(observer, deltas)
-
-
-def awatch(call: Call, deltas: AsyncGenerator[Delta, None]) -> AsyncGenerator[Delta, None]:
-    """Async `watch`."""
-    observer = call.observer
-    return deltas if observer is None else _awatched(observer, deltas)
-
-
-def _watched(
-    observer: CallObserver, deltas: Generator[Delta, None, None]
-) -> Generator[Delta, None, None]:
-    see = observer.see
-    try:
-        for delta in deltas:
-            see(delta)
-            yield delta
-    except GeneratorExit:
-        deltas.close()
-        observer.finished()
-        raise
-    except BaseException as exc:
-        observer.failed(exc)
-        raise
-    observer.finished()
-
-
-async def _awatched(
-    observer: CallObserver, deltas: AsyncGenerator[Delta, None]
-) -> AsyncGenerator[Delta, None]:
-    see = observer.see
-    try:
-        async for delta in deltas:
-            see(delta)
-            yield delta
-    except GeneratorExit:
-        await deltas.aclose()
-        observer.finished()
-        raise
-    except BaseException as exc:
-        observer.failed(exc)
-        raise
-    observer.finished()

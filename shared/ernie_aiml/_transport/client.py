@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from .._errors.classes import ResponseParseError
-from .._observe.hooks import call_completed, call_failed, start_call
+from .._observe.hooks import call_completed
 from .._settings import (
     check_transport_security,
     find_api_key,
@@ -26,6 +26,7 @@ from .._settings import (
 )
 from .._types import Completion
 from .._wire.response import parse_completion
+from .attempts import Attempts
 from .fallback import asend_with_tool_fallback, send_with_tool_fallback
 from .http import (
     JSON_TYPE,
@@ -116,17 +117,21 @@ class AIMLClient:
         A refused forced `tool_choice` is retried with the fallback bodies; the label of
         the one that worked is `Completion.tool_choice_fallback`.
         """
-        body = non_stream(body)
+        attempts = self._attempts(non_stream(body), JSON_TYPE, client_request_id, timeout)
 
         def send(wire: dict[str, Any]) -> Completion:
-            call = self._chat_call(wire, JSON_TYPE, client_request_id, timeout)
+            call = attempts.call_for(wire)
             try:
                 return _completion(self._sender.send(call, stream=False)[0], call)
-            except BaseException as exc:  # a failed call is counted and traced
-                call_failed(call, exc)
+            except BaseException as exc:
+                attempts.note(exc)
                 raise
 
-        completion, fallback = send_with_tool_fallback(send, body)
+        try:
+            completion, fallback = send_with_tool_fallback(send, attempts.body)
+        except BaseException as exc:  # the call failed: counted and traced as far as it got
+            attempts.failed(exc)
+            raise
         completion.tool_choice_fallback = fallback
         return completion
 
@@ -138,17 +143,21 @@ class AIMLClient:
         timeout: TimeoutTypes = None,
     ) -> Completion:
         """Async `chat`."""
-        body = non_stream(body)
+        attempts = self._attempts(non_stream(body), JSON_TYPE, client_request_id, timeout)
 
         async def send(wire: dict[str, Any]) -> Completion:
-            call = self._chat_call(wire, JSON_TYPE, client_request_id, timeout)
+            call = attempts.call_for(wire)
             try:
                 return _completion((await self._sender.asend(call, stream=False))[0], call)
-            except BaseException as exc:  # a failed call is counted and traced
-                call_failed(call, exc)
+            except BaseException as exc:
+                attempts.note(exc)
                 raise
 
-        completion, fallback = await asend_with_tool_fallback(send, body)
+        try:
+            completion, fallback = await asend_with_tool_fallback(send, attempts.body)
+        except BaseException as exc:  # the call failed: counted and traced as far as it got
+            attempts.failed(exc)
+            raise
         completion.tool_choice_fallback = fallback
         return completion
 
@@ -164,9 +173,9 @@ class AIMLClient:
         A refused forced `tool_choice` is retried at connection with the fallback bodies
         (`ChatStream.tool_choice_fallback` names the one that worked).
         """
-        body = streaming(body)
-        prepare = self._stream_preparer(client_request_id, timeout)
-        return ChatStream(self._sender, prepare(body), body, prepare)
+        return ChatStream(
+            self._sender, self._attempts(streaming(body), SSE_TYPE, client_request_id, timeout)
+        )
 
     def astream(
         self,
@@ -176,9 +185,9 @@ class AIMLClient:
         timeout: TimeoutTypes = None,
     ) -> AsyncChatStream:
         """Async `stream`; connects on first iteration or on entering `async with`."""
-        body = streaming(body)
-        prepare = self._stream_preparer(client_request_id, timeout)
-        return AsyncChatStream(self._sender, prepare(body), body, prepare)
+        return AsyncChatStream(
+            self._sender, self._attempts(streaming(body), SSE_TYPE, client_request_id, timeout)
+        )
 
     def list_models(self, *, timeout: TimeoutTypes = None) -> list[dict[str, Any]]:
         """GET `{base_url}/models` and return its `data` list (the key is sent if known)."""
@@ -214,19 +223,19 @@ class AIMLClient:
 
     # ------------------------------------------------------------------ preparing
 
-    def _chat_call(
+    def _attempts(
         self,
         body: dict[str, Any],
         accept: str,
         client_request_id: str | None,
         timeout: TimeoutTypes,
-    ) -> Call:
-        return self._prepare("POST", _CHAT, body, accept, client_request_id, timeout)
+    ) -> Attempts:
+        """One chat call, prepared now (bad input fails here, before anything is sent)."""
 
-    def _stream_preparer(
-        self, client_request_id: str | None, timeout: TimeoutTypes
-    ) -> _StreamPreparer:
-        return _StreamPreparer(self, client_request_id, timeout)
+        def prepare(wire: dict[str, Any]) -> Call:
+            return self._prepare("POST", _CHAT, wire, accept, client_request_id, timeout)
+
+        return Attempts(prepare(body), body, prepare)
 
     def _key(self, required: bool) -> str | None:
         if self._api_key is not None:
@@ -254,10 +263,7 @@ class AIMLClient:
         url = self.base_url + path
         check_transport_security(url, allow_insecure_http=self.allow_insecure_http)
         headers = self._headers(accept, content is not None, key, client_request_id)
-        call = Call(method, url, content, headers, self._timeout_for(timeout), model_of(body), key)
-        if body is not None:  # the budget check (may raise) and the span's start
-            call.observer = start_call(call, body)
-        return call
+        return Call(method, url, content, headers, self._timeout_for(timeout), model_of(body), key)
 
     def _headers(
         self, accept: str, has_body: bool, key: str | None, client_request_id: str | None
@@ -279,22 +285,6 @@ class AIMLClient:
         if self._timeout_given or not (self._sender.borrows_sync or self._sender.borrows_async):
             return self.timeout
         return httpx.USE_CLIENT_DEFAULT
-
-
-class _StreamPreparer:
-    """Turns a (fallback) stream body into a `Call` with the stream's request options."""
-
-    __slots__ = ("_client", "_request_id", "_timeout")
-
-    def __init__(
-        self, client: AIMLClient, client_request_id: str | None, timeout: TimeoutTypes
-    ) -> None:
-        self._client = client
-        self._request_id = client_request_id
-        self._timeout = timeout
-
-    def __call__(self, body: dict[str, Any]) -> Call:
-        return self._client._chat_call(body, SSE_TYPE, self._request_id, self._timeout)
 
 
 def _completion(response: httpx.Response, call: Call) -> Completion:

@@ -41,13 +41,32 @@ class _LoopClient:
     is closed with its loop even when nobody calls `aclose()` and its `Sender` is long gone.
     """
 
-    __slots__ = ("client", "guard", "loop", "started")
+    __slots__ = ("_loop", "client", "guard", "made", "started")
 
-    def __init__(self, client: httpx.AsyncClient, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        loop: asyncio.AbstractEventLoop,
+        made: list[_LoopClient],
+    ) -> None:
         self.client = client
-        self.loop = loop
+        self._loop = weakref.ref(loop)  # never keeps a finished loop alive
+        self.made = made  # the owning Sender's list, left once this client is closed
         self.guard = _close_at_exit(self)
         self.started = False
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The loop this client belongs to (None once it is gone)."""
+        return self._loop()
+
+    def forget(self) -> None:
+        """Drop this entry from the registries once its client is closed."""
+        loop = self.loop
+        if loop is not None:
+            _GUARDS.get(loop, set()).discard(self)
+        with contextlib.suppress(ValueError):
+            self.made.remove(self)
 
 
 #: The started guards of each loop, until they have closed their client.
@@ -60,7 +79,7 @@ async def _close_at_exit(entry: _LoopClient) -> AsyncGenerator[None, None]:
     try:
         yield
     finally:
-        _GUARDS.get(entry.loop, set()).discard(entry)
+        entry.forget()
         # Closed already (by `aclose()`/`close()`): nothing to await, so a loop shutting down
         # never finds this generator still running.
         if not entry.client.is_closed:
@@ -83,12 +102,10 @@ class Sender:
         self._http_client = http_client
         self._http_async_client = http_async_client
         self._own_client: httpx.Client | None = None
-        self._own_async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClient] = (
-            weakref.WeakKeyDictionary()
-        )
         self._lock = threading.Lock()
-        # Every async client made here, so that they are closed (on their loops) when this
-        # Sender is dropped unclosed; the finalizer holds this list, not the Sender.
+        # The async clients made here and not yet closed, one per event loop (an entry leaves
+        # once its client is closed, so finished loops are not kept); the finalizer holds this
+        # list, not the Sender, to close them when this Sender is dropped unclosed.
         self._made: list[_LoopClient] = []
         weakref.finalize(self, _release, self._made)
 
@@ -128,30 +145,38 @@ class Sender:
         if self._http_async_client is not None:
             return self._http_async_client
         loop = asyncio.get_running_loop()
-        entry = self._own_async.get(loop)
+        entry = self._entry(loop)
         if entry is None:
             with self._lock:
-                entry = self._own_async.get(loop)
+                entry = self._entry(loop)
                 if entry is None:
-                    entry = self._own_async[loop] = _LoopClient(
+                    entry = _LoopClient(
                         httpx.AsyncClient(
                             timeout=self._timeout,
                             follow_redirects=False,
                             limits=_LIMITS,
                         ),
                         loop,
+                        self._made,
                     )
                     self._made.append(entry)
         return entry.client
+
+    def _entry(self, loop: asyncio.AbstractEventLoop) -> _LoopClient | None:
+        """This loop's entry (a Sender meets one or two loops: a scan is cheapest)."""
+        for entry in self._made:
+            if entry.loop is loop:
+                return entry
+        return None
 
     async def _guarded_async_client(self) -> httpx.AsyncClient:
         """`async_client()`, with this loop's close-at-shutdown guard started."""
         client = self.async_client()
         if self._http_async_client is None:
-            entry = self._own_async.get(asyncio.get_running_loop())
+            entry = self._entry(asyncio.get_running_loop())
             if entry is not None and not entry.started:
                 entry.started = True
-                _GUARDS.setdefault(entry.loop, set()).add(entry)
+                _GUARDS.setdefault(asyncio.get_running_loop(), set()).add(entry)
                 await entry.guard.asend(None)
         return client
 
@@ -159,8 +184,7 @@ class Sender:
         """Close the clients made here; async ones of a live loop are closed on that loop."""
         with self._lock:
             client, self._own_client = self._own_client, None
-            entries = list(self._own_async.values())
-            self._own_async = weakref.WeakKeyDictionary()
+            entries = list(self._made)
             self._made.clear()
         if client is not None:
             client.close()
@@ -169,11 +193,8 @@ class Sender:
 
     async def aclose(self) -> None:
         """Close this loop's async client now, and everything `close()` closes."""
-        entry = self._own_async.pop(asyncio.get_running_loop(), None)
+        entry = self._entry(asyncio.get_running_loop())
         if entry is not None:
-            with self._lock:
-                if entry in self._made:
-                    self._made.remove(entry)
             await _aclose_entry(entry)
         self.close()
 
@@ -232,33 +253,33 @@ class Sender:
 
 async def _aclose_entry(entry: _LoopClient) -> None:
     """Close one loop's client (its parked guard then has nothing left to do)."""
-    _GUARDS.get(entry.loop, set()).discard(entry)
+    entry.forget()
     await entry.client.aclose()
 
 
 def _close_on_loop(entry: _LoopClient) -> None:
-    """Close `entry` on its own loop: scheduled there if it runs, else now if it can."""
+    """Close `entry` on its own loop: there if it runs, now if it is idle, else at its end."""
     loop = entry.loop
-    if loop.is_closed():
+    if loop is None or loop.is_closed():
         return  # its shutdown already ran the guard
     try:
         running = asyncio.get_running_loop()
     except RuntimeError:
         running = None
     if running is loop:
-        _PENDING.add(task := loop.create_task(_aclose_entry(entry)))
-        task.add_done_callback(_PENDING.discard)
+        _spawn_close(entry)
     elif loop.is_running():
         asyncio.run_coroutine_threadsafe(_aclose_entry(entry), loop)
-    else:
+    elif running is None:
         loop.run_until_complete(_aclose_entry(entry))
+    # else: an idle loop cannot be run from inside another one; its shutdown runs the guard
 
 
 def _release(entries: list[_LoopClient]) -> None:
     """A dropped Sender's async clients: closed on their loops, or at their loops' shutdown."""
-    for entry in entries:
+    for entry in list(entries):
         loop = entry.loop
-        if entry.started and not loop.is_closed():
+        if entry.started and loop is not None and not loop.is_closed():
             # RuntimeError: the loop closed meanwhile, and its shutdown ran the guard
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(_spawn_close, entry)
@@ -266,8 +287,10 @@ def _release(entries: list[_LoopClient]) -> None:
 
 def _spawn_close(entry: _LoopClient) -> None:
     """On the entry's loop: close it in a task (kept until done)."""
-    _PENDING.add(task := entry.loop.create_task(_aclose_entry(entry)))
-    task.add_done_callback(_PENDING.discard)
+    loop = entry.loop
+    if loop is not None:
+        _PENDING.add(task := loop.create_task(_aclose_entry(entry)))
+        task.add_done_callback(_PENDING.discard)
 
 
 #: Close tasks scheduled from a sync `close()` inside a running loop, kept until done.

@@ -14,27 +14,24 @@ from typing import Any
 
 import httpx
 
-from .._observe.hooks import awatch, call_failed, stream_closed, stream_recorded, watch
+from .._observe.hooks import stream_recorded
 from .._types import Delta
 from .._wire.response import parse_completion, parse_delta
+from .attempts import Attempts
 from .fallback import asend_with_tool_fallback, send_with_tool_fallback
 from .http import JSON_TYPE, Call, json_body, transport_error
 from .sender import Sender
 from .sse import SSEDecoder
 from .stream_state import StreamState
 
-#: Turns a (fallback) request body into a prepared `Call` (the client's request options).
-Prepare = Callable[[dict[str, Any]], Call]
-
 
 class _BaseStream:
     """What both stream kinds share: headers, inference id, usage recording, retry checks."""
 
-    def __init__(self, sender: Sender, call: Call, body: dict[str, Any], prepare: Prepare) -> None:
+    def __init__(self, sender: Sender, attempts: Attempts) -> None:
         self._sender = sender
-        self._call = call
-        self._body = body
-        self._prepare = prepare
+        self._attempts = attempts
+        self._call = attempts.first
         #: The forced-tool-choice fallback the server accepted (None: the request as sent).
         self.tool_choice_fallback: str | None = None
         self._response: httpx.Response | None = None
@@ -66,7 +63,36 @@ class _BaseStream:
         state = self._state
         if not self._recorded and state is not None and state.recordable:
             self._recorded = True
-            stream_recorded(self._call, state)  # usage into the tallies and the span
+            stream_recorded(self._attempts.observer, state)  # usage into the tallies and span
+
+    def _see(self) -> Callable[[Delta], None] | None:
+        """What each delta is shown to: the span of a traced call, else nothing."""
+        observer = self._attempts.observer
+        return observer.see if observer is not None and observer.trace is not None else None
+
+    def _finished(self) -> None:
+        """The stream ended or was closed: the call is counted and its span ends."""
+        attempts = self._attempts
+        if attempts.started and attempts.observer is not None:
+            attempts.observer.finished()
+
+    def _json_body(self, response: httpx.Response, state: StreamState) -> None:
+        """Read a JSON answer's body; a network failure is the stream's read error."""
+        try:
+            response.read()
+        except httpx.TransportError as exc:
+            raise state.read_error(exc) from None
+        finally:
+            response.close()
+
+    async def _ajson_body(self, response: httpx.Response, state: StreamState) -> None:
+        """Async `_json_body`."""
+        try:
+            await response.aread()
+        except httpx.TransportError as exc:
+            raise state.read_error(exc) from None
+        finally:
+            await response.aclose()
 
     def _may_retry(self, exc: httpx.TransportError, yielded: bool) -> bool:
         """Whether a read error may be retried: never once a Delta was yielded."""
@@ -128,38 +154,40 @@ class ChatStream(_BaseStream):
     Usage is recorded into `track_usage()` once, when the stream ends.
     """
 
-    def __init__(self, sender: Sender, call: Call, body: dict[str, Any], prepare: Prepare) -> None:
-        super().__init__(sender, call, body, prepare)
+    def __init__(self, sender: Sender, attempts: Attempts) -> None:
+        super().__init__(sender, attempts)
         self._iterator: Generator[Delta, None, None] | None = None
 
     def open(self) -> ChatStream:
-        """Connect now (retrying per policy, then the tool-choice fallbacks) so that status
-        errors raise here."""
+        """Connect now (admitted by the budget, retried per policy, then the tool-choice
+        fallbacks) so that status errors raise here."""
         if self._response is None and not self._closed:
-            if self._attempt or self.tool_choice_fallback is not None:
-                self._connect(self._call)
-            else:
-                _, self.tool_choice_fallback = send_with_tool_fallback(
-                    self._connect_body, self._body
-                )
+            try:
+                if self._attempts.sent:  # a reconnection: the request that was accepted
+                    self._connect(self._call)
+                else:
+                    _, self.tool_choice_fallback = send_with_tool_fallback(
+                        self._connect_body, self._attempts.body
+                    )
+            except BaseException as exc:  # counted and traced as far as it got
+                self._attempts.failed(exc)
+                raise
         return self
 
-    def _connect_body(self, body: dict[str, Any]) -> None:
-        self._connect(self._call if body is self._body else self._prepare(body))
+    def _connect_body(self, wire: dict[str, Any]) -> None:
+        try:
+            self._connect(self._attempts.call_for(wire))
+        except BaseException as exc:
+            self._attempts.note(exc)
+            raise
 
     def _connect(self, call: Call) -> None:
-        try:
-            self._response, self._attempt = self._sender.send(
-                call, stream=True, attempt=self._attempt
-            )
-        except BaseException as exc:  # a failed connection is counted and traced
-            call_failed(call, exc)
-            raise
+        self._response, self._attempt = self._sender.send(call, stream=True, attempt=self._attempt)
         self._call = call
 
     def __iter__(self) -> Iterator[Delta]:
         if self._iterator is None:
-            self._iterator = watch(self._call, self._deltas())  # the span sees the deltas
+            self._iterator = self._deltas()
         return self._iterator
 
     def __next__(self) -> Delta:
@@ -184,21 +212,29 @@ class ChatStream(_BaseStream):
         if self._response is not None:
             self._response.close()
         self._record()
-        stream_closed(self._call)  # ends the span of a closed stream
+        self._finished()
 
     def _deltas(self) -> Generator[Delta, None, None]:
+        try:
+            yield from self._read()
+        except GeneratorExit:
+            raise
+        except BaseException as exc:  # counted and traced as far as the server reported
+            self._attempts.failed(exc)
+            raise
+        self._finished()
+
+    def _read(self) -> Generator[Delta, None, None]:
         yielded = False
         while not self._closed:
             response = self.open()._response
             assert response is not None
             state = self._state = StreamState(self._call, response)
             if _is_json(response):
-                try:
-                    response.read()
-                finally:
-                    response.close()
+                self._json_body(response, state)
                 yield self._json_answer(response, state)
                 return
+            see = self._see()
             convert = state.delta
             decoder = SSEDecoder()
             feed = decoder.feed
@@ -209,6 +245,8 @@ class ChatStream(_BaseStream):
                         delta = convert(event)
                         if delta is not None:
                             yielded = True
+                            if see is not None:
+                                see(delta)
                             yield delta
                         elif state.done:
                             _drain(chunks)
@@ -217,6 +255,8 @@ class ChatStream(_BaseStream):
                     delta = convert(event)
                     if delta is not None:
                         yielded = True
+                        if see is not None:
+                            see(delta)
                         yield delta
             except httpx.TransportError as exc:
                 response.close()
@@ -237,38 +277,42 @@ class AsyncChatStream(_BaseStream):
     The same rules as `ChatStream`; `aclose()` releases the connection.
     """
 
-    def __init__(self, sender: Sender, call: Call, body: dict[str, Any], prepare: Prepare) -> None:
-        super().__init__(sender, call, body, prepare)
+    def __init__(self, sender: Sender, attempts: Attempts) -> None:
+        super().__init__(sender, attempts)
         self._iterator: AsyncGenerator[Delta, None] | None = None
 
     async def open(self) -> AsyncChatStream:
-        """Connect now (retrying per policy, then the tool-choice fallbacks) so that status
-        errors raise here."""
+        """Connect now (admitted by the budget, retried per policy, then the tool-choice
+        fallbacks) so that status errors raise here."""
         if self._response is None and not self._closed:
-            if self._attempt or self.tool_choice_fallback is not None:
-                await self._connect(self._call)
-            else:
-                _, self.tool_choice_fallback = await asend_with_tool_fallback(
-                    self._connect_body, self._body
-                )
+            try:
+                if self._attempts.sent:  # a reconnection: the request that was accepted
+                    await self._connect(self._call)
+                else:
+                    _, self.tool_choice_fallback = await asend_with_tool_fallback(
+                        self._connect_body, self._attempts.body
+                    )
+            except BaseException as exc:  # counted and traced as far as it got
+                self._attempts.failed(exc)
+                raise
         return self
 
-    async def _connect_body(self, body: dict[str, Any]) -> None:
-        await self._connect(self._call if body is self._body else self._prepare(body))
+    async def _connect_body(self, wire: dict[str, Any]) -> None:
+        try:
+            await self._connect(self._attempts.call_for(wire))
+        except BaseException as exc:
+            self._attempts.note(exc)
+            raise
 
     async def _connect(self, call: Call) -> None:
-        try:
-            self._response, self._attempt = await self._sender.asend(
-                call, stream=True, attempt=self._attempt
-            )
-        except BaseException as exc:  # a failed connection is counted and traced
-            call_failed(call, exc)
-            raise
+        self._response, self._attempt = await self._sender.asend(
+            call, stream=True, attempt=self._attempt
+        )
         self._call = call
 
     def __aiter__(self) -> AsyncIterator[Delta]:
         if self._iterator is None:
-            self._iterator = awatch(self._call, self._deltas())  # the span sees the deltas
+            self._iterator = self._deltas()
         return self._iterator
 
     async def __anext__(self) -> Delta:
@@ -293,51 +337,64 @@ class AsyncChatStream(_BaseStream):
         if self._response is not None:
             await self._response.aclose()
         self._record()
-        stream_closed(self._call)  # ends the span of a closed stream
+        self._finished()
 
     async def _deltas(self) -> AsyncGenerator[Delta, None]:
-        yielded = False
-        while not self._closed:
-            response = (await self.open())._response
-            assert response is not None
-            state = self._state = StreamState(self._call, response)
-            if _is_json(response):
+        # One generator (no wrapping layer per chunk): failures and the end are reported here.
+        try:
+            yielded = False
+            while not self._closed:
+                response = (await self.open())._response
+                assert response is not None
+                state = self._state = StreamState(self._call, response)
+                if _is_json(response):
+                    await self._ajson_body(response, state)
+                    yield self._json_answer(response, state)
+                    self._finished()
+                    return
+                see = self._see()
+                convert = state.delta
+                decoder = SSEDecoder()
+                feed = decoder.feed
+                chunks = response.aiter_raw() if _is_raw(response) else response.aiter_bytes()
                 try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
-                yield self._json_answer(response, state)
-                return
-            convert = state.delta
-            decoder = SSEDecoder()
-            feed = decoder.feed
-            chunks = response.aiter_raw() if _is_raw(response) else response.aiter_bytes()
-            try:
-                async for raw in chunks:
-                    for event in feed(raw):
+                    async for raw in chunks:
+                        for event in feed(raw):
+                            delta = convert(event)
+                            if delta is not None:
+                                yielded = True
+                                if see is not None:
+                                    see(delta)
+                                yield delta
+                            elif state.done:
+                                await _adrain(chunks)
+                                self._record()  # before the end is reported (once)
+                                self._finished()
+                                return
+                    for event in decoder.flush():
                         delta = convert(event)
                         if delta is not None:
                             yielded = True
+                            if see is not None:
+                                see(delta)
                             yield delta
-                        elif state.done:
-                            await _adrain(chunks)
-                            return
-                for event in decoder.flush():
-                    delta = convert(event)
-                    if delta is not None:
-                        yielded = True
-                        yield delta
-            except httpx.TransportError as exc:
-                await response.aclose()
-                if not self._may_retry(exc, yielded):
-                    raise state.read_error(exc) from exc
-                await self._sender.retry_policy.async_sleep(self._next_attempt())
-                continue
-            finally:
-                await response.aclose()
-                self._record()
-            state.end()
-            return
+                except httpx.TransportError as exc:
+                    await response.aclose()
+                    if not self._may_retry(exc, yielded):
+                        raise state.read_error(exc) from exc
+                    await self._sender.retry_policy.async_sleep(self._next_attempt())
+                    continue
+                finally:
+                    await response.aclose()
+                    self._record()
+                state.end()
+                self._finished()
+                return
+        except GeneratorExit:
+            raise
+        except BaseException as exc:  # counted and traced as far as the server reported
+            self._attempts.failed(exc)
+            raise
 
 
 def _drain(chunks: Iterator[bytes]) -> None:
