@@ -134,17 +134,9 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
         checked by the core as given, before pydantic coerces them (`True` is no 1.0)."""
         if not isinstance(values, dict):
             return values
+        _settings_given(values).check()  # a parameter given twice fails here, as in LlamaIndex
         values = _build_model_kwargs(values, get_pydantic_field_names(cls))
-        raw = {name: values[name] for name in FIELD_PARAMS if name in values}
-        if "stop_sequences" in values:
-            raw["stop"] = values["stop_sequences"]
-        model = values.get("model", values.get("model_name", ernie_aiml.DEFAULT_MODEL))
-        extra = values.get("model_kwargs")
-        ChatSettings(
-            model if isinstance(model, str) else ernie_aiml.DEFAULT_MODEL,
-            raw,
-            extra if isinstance(extra, dict) else {},
-        ).check()
+        _settings_given(values).check()  # unknown arguments, now in model_kwargs
         return values
 
     @model_validator(mode="after")
@@ -406,6 +398,20 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
         return structured_output(
             self, schema, method=method, include_raw=include_raw, strict=strict
         )
+
+
+def _settings_given(values: dict[str, Any]) -> ChatSettings:
+    """The constructor's arguments as the core's settings, before pydantic coerces them."""
+    raw = {name: values[name] for name in FIELD_PARAMS if name in values}
+    if "stop_sequences" in values:
+        raw["stop"] = values["stop_sequences"]
+    model = values.get("model", values.get("model_name", ernie_aiml.DEFAULT_MODEL))
+    extra = values.get("model_kwargs")
+    return ChatSettings(
+        model if isinstance(model, str) else ernie_aiml.DEFAULT_MODEL,
+        raw,
+        extra if isinstance(extra, dict) else {},
+    )
 
 
 def _reraise(exc: ernie_aiml.AIMLError) -> NoReturn:

@@ -11,7 +11,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ernie_aiml import Completion, InvalidToolCall, ToolCall, Usage, tool_call_entry
+from ernie_aiml import (
+    Completion,
+    InvalidToolCall,
+    ToolCall,
+    Usage,
+    tool_call_entry,
+    tool_call_id,
+)
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
@@ -55,7 +62,7 @@ def tool_call_dict(
     call_id: str | None, name: str | None, arguments: str, extra_content: Any = None
 ) -> dict[str, Any]:
     """One entry of `message.additional_kwargs["tool_calls"]`: the core's wire entry."""
-    return tool_call_entry(call_id or "", name or "", arguments, extra_content)
+    return tool_call_entry(tool_call_id(call_id, 0), name or "", arguments, extra_content)
 
 
 def tool_call_block(call: ToolCall | InvalidToolCall) -> ToolCallBlock:

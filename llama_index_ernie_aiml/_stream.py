@@ -23,8 +23,9 @@ from llama_index.core.base.llms.types import (
 from ._responses import TOOL_CHOICE_FALLBACK, tool_call_dict, tool_call_parts, usage_kwargs
 
 # Every streamed message is a copy of this one with fresh `blocks` and `additional_kwargs`:
-# a shallow copy costs less than `ChatMessage.__init__` (its list validation and
-# after-validator), and the result is the same model with the same fields set. Never mutated.
+# `model_copy` skips `ChatMessage.__init__`'s validation of the blocks on every chunk, and
+# the result is the same model with the same fields set (guarded by
+# tests/test_library_assumptions.py). Never mutated.
 _MESSAGE = ChatMessage(role=MessageRole.ASSISTANT, blocks=[], additional_kwargs={})
 _copy_message = _MESSAGE.model_copy
 

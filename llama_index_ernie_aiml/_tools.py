@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ernie_aiml import InvalidToolCallError, parse_arguments
+from ernie_aiml import InvalidToolCallError, parse_arguments, tool_call_id
 from llama_index.core.base.llms.types import ChatResponse, ToolCallBlock
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json
@@ -24,14 +24,15 @@ def tool_selections(response: ChatResponse, error_on_no_tool_call: bool) -> list
     finish_reason = response.additional_kwargs.get("finish_reason")
     selections = [
         ToolSelection(
-            tool_id=block.tool_call_id or "",
+            tool_id=tool_call_id(block.tool_call_id, index),
             tool_name=block.tool_name,
             tool_kwargs=(
                 _snapshot(block) if finish_reason is None else _final_kwargs(block, finish_reason)
             ),
         )
-        for block in response.message.blocks
-        if isinstance(block, ToolCallBlock)
+        for index, block in enumerate(
+            b for b in response.message.blocks if isinstance(b, ToolCallBlock)
+        )
     ]
     if not selections and error_on_no_tool_call:
         raise ValueError(

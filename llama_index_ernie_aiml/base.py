@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from ernie_aiml import (
+    DEFAULT_MODEL,
     FIELD_PARAMS,
     AIMLClient,
     ChatSettings,
@@ -54,7 +55,6 @@ from ._tools import tool_selections
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
-DEFAULT_MODEL = "baidu/ernie-5.0"
 #: Context window assumed for a model the catalog does not know (the smallest current ERNIE
 #: class): prompts are packed for it, so an unknown model is never over-filled.
 DEFAULT_CONTEXT_WINDOW = 32_000
@@ -64,12 +64,12 @@ DEFAULT_NUM_OUTPUT = 4_096
 # The core's generation parameters, each a field of the same name here (sorted: a stable
 # order on the wire).
 _GENERATION_FIELDS = tuple(sorted(FIELD_PARAMS))
+# Keyword arguments LlamaIndex passes that the core's request path must not send.
 _FRAMEWORK_KWARGS = frozenset(
     {"tool_required", "verbose", "allow_parallel_tool_calls", "error_on_no_tool_call", "formatted"}
 )
 
 
-# Keyword arguments LlamaIndex passes that the core's request path must not send.
 class ErnieAIML(ClientOwner, FunctionCallingLLM):
     """Baidu ERNIE on the AI/ML API: chat, streaming, tools, reasoning, images and PDFs.
 

@@ -377,3 +377,15 @@ def test_finished_event_loops_are_not_kept(emulator: Emulator) -> None:
     gc.collect()
     assert [ref() for ref in loops] == [None] * 5  # each loop, and its client, is gone
     assert llm.aiml_client._sender._made == []
+
+
+@EXPLICIT
+@pytest.mark.parametrize("cls", ADAPTERS, ids=IDS)
+def test_a_parameter_given_twice_is_refused_alike(cls: type) -> None:
+    field = extra_field_name(cls)
+    with pytest.raises(ernie_aiml.ParameterError) as info:
+        make(cls, temperature=0.2, **{field: {"temperature": 0.9}})
+    assert str(info.value) == (
+        "temperature is given twice, as a field and in the extra request fields "
+        "(model_kwargs / additional_kwargs): pass it once"
+    )

@@ -434,3 +434,14 @@ def test_a_stream_never_connected_is_neither_traced_nor_counted(
         client.stream(BODY).close()
         client.chat(BODY)  # the budget's one call is still there
     assert (otel.spans[0].name, len(otel.spans), tally.calls) == (f"chat {MODEL}", 1, 1)
+
+
+def test_max_completion_tokens_is_the_requests_max_tokens(
+    client: AIMLClient, emulator: Any, otel: OTel
+) -> None:
+    body = build_chat_request(
+        MODEL, [Message(role="user", content="Hi")], params={"max_completion_tokens": 64}
+    )
+    client.chat(body)
+    [span] = otel.spans
+    assert span.attributes["gen_ai.request.max_tokens"] == 64

@@ -46,7 +46,8 @@ _LIMITS = ("max_calls", "max_credits", "max_usd", "max_tokens")
 class UsageTally:
     """Running totals of tokens, reasoning tokens, credits and USD over several calls.
 
-    `calls` counts finished calls, failed ones included (`failed_calls` of them). The
+    `calls` counts the calls that were sent and ended, failed ones included (`failed_calls`
+    of them); a stream never connected is no call. The
     `max_*` limits, when set, make the next call raise `BudgetExceededError` once reached;
     `max_calls` caps the calls *started*, so concurrent tasks cannot overshoot it.
     """

@@ -1,9 +1,11 @@
 """`ChatStream` and `AsyncChatStream`: iterators of `Delta`s over one streamed answer.
 
 A stream has ended only when the server said so (`[DONE]`, or EOF after a finish reason or
-usage); EOF before that is a `StreamInterruptedError`. It is retried (per the client's
-policy) only before its first Delta. The per-chunk loop is one generator over the raw
-bytes: no logging, no context variables, no per-chunk attribute lookups or closures.
+usage); EOF before that is a `StreamInterruptedError`. It is admitted by the budget (and its
+span starts) when it connects, retried (per the client's policy) only before its first Delta,
+and its forced-tool-choice fallbacks are the same logical call. The per-chunk loop is one
+generator over the raw bytes: no logging, no context variables, no per-chunk attribute
+lookups; a traced call's span sees each delta.
 """
 
 from __future__ import annotations

@@ -51,7 +51,8 @@ class ToolCallAccumulator:
                 slot.name = chunk.name
             if chunk.arguments:
                 slot.arguments.append(chunk.arguments)
-            if chunk.extra_content is not None:
+            if chunk.extra_content is not None and slot.extra_content is None:
+                # the first one, as LangChain's chunk merging keeps: both adapters echo alike
                 slot.extra_content = chunk.extra_content
 
     def __bool__(self) -> bool:

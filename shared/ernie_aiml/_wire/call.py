@@ -14,8 +14,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._errors.classes import ParameterError
 from .._types import Message
-from .params import KNOWN_PARAMS, validate_params
+from .params import FIELD_PARAMS, KNOWN_PARAMS, validate_params
 from .request import build_chat_request
 
 #: Per-call options that shape the body besides the generation parameters.
@@ -49,7 +50,21 @@ class ChatSettings:
         return params
 
     def check(self) -> dict[str, Any]:
-        """Validate what the instance fixes now (at construction), before any call."""
+        """Validate what the instance fixes now (at construction), before any call.
+
+        A parameter set both as a field and in the extra fields is refused: which one should
+        win is a guess either way.
+        """
+        twice = [
+            name
+            for name in FIELD_PARAMS
+            if self.params.get(name) is not None and self.extra.get(name) is not None
+        ]
+        if twice:
+            raise ParameterError(
+                f"{twice[0]} is given twice, as a field and in the extra request fields "
+                "(model_kwargs / additional_kwargs): pass it once"
+            )
         return validate_params(self.model, **self.generation_params())
 
 
