@@ -23,7 +23,6 @@ from .client import AIMLClient
 
 #: Building a client is rare (once per instance): one lock for all instances is enough.
 _BUILD_LOCK = threading.Lock()
-_CLIENT = "_client"
 _CALLER_CLIENTS = ("http_client", "http_async_client")
 
 
@@ -117,8 +116,6 @@ class ClientOwner:
 
     def __getstate__(self) -> dict[Any, Any]:
         """The configuration only: no key, no client (a caller's is dropped with a warning)."""
-        # pydantic's own state: a framework base may drop fields from the live instance.
-        state: dict[Any, Any] = BaseModel.__getstate__(self)  # type: ignore[arg-type]
         dropped = [name for name in _CALLER_CLIENTS if getattr(self, name, None) is not None]
         if dropped:
             warnings.warn(
@@ -127,14 +124,12 @@ class ClientOwner:
                 RuntimeWarning,
                 stacklevel=2,
             )
-        state["__dict__"] = {
-            **state["__dict__"],
-            "api_key": None,
-            **dict.fromkeys(_CALLER_CLIENTS),
-        }
-        private = state.get("__pydantic_private__")
-        if private:
-            state["__pydantic_private__"] = {**private, _CLIENT: None}
+        # A copy without the key and the clients (public API), pickled as pydantic pickles
+        # it: a framework base's own __getstate__ may drop fields from the live instance.
+        clean = self.model_copy(  # type: ignore[attr-defined]
+            update={"api_key": None, **dict.fromkeys(_CALLER_CLIENTS)}
+        )
+        state: dict[Any, Any] = BaseModel.__getstate__(clean)
         return state
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
@@ -147,4 +142,4 @@ class ClientOwner:
                 f"{type(self).__name__} is pickled without its API key: set "
                 f"{' or '.join(KEY_ENV_VARS)} where it is unpickled. OPENAI_API_KEY is never used."
             )
-        self.__dict__["api_key"] = SecretStr(key)
+        self.api_key = SecretStr(key)
