@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any, NoReturn
 
 import ernie_aiml
 import httpx
-from ernie_aiml import FIELD_PARAMS, ChatSettings, ClientOwner, Completion, RetryPolicy
+from ernie_aiml import (
+    DEFAULT_MAX_RETRIES,
+    FIELD_PARAMS,
+    ChatSettings,
+    ClientOwner,
+    Completion,
+    RetryPolicy,
+    check_client_options,
+    collect_unknown_arguments,
+)
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LangSmithParams, LanguageModelInput, ModelProfile
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -22,7 +32,6 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils import get_pydantic_field_names
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from langchain_core.utils.utils import _build_model_kwargs
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -89,7 +98,7 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
     """ernie-5.0 only: maximum reasoning tokens (>= 100), with thinking on."""
     timeout: float | httpx.Timeout | None = None
     """Seconds (the read timeout) or an `httpx.Timeout`."""
-    max_retries: int = 2
+    max_retries: int = DEFAULT_MAX_RETRIES
     """Retries after the first attempt, done once, in the core's transport."""
     retry_policy: RetryPolicy | None = Field(default=None, exclude=True, repr=False)
     """Full retry policy (backoff, sleep); overrides `max_retries` when set. Not serialised."""
@@ -102,10 +111,13 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True)
     """An `httpx.AsyncClient` to use (never closed by this class)."""
     model_kwargs: dict[str, Any] = Field(default_factory=dict)
-    """More request fields: known parameters are validated like fields, the rest sent as
-    they are (LlamaIndex's `additional_kwargs`)."""
+    """More request fields (LlamaIndex's `additional_kwargs`): generation parameters and
+    `tools`/`tool_choice`/`parallel_tool_calls`/`response_format`/`stream_options` go through
+    the same checks as their own arguments; `model`, `messages`, `stream` and constructor
+    arguments are refused; the rest is sent as given."""
     extra_body: dict[str, Any] | None = None
-    """Fields merged into the request body last (e.g. `{"provider": "baidu"}`)."""
+    """Request fields applied after `model_kwargs` (e.g. `{"provider": "baidu"}`), checked
+    the same way."""
     preserve_reasoning_in_history: bool = False
     """Send earlier turns' `reasoning_content` back (off: ERNIE's schemas lack the field)."""
     include_response_headers: bool = False
@@ -130,22 +142,23 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
     @model_validator(mode="before")
     @classmethod
     def _collect_ernie_aiml_extra_kwargs(cls, values: Any) -> Any:
-        """Unknown arguments go to `model_kwargs` (with a warning); known parameters are
-        checked by the core as given, before pydantic coerces them (`True` is no 1.0)."""
+        """Unknown arguments go to `model_kwargs` (a near miss of a known one is refused);
+        parameters are checked by the core as given, before pydantic coerces them (`True`
+        is no 1.0). The caller's dicts are never changed."""
         if not isinstance(values, dict):
             return values
-        _settings_given(values).check()  # a parameter given twice fails here, as in LlamaIndex
-        values = _build_model_kwargs(values, get_pydantic_field_names(cls))
-        _settings_given(values).check()  # unknown arguments, now in model_kwargs
+        check_client_options(values)
+        values = collect_unknown_arguments(
+            values, _field_names(), cls.__name__, "model_kwargs", stacklevel=5
+        )
+        _settings_given(values).check()
         return values
 
     @model_validator(mode="after")
     def _validate_ernie_aiml_params(self) -> Self:
-        """Key present and the retry budget sane, before any request."""
+        """Key present before any request."""
         if self.api_key is None:
             self.api_key = SecretStr(ernie_aiml.resolve_api_key(None))
-        if self.max_retries < 0:
-            raise ernie_aiml.ParameterError(f"max_retries must be >= 0 (got {self.max_retries})")
         ernie_aiml.check_model(self.model_name, stacklevel=4)
         return self
 
@@ -214,21 +227,13 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
         """This instance's side of every request, in the core's neutral form."""
         return ChatSettings(
             self.model_name,
-            {
-                "temperature": self.temperature,
-                "top_p": self.top_p,
-                "max_tokens": self.max_tokens,
-                "stop": self.stop,
-                "seed": self.seed,
-                "frequency_penalty": self.frequency_penalty,
-                "presence_penalty": self.presence_penalty,
-                "enable_thinking": self.enable_thinking,
-                "thinking_budget": self.thinking_budget,
-            },
+            {name: getattr(self, name) for name in FIELD_PARAMS},
             self.model_kwargs,
             self.extra_body,
             self.stream_usage,
             self.preserve_reasoning_in_history,
+            "model_kwargs",
+            _field_names(),
         )
 
     def _request(
@@ -400,6 +405,12 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
         )
 
 
+@lru_cache(maxsize=1)
+def _field_names() -> frozenset[str]:
+    """The constructor's argument names (fields and aliases), read once."""
+    return frozenset(get_pydantic_field_names(ChatErnieAIML))
+
+
 def _settings_given(values: dict[str, Any]) -> ChatSettings:
     """The constructor's arguments as the core's settings, before pydantic coerces them."""
     raw = {name: values[name] for name in FIELD_PARAMS if name in values}
@@ -411,6 +422,9 @@ def _settings_given(values: dict[str, Any]) -> ChatSettings:
         model if isinstance(model, str) else ernie_aiml.DEFAULT_MODEL,
         raw,
         extra if isinstance(extra, dict) else {},
+        values.get("extra_body"),
+        extra_name="model_kwargs",
+        fields=_field_names(),
     )
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from ernie_aiml import (
+    DEFAULT_MAX_RETRIES,
     DEFAULT_MODEL,
     FIELD_PARAMS,
     AIMLClient,
@@ -19,7 +20,9 @@ from ernie_aiml import (
     ClientOwner,
     RetryPolicy,
     chat_request,
+    check_client_options,
     check_model,
+    collect_unknown_arguments,
     get_model,
     resolve_api_key,
     resolve_base_url,
@@ -110,7 +113,8 @@ class ErnieAIML(ClientOwner, FunctionCallingLLM):
         description="Read timeout in seconds, or an httpx.Timeout; the core's defaults if unset.",
     )
     max_retries: int = Field(
-        default=2, ge=0, description="Retries after the first attempt (2 means 3 attempts)."
+        default=DEFAULT_MAX_RETRIES,
+        description="Retries after the first attempt (2 means 3 attempts).",
     )
     default_headers: dict[str, str] | None = Field(
         default=None, description="Extra HTTP headers sent with every request."
@@ -130,8 +134,10 @@ class ErnieAIML(ClientOwner, FunctionCallingLLM):
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict,
         description=(
-            "More request fields: known parameters are validated like fields, the rest sent "
-            "as they are (LangChain's model_kwargs)."
+            "More request fields (LangChain's model_kwargs): generation parameters and "
+            "tools/tool_choice/parallel_tool_calls/response_format/stream_options go through "
+            "the same checks as their own arguments; model, messages, stream and constructor "
+            "arguments are refused; the rest is sent as given."
         ),
     )
     preserve_reasoning_in_history: bool = Field(
@@ -144,12 +150,23 @@ class ErnieAIML(ClientOwner, FunctionCallingLLM):
     _client: AIMLClient | None = PrivateAttr(default=None)
 
     def __init__(self, **data: Any) -> None:
-        """Validate everything a request will need now, so a bad setup fails before any call."""
-        # The core checks the values as given, before pydantic could coerce "yes" to True.
+        """Validate everything a request will need now, so a bad setup fails before any call.
+
+        The core checks the values as given, before pydantic could coerce "yes" to True;
+        unknown arguments go to `additional_kwargs` as in LangChain (a near miss is refused).
+        """
+        check_client_options(data)
+        data = collect_unknown_arguments(
+            data, _field_names(), type(self).__name__, "additional_kwargs"
+        )
         given = {name: data[name] for name in _GENERATION_FIELDS if name in data}
         extra = data.get("additional_kwargs")
         ChatSettings(
-            data.get("model", DEFAULT_MODEL), given, extra if isinstance(extra, dict) else {}
+            data.get("model", DEFAULT_MODEL),
+            given,
+            extra if isinstance(extra, dict) else {},
+            extra_name="additional_kwargs",
+            fields=_field_names(),
         ).check()
         super().__init__(**data)
         self.base_url = resolve_base_url(self.base_url)
@@ -184,6 +201,8 @@ class ErnieAIML(ClientOwner, FunctionCallingLLM):
             {name: getattr(self, name) for name in _GENERATION_FIELDS},
             self.additional_kwargs,
             preserve_reasoning_in_history=self.preserve_reasoning_in_history,
+            extra_name="additional_kwargs",
+            fields=_field_names(),
         )
 
     def _request(
@@ -346,6 +365,13 @@ class ErnieAIML(ClientOwner, FunctionCallingLLM):
         A finished call with incomplete arguments raises `InvalidToolCallError`, never runs.
         """
         return tool_selections(response, error_on_no_tool_call)
+
+
+@lru_cache(maxsize=1)
+def _field_names() -> frozenset[str]:
+    """The constructor's argument names (fields and their aliases), read once."""
+    fields = ErnieAIML.model_fields
+    return frozenset(fields).union(f.alias for f in fields.values() if f.alias)
 
 
 @lru_cache(maxsize=64)

@@ -54,6 +54,8 @@ _EXPORTS: dict[str, str] = {
     "resolve_api_key": "_settings",
     "resolve_base_url": "_settings",
     "find_api_key": "_settings",
+    "DEFAULT_MAX_RETRIES": "_settings",
+    "check_client_options": "_settings",
     # catalog
     "DEFAULT_MODEL": "_catalog",
     "ModelInfo": "_catalog",
@@ -74,6 +76,7 @@ _EXPORTS: dict[str, str] = {
     "build_chat_request": "_wire.request",
     "ChatSettings": "_wire.call",
     "chat_request": "_wire.call",
+    "collect_unknown_arguments": "_wire.extra",
     "normalize_tool": "_wire.tools",
     "normalize_tool_choice": "_wire.tools",
     "image_part": "_wire.content",
@@ -158,6 +161,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._observe.tally import track_usage as track_usage
     from ._observe.telemetry import configure_telemetry as configure_telemetry
     from ._settings import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+    from ._settings import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
+    from ._settings import check_client_options as check_client_options
     from ._settings import find_api_key as find_api_key
     from ._settings import resolve_api_key as resolve_api_key
     from ._settings import resolve_base_url as resolve_base_url
@@ -187,6 +192,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._wire.content import file_part as file_part
     from ._wire.content import image_part as image_part
     from ._wire.content import sniff_mime as sniff_mime
+    from ._wire.extra import collect_unknown_arguments as collect_unknown_arguments
     from ._wire.params import FIELD_PARAMS as FIELD_PARAMS
     from ._wire.params import KNOWN_PARAMS as KNOWN_PARAMS
     from ._wire.params import validate_params as validate_params

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import math
 import os
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-from ._errors.classes import InsecureTransportError, MissingAPIKeyError
+from ._errors.classes import InsecureTransportError, MissingAPIKeyError, ParameterError
 
 DEFAULT_BASE_URL = "https://api.aimlapi.com/v1"
 KEY_ENV_VARS = ("AIML_API_KEY", "AIMLAPI_API_KEY")
@@ -48,18 +50,82 @@ def find_api_key(api_key: str | None = None) -> str | None:
 
 
 def resolve_base_url(base_url: str | None = None) -> str:
-    """The base URL to use, without a trailing slash."""
+    """The base URL to use, without a trailing slash; one without a scheme or host is refused."""
+    source = "base_url"
     if not base_url:
-        base_url = next(
-            (os.environ[n] for n in BASE_ENV_VARS if os.environ.get(n)), DEFAULT_BASE_URL
+        source, base_url = next(
+            ((n, os.environ[n]) for n in BASE_ENV_VARS if os.environ.get(n)),
+            ("base_url", DEFAULT_BASE_URL),
         )
-    return base_url.rstrip("/")
+    return check_base_url(base_url, source).rstrip("/")
+
+
+@functools.lru_cache(maxsize=64)
+def check_base_url(base_url: str, source: str = "base_url") -> str:
+    """`base_url` if it is an http(s) URL with a host, else `ParameterError` saying what to write."""
+    if not isinstance(base_url, str):
+        raise ParameterError(f"{source} must be a URL string (got {base_url!r})")
+    parts = urlsplit(base_url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ParameterError(
+            f"{source} {base_url!r} is not a URL the key can be sent to: it needs https:// "
+            "(or http:// for a loopback address), e.g. https://api.aimlapi.com/v1 or "
+            "http://127.0.0.1:8765/v1"
+        )
+    return base_url
+
+
+def check_timeout(timeout: Any, name: str = "timeout") -> None:
+    """None, a number of seconds > 0, or an `httpx.Timeout` whose limits are None or > 0.
+
+    Checked before any request: httpx would take 0 as "fail at once" (a misleading
+    connection error after every retry) and a negative value opens a socket, then raises.
+    """
+    if timeout is None:
+        return
+    if isinstance(timeout, httpx.Timeout):
+        for kind in ("connect", "read", "write", "pool"):
+            _seconds(getattr(timeout, kind), f"{name}.{kind}", none_ok=True)
+        return
+    _seconds(timeout, name, none_ok=False)
+
+
+def _seconds(value: Any, name: str, *, none_ok: bool) -> None:
+    if value is None and none_ok:
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ParameterError(
+            f"{name} must be a number of seconds > 0 (no upper limit) or an httpx.Timeout "
+            f"(got {value!r})"
+        )
+
+
+def check_max_retries(max_retries: Any) -> int:
+    """An integer >= 0 (retries after the first attempt)."""
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ParameterError(f"max_retries must be an integer >= 0 (got {max_retries!r})")
+    return max_retries
+
+
+def check_client_options(values: dict[str, Any]) -> None:
+    """The adapters' constructor arguments that configure the client, checked as given."""
+    if values.get("base_url") is not None:
+        check_base_url(values["base_url"])
+    check_timeout(values.get("timeout"))
+    if "max_retries" in values:
+        check_max_retries(values["max_retries"])
 
 
 def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
     """A number is the read timeout; connect stays short so a dead host fails fast."""
     if timeout is None:
         return DEFAULT_TIMEOUT
+    check_timeout(timeout)
     if isinstance(timeout, httpx.Timeout):
         return timeout
     return httpx.Timeout(float(timeout), connect=min(float(timeout), 10.0))

@@ -18,6 +18,7 @@ import httpx
 from .._errors.classes import ResponseParseError
 from .._observe.hooks import call_completed
 from .._settings import (
+    DEFAULT_MAX_RETRIES,
     check_transport_security,
     find_api_key,
     resolve_api_key,
@@ -65,7 +66,7 @@ class AIMLClient:
         api_key: str | None = None,
         base_url: str | None = None,
         timeout: float | httpx.Timeout | None = None,
-        max_retries: int = 2,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
         http_async_client: httpx.AsyncClient | None = None,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, SecretStr
 
 from .._errors.classes import MissingAPIKeyError
-from .._settings import KEY_ENV_VARS, find_api_key
+from .._settings import DEFAULT_MAX_RETRIES, KEY_ENV_VARS, find_api_key
 from .client import AIMLClient
 
 #: Building a client is rare (once per instance): one lock for all instances is enough.
@@ -53,7 +53,7 @@ class ClientOwner:
             api_key=key.get_secret_value() if key is not None else None,
             base_url=getattr(self, "base_url", None),
             timeout=getattr(self, "timeout", None),
-            max_retries=getattr(self, "max_retries", 2),
+            max_retries=getattr(self, "max_retries", DEFAULT_MAX_RETRIES),
             retry_policy=getattr(self, "retry_policy", None),
             default_headers=getattr(self, "default_headers", None),
             http_client=self.http_client,

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from .._errors.classes import AIMLError, ParameterError
+from .._settings import DEFAULT_MAX_RETRIES, check_max_retries
 
 
 @dataclass
@@ -27,7 +28,7 @@ class RetryPolicy:
     `[1 - jitter, 1]`, so concurrent clients do not retry in lock step.
     """
 
-    max_retries: int = 2
+    max_retries: int = DEFAULT_MAX_RETRIES
     initial_delay: float = 0.5
     max_delay: float = 8.0
     retry_after_cap: float = 60.0
@@ -40,12 +41,7 @@ class RetryPolicy:
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if (
-            isinstance(self.max_retries, bool)
-            or not isinstance(self.max_retries, int)
-            or self.max_retries < 0
-        ):
-            raise ParameterError(f"max_retries must be an integer >= 0 (got {self.max_retries!r})")
+        check_max_retries(self.max_retries)
         for name in ("initial_delay", "max_delay", "retry_after_cap"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:

@@ -2,10 +2,10 @@
 
 Both adapters describe a call the same way (`ChatSettings` for what the instance fixes,
 a mapping of per-call options), so defaults, precedence and validation are the same in
-LangChain and LlamaIndex. Precedence, lowest first: the instance's generation fields, the
-known parameters in its extra fields (`model_kwargs`/`additional_kwargs`), the call's
-options. Body fields: the other extra fields, then `extra_body`, then the call's
-`extra_body`, then any other call option the framework does not claim.
+LangChain and LlamaIndex. Every extra dict goes through `extra.split_extra`: what the
+request path builds itself is routed to its normaliser or refused, never sent raw.
+Precedence, lowest first: the instance's fields, its extra fields (`model_kwargs` /
+`additional_kwargs`), its `extra_body`, the call's options, the call's `extra_body`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from typing import Any
 
 from .._errors.classes import ParameterError
 from .._types import Message
+from .extra import REQUEST_OPTIONS, ExtraFields, check_call_stream, split_extra
 from .params import FIELD_PARAMS, KNOWN_PARAMS, validate_params
-from .request import build_chat_request
+from .request import build_chat_request, request_options_part
 
-#: Per-call options that shape the body besides the generation parameters.
-REQUEST_OPTIONS = frozenset({"tools", "tool_choice", "parallel_tool_calls", "response_format"})
 #: Per-call options read here that are never body fields themselves.
 _CONTROL = frozenset({"model", "extra_body", "stream", "stream_usage"})
+_NO_FIELDS: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -30,7 +30,9 @@ class ChatSettings:
     """What an adapter instance fixes for every call, in neutral form.
 
     `params` are its generation fields (None: unset); `extra` its free-form request fields
-    (`model_kwargs`/`additional_kwargs`), whose known parameters are validated like fields.
+    (`model_kwargs`/`additional_kwargs`, named `extra_name` in errors), whose known
+    parameters are validated like fields; `fields` its constructor arguments (refused in
+    any extra dict).
     """
 
     model: str
@@ -39,14 +41,24 @@ class ChatSettings:
     extra_body: Mapping[str, Any] | None = None
     stream_usage: bool = True
     preserve_reasoning_in_history: bool = False
+    extra_name: str = "extra"
+    fields: Collection[str] = _NO_FIELDS
+
+    def layers(self) -> tuple[ExtraFields, ExtraFields]:
+        """The instance's extra fields and `extra_body`, sorted (lowest precedence first)."""
+        return (
+            split_extra(self.extra, self.extra_name, fields=self.fields),
+            split_extra(self.extra_body, "extra_body", fields=self.fields),
+        )
 
     def generation_params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The generation parameters after precedence (unvalidated; None values kept out)."""
         params = {k: v for k, v in self.params.items() if v is not None}
-        for source in (self.extra, overrides):
-            if source:
-                for name in KNOWN_PARAMS.intersection(source):
-                    params[name] = source[name]
+        for layer in self.layers():
+            params.update(layer.params)
+        if overrides:
+            for name in KNOWN_PARAMS.intersection(overrides):
+                params[name] = overrides[name]
         return params
 
     def check(self) -> dict[str, Any]:
@@ -58,14 +70,24 @@ class ChatSettings:
         twice = [
             name
             for name in FIELD_PARAMS
-            if self.params.get(name) is not None and self.extra.get(name) is not None
+            if self.params.get(name) is not None
+            and isinstance(self.extra, Mapping)
+            and self.extra.get(name) is not None
         ]
         if twice:
             raise ParameterError(
                 f"{twice[0]} is given twice, as a field and in the extra request fields "
                 "(model_kwargs / additional_kwargs): pass it once"
             )
+        for layer in self.layers():
+            _check_options(layer.options)
         return validate_params(self.model, **self.generation_params())
+
+
+def _check_options(options: Mapping[str, Any]) -> None:
+    """Body options fixed at construction, normalised now so a bad one fails early."""
+    if options:
+        request_options_part(options, None)
 
 
 def chat_request(
@@ -83,39 +105,57 @@ def chat_request(
     field for the body; names in `ignore` are the framework's own and never sent.
     """
     options = options or {}
+    check_call_stream(options.get("stream"), stream)
+    params = {k: v for k, v in settings.params.items() if v is not None}
+    request: dict[str, Any] = {"stream_usage": settings.stream_usage}
+    body: dict[str, Any] = {}
+    for layer in (*settings.layers(), _call_layer(settings, options, ignore)):
+        params.update(layer.params)
+        request.update(layer.options)
+        body.update(layer.body)
     model = options.get("model") or settings.model
-    stream_usage = options.get("stream_usage")
     return build_chat_request(
         model,
         messages,
-        params=settings.generation_params(options),
-        tools=options.get("tools"),
-        tool_choice=options.get("tool_choice"),
-        parallel_tool_calls=options.get("parallel_tool_calls"),
-        response_format=options.get("response_format"),
+        params=params,
+        tools=request.get("tools"),
+        tool_choice=request.get("tool_choice"),
+        parallel_tool_calls=request.get("parallel_tool_calls"),
+        response_format=request.get("response_format"),
         stream=stream,
-        stream_usage=settings.stream_usage if stream_usage is None else stream_usage,
+        stream_usage=_stream_usage(request["stream_usage"]),
         preserve_reasoning_in_history=settings.preserve_reasoning_in_history,
-        extra_body=_body_fields(settings, options, ignore) or None,
+        extra_body=body or None,
     )
 
 
-def _body_fields(
+def _stream_usage(value: Any) -> bool:
+    """`stream_usage` as given (a real bool: "no" must not mean yes)."""
+    if not isinstance(value, bool):
+        raise ParameterError(f"stream_usage must be True or False (got {value!r})")
+    return value
+
+
+def _call_layer(
     settings: ChatSettings, options: Mapping[str, Any], ignore: Collection[str]
-) -> dict[str, Any]:
-    """The free-form body fields, in precedence order (later wins)."""
-    fields = {k: v for k, v in settings.extra.items() if k not in KNOWN_PARAMS}
-    if settings.extra_body:
-        fields.update(settings.extra_body)
-    call_extra = options.get("extra_body")
-    if call_extra:
-        fields.update(call_extra)
+) -> ExtraFields:
+    """One call's options and `extra_body`, sorted like the instance's extra fields."""
+    layer = ExtraFields()
+    if not options:
+        return layer
+    free: dict[str, Any] = {}
     for name, value in options.items():
-        if (
-            name not in KNOWN_PARAMS
-            and name not in REQUEST_OPTIONS
-            and name not in _CONTROL
-            and name not in ignore
-        ):
-            fields[name] = value
-    return fields
+        if name in KNOWN_PARAMS:
+            layer.params[name] = value
+        elif name in REQUEST_OPTIONS or name == "stream_usage":
+            if value is not None:
+                layer.options[name] = value
+        elif name not in _CONTROL and name not in ignore:
+            free[name] = value
+    for source, where in ((free, "call kwargs"), (options.get("extra_body"), "extra_body")):
+        if source:
+            part = split_extra(source, where, fields=settings.fields)
+            layer.params.update(part.params)
+            layer.options.update(part.options)
+            layer.body.update(part.body)
+    return layer

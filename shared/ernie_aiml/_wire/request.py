@@ -14,6 +14,7 @@ from .._catalog import MODELS, ModelInfo, canonical_id, get_model, warn_if_unkno
 from .._errors.classes import ParameterError
 from .._types import FilePart, ImagePart, InvalidToolCall, Message, TextPart, ToolCall, tool_call_id
 from .content import check_detail, file_payload, image_url
+from .extra import split_extra
 from .params import validate_params
 from .response_format import normalize_response_format
 from .tool_calls import tool_call_entry
@@ -131,12 +132,14 @@ def _message(
 
 
 def _tools_part(
-    tools: Sequence[Mapping[str, Any]],
+    tools: Any,
     tool_choice: Any,
-    parallel_tool_calls: bool | None,
+    parallel_tool_calls: Any,
     info: ModelInfo | None,
 ) -> dict[str, Any]:
     """`tools`, and `tool_choice`/`parallel_tool_calls` only alongside them."""
+    if not isinstance(tools, (list, tuple)):
+        raise ParameterError(f"tools must be a list of tool dicts (got {tools!r})")
     wire_tools = [normalize_tool(t) for t in tools]
     out: dict[str, Any] = {"tools": wire_tools}
     names = [t["function"]["name"] for t in wire_tools]
@@ -145,7 +148,25 @@ def _tools_part(
         check_tool_choice_for(choice, info)
         out["tool_choice"] = choice
     if parallel_tool_calls is not None:
+        if not isinstance(parallel_tool_calls, bool):
+            raise ParameterError(
+                f"parallel_tool_calls must be True or False (got {parallel_tool_calls!r})"
+            )
         out["parallel_tool_calls"] = parallel_tool_calls
+    return out
+
+
+def request_options_part(options: Mapping[str, Any], info: ModelInfo | None) -> dict[str, Any]:
+    """`tools` (with `tool_choice`, `parallel_tool_calls`) and `response_format`, normalised."""
+    out: dict[str, Any] = {}
+    tools = options.get("tools")
+    if tools:
+        out.update(
+            _tools_part(tools, options.get("tool_choice"), options.get("parallel_tool_calls"), info)
+        )
+    response_format = options.get("response_format")
+    if response_format is not None:
+        out["response_format"] = normalize_response_format(response_format)
     return out
 
 
@@ -165,12 +186,25 @@ def build_chat_request(
 ) -> dict[str, Any]:
     """The JSON body for `POST /chat/completions`, validated before any network traffic.
 
-    `extra_body` is merged last and may override anything; a None value there removes
-    the key. Deprecated models are warned about by the adapters at construction; an id the
-    catalog does not know is sent as given and warned about once per process.
+    `extra_body` is applied last: its generation parameters and body options go through
+    the same checks as the arguments (and win over them), `model`/`messages`/`stream` are
+    refused, any other field is sent as given, a None value removing the key. Deprecated
+    models are warned about by the adapters at construction; an id the catalog does not
+    know is sent as given and warned about once per process.
     """
     if not messages:
         raise ParameterError("messages must not be empty")
+    extra = split_extra(extra_body, "extra_body")
+    if extra.params:
+        params = {**(params or {}), **extra.params}
+    options: dict[str, Any] = {
+        "tools": tools,
+        "tool_choice": tool_choice,
+        "parallel_tool_calls": parallel_tool_calls,
+        "response_format": response_format,
+        **extra.options,
+    }
+    stream_usage = options.pop("stream_usage", stream_usage)
     info = get_model(model)
     if info is None:
         warn_if_unknown(model, stacklevel=3)
@@ -184,18 +218,14 @@ def build_chat_request(
     }
     if params:
         body.update(validate_params(model, **params))
-    if tools:
-        body.update(_tools_part(tools, tool_choice, parallel_tool_calls, info))
-    if response_format is not None:
-        body["response_format"] = normalize_response_format(response_format)
+    body.update(request_options_part(options, info))
     if stream:
         body["stream"] = True
         if stream_usage:
             body["stream_options"] = {"include_usage": True}
-    if extra_body:
-        for key, value in extra_body.items():
-            if value is None:
-                body.pop(key, None)
-            else:
-                body[key] = value
+    for key, value in extra.body.items():
+        if value is None:
+            body.pop(key, None)
+        else:
+            body[key] = value
     return body
