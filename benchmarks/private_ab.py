@@ -149,38 +149,6 @@ def public_delta() -> Undo:
     return _patch(response, "_delta", _delta)
 
 
-def public_delta_attrs() -> Undo:
-    """5b. `Delta(id=, model=, raw=)`, the other fields set by name (what replaced 5)."""
-    from ernie_aiml._types import Delta
-    from ernie_aiml._wire import response
-
-    def _delta(chunk: Any) -> Delta:
-        if chunk.get("error") or ("statusCode" in chunk and "message" in chunk):
-            raise response._stream_error(chunk)
-        out = Delta(id=chunk.get("id"), model=chunk.get("model"), raw=chunk)
-        choices = chunk.get("choices")
-        if choices:
-            choice = choices[0]
-            delta = choice.get("delta")
-            if delta:
-                out.content = delta.get("content")
-                out.reasoning = delta.get("reasoning_content") or delta.get("reasoning") or None
-                out.role = delta.get("role")
-                entries = delta.get("tool_calls")
-                if entries:
-                    out.tool_call_chunks = response._tool_call_chunks(entries)
-            out.finish_reason = choice.get("finish_reason")
-            out.flag = choice.get("flag")
-        raw_usage = chunk.get("usage")
-        if raw_usage:
-            out.usage = response._usage(raw_usage)
-        if "meta" in chunk:
-            out.credits_used, out.usd_spent = response._meta_cost(chunk)
-        return out
-
-    return _patch(response, "_delta", _delta)
-
-
 def public_private_attr() -> Undo:
     """6. `aiml_client` reads `self._client` (pydantic's `__getattr__`), not the private dict."""
     from ernie_aiml._transport import owner
@@ -198,14 +166,14 @@ def public_private_attr() -> Undo:
 
 
 def public_replaced() -> Undo:
-    """3 + 4 + 4a + 5b + 6 together: the items replaced, as they were replaced."""
+    """3 + 4 + 4a + 6 together: the items replaced (5b, the replacement of 5, is the core's
+    own `_wire/response._delta` now: it needs no twin)."""
     undos = [
         twin()
         for twin in (
             public_headers,
             public_request_headers,
             public_header_build,
-            public_delta_attrs,
             public_private_attr,
         )
     ]
@@ -227,8 +195,7 @@ ITEMS: dict[str, tuple[str, Callable[[], Undo], tuple[str, ...], tuple[str, ...]
     "4a": ("per-kind header cache", public_header_build, ("ernie_aiml core", "ChatErnieAIML", "ErnieAIML"), ("call",)),
     "5": ("Delta positional", public_delta, ("ernie_aiml core", "ChatErnieAIML", "ErnieAIML"), ("stream", "bulk")),
     "6": ("__pydantic_private__", public_private_attr, ("ChatErnieAIML", "ErnieAIML"), ("call", "stream")),
-    "5b": ("Delta by name (fields set)", public_delta_attrs, ("ernie_aiml core", "ChatErnieAIML", "ErnieAIML"), ("stream", "bulk")),
-    "replaced": ("3+4+4a+5b+6 together", public_replaced, ("ernie_aiml core", "ChatErnieAIML", "ErnieAIML"), ("call", "stream", "bulk")),
+    "replaced": ("3+4+4a+6 together", public_replaced, ("ernie_aiml core", "ChatErnieAIML", "ErnieAIML"), ("call", "stream", "bulk")),
 }  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """`ernie-aiml chat`: talk to an ERNIE model from the shell, reasoning shown apart from the answer.
 
-Built straight on the core (`build_chat_request` + `AIMLClient.stream`), so it starts fast
+Built straight on the core (`chat_request`, the adapters' request path, + `AIMLClient.stream`),
+so it starts fast
 and needs neither LangChain nor LlamaIndex. One-shot with a prompt, else an interactive loop
 that keeps the history (the model's reasoning is never sent back). Ctrl-C stops the answer
 being streamed, not the loop; EOF or "exit" quits.
@@ -12,12 +13,12 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ernie_aiml import DEFAULT_MODEL, AIMLError, Message, track_usage
 
 if TYPE_CHECKING:
-    from ernie_aiml import AIMLClient
+    from ernie_aiml import AIMLClient, ChatSettings
 
 _DIM = "\x1b[2m"
 _RESET = "\x1b[0m"
@@ -108,19 +109,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class ChatSession:
     """One conversation: the history, the request parameters and the client."""
 
-    def __init__(self, client: AIMLClient, model: str, params: dict[str, Any], out: TextIO) -> None:
+    def __init__(self, client: AIMLClient, settings: ChatSettings, out: TextIO) -> None:
         self.client = client
-        self.model = model
-        self.params = params
+        self.settings = settings
+        self.model = settings.model
         self.out = out
         self.history: list[Message] = []
 
     def ask(self, prompt: str) -> bool:
         """Stream one answer to `prompt`; False when Ctrl-C stopped it (the turn is dropped)."""
-        from ernie_aiml import build_chat_request
+        from ernie_aiml import chat_request
 
         self.history.append(Message(role="user", content=prompt))
-        body = build_chat_request(self.model, self.history, params=self.params, stream=True)
+        body = chat_request(self.settings, self.history, stream=True)
         printer = StreamPrinter(self.out)
         parts: list[str] = []
         try:
@@ -145,15 +146,19 @@ class ChatSession:
         return True
 
 
-def _validated_params(args: argparse.Namespace) -> dict[str, Any]:
-    from ernie_aiml import validate_params
+def _settings(args: argparse.Namespace) -> ChatSettings:
+    """The session's side of every request, checked now (as the adapters check theirs)."""
+    from ernie_aiml import ChatSettings
 
-    raw = {
-        "enable_thinking": False if args.no_thinking else None,
-        "thinking_budget": args.thinking_budget,
-    }
-    validate_params(args.model, **raw)
-    return {k: v for k, v in raw.items() if v is not None}
+    settings = ChatSettings(
+        args.model,
+        {
+            "enable_thinking": False if args.no_thinking else None,
+            "thinking_budget": args.thinking_budget,
+        },
+    )
+    settings.check()
+    return settings
 
 
 def _lines(stdin: TextIO, out: TextIO) -> Iterable[str]:
@@ -197,10 +202,10 @@ def run(
     try:
         from ernie_aiml import AIMLClient, resolve_api_key
 
-        params = _validated_params(args)
+        settings = _settings(args)
         resolve_api_key()
         client = client_factory() if client_factory else AIMLClient()
-        session = ChatSession(client, args.model, params, out)
+        session = ChatSession(client, settings, out)
         budget = getattr(args, "max_credits", None)
         try:
             with track_usage(max_credits=budget):  # the whole session's budget

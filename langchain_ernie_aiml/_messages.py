@@ -23,6 +23,7 @@ from langchain_core.messages import (
     HumanMessage,
     SystemMessage,
     ToolMessage,
+    convert_to_openai_messages,
 )
 from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
 from langchain_core.messages.tool import invalid_tool_call, tool_call, tool_call_chunk
@@ -41,7 +42,7 @@ _TEXT_TYPES = frozenset({"text", "input_text", "output_text"})
 
 
 def to_core_messages(messages: Sequence[BaseMessage]) -> list[Message]:
-    """The neutral history for `ernie_aiml.build_chat_request`."""
+    """The neutral history for the core's request path (`ernie_aiml.chat_request`)."""
     return [_to_core(m) for m in messages]
 
 
@@ -51,8 +52,7 @@ def _to_core(message: BaseMessage) -> Message:
     if isinstance(message, AIMessage):
         return _assistant(message)
     if isinstance(message, SystemMessage):
-        role = message.additional_kwargs.get("__openai_role__", "system")
-        return Message(role, _flat_text(message.content), name=message.name)
+        return Message(_system_role(message), _flat_text(message.content), name=message.name)
     if isinstance(message, ToolMessage):
         return Message("tool", _tool_text(message.content), tool_call_id=message.tool_call_id)
     if isinstance(message, ChatMessage):
@@ -63,6 +63,17 @@ def _to_core(message: BaseMessage) -> Message:
         f"message type {type(message).__name__} is not supported: use System, Human, AI, "
         "Tool or ChatMessage"
     )
+
+
+def _system_role(message: SystemMessage) -> Any:
+    """"system", or "developer" for a message langchain-core made from a developer turn.
+
+    Asked of langchain-core's public `convert_to_openai_messages` (which knows how it marks
+    such a message), only when the message carries any `additional_kwargs`.
+    """
+    if not message.additional_kwargs:
+        return "system"
+    return convert_to_openai_messages(message)["role"]
 
 
 def _assistant(message: AIMessage) -> Message:

@@ -2,7 +2,7 @@
 
 Only translation lives here: which block becomes which neutral part. Every AIML rule
 (which roles exist, where images may go, which models take PDFs, how tool calls are sent
-back) is enforced by `ernie_aiml.build_chat_request`.
+back) is enforced by the core's request path (`ernie_aiml.chat_request`).
 """
 
 from __future__ import annotations

@@ -59,10 +59,13 @@ def usage_kwargs(
 
 
 def tool_call_dict(
-    call_id: str | None, name: str | None, arguments: str, extra_content: Any = None
+    call_id: str, name: str | None, arguments: str, extra_content: Any = None
 ) -> dict[str, Any]:
-    """One entry of `message.additional_kwargs["tool_calls"]`: the core's wire entry."""
-    return tool_call_entry(tool_call_id(call_id, 0), name or "", arguments, extra_content)
+    """One entry of `message.additional_kwargs["tool_calls"]`: the core's wire entry.
+
+    `call_id` is the core's (the server's, else `tool_call_id(None, index)`), never guessed here.
+    """
+    return tool_call_entry(call_id, name or "", arguments, extra_content)
 
 
 def tool_call_block(call: ToolCall | InvalidToolCall) -> ToolCallBlock:
@@ -88,9 +91,12 @@ def tool_call_parts(
     blocks = [tool_call_block(call) for call in calls]
     dicts = [
         tool_call_dict(
-            call.id, call.name, raw_arguments(call), getattr(call, "extra_content", None)
+            tool_call_id(call.id, index),
+            call.name,
+            raw_arguments(call),
+            getattr(call, "extra_content", None),
         )
-        for call in calls
+        for index, call in enumerate(calls)
     ]
     return blocks, dicts
 

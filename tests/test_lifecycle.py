@@ -6,6 +6,7 @@ two adapters cannot drift apart on what the core decides.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import pickle
 import threading
@@ -14,6 +15,7 @@ from typing import Any
 import ernie_aiml
 import httpx
 import pytest
+from ernie_aiml._transport import owner
 from ernie_aiml.emulator import Emulator, JSONReply, completion_body
 from llama_index.core.base.llms.types import ChatMessage
 
@@ -141,14 +143,28 @@ def test_timeout_is_a_number_or_an_httpx_timeout(cls: type, timeout: Any) -> Non
 # ------------------------------------------------------------------ one client per instance
 
 
-@pytest.mark.parametrize("cls", ADAPTERS, ids=IDS)
-def test_one_client_per_instance_even_when_threads_race(cls: type) -> None:
+def _race_for_the_client(cls: type, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Eight threads ask one new instance for its client at once; the clients they got.
+
+    The builder waits at a two-party barrier: a second thread inside the builder at the
+    same time meets it there and both build (what the lock prevents). Alone in the builder,
+    a thread waits out the barrier's timeout (no assertion on time) and builds once.
+    """
     llm = make(cls)
-    seen: list[ernie_aiml.AIMLClient] = []
-    barrier = threading.Barrier(8)
+    inside = threading.Barrier(2, timeout=0.5)
+    original = cls._build_client
+
+    def build(self: Any) -> Any:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            inside.wait()
+        return original(self)
+
+    monkeypatch.setattr(cls, "_build_client", build)
+    seen: list[Any] = []
+    start = threading.Barrier(8)
 
     def grab() -> None:
-        barrier.wait()
+        start.wait()
         seen.append(llm.aiml_client)
 
     threads = [threading.Thread(target=grab) for _ in range(8)]
@@ -156,8 +172,29 @@ def test_one_client_per_instance_even_when_threads_race(cls: type) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+    llm.close()
+    for client in seen:
+        client.close()
+    return seen
+
+
+@pytest.mark.parametrize("cls", ADAPTERS, ids=IDS)
+def test_one_client_per_instance_even_when_threads_race(
+    cls: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _race_for_the_client(cls, monkeypatch)
     assert len(seen) == 8
     assert all(client is seen[0] for client in seen)
+
+
+@pytest.mark.parametrize("cls", ADAPTERS, ids=IDS)
+def test_the_race_is_seen_without_the_build_lock(
+    cls: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test above can fail: with the lock taken out, two threads build a client."""
+    monkeypatch.setattr(owner, "_BUILD_LOCK", contextlib.nullcontext())
+    seen = _race_for_the_client(cls, monkeypatch)
+    assert len({id(client) for client in seen}) >= 2
 
 
 @pytest.mark.parametrize("cls", ADAPTERS, ids=IDS)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from typing import Any
 
+import ernie_aiml
 import pytest
 from ernie_aiml import (
     AIMLClient,
@@ -318,7 +319,7 @@ def test_the_key_is_never_recorded(
 ) -> None:
     monkeypatch.setenv("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true")
     emulator.enqueue(ErrorReply(503, f"echo {KEY}"), ErrorReply(401, f"bad key {KEY}"))
-    with pytest.raises(Exception):  # noqa: B017
+    with pytest.raises(ernie_aiml.AuthenticationError, match=r"bad key \*\*\*"):
         client.chat(BODY)
     client.chat(BODY)
     list(client.stream(BODY))

@@ -53,8 +53,9 @@ def test_profiles_come_from_the_catalog() -> None:
     assert custom.profile == {"max_input_tokens": 5}
 
 
-def test_deprecated_model_warns_at_construction() -> None:
-    ernie_aiml._catalog._warned.discard("baidu/ernie-4-5-8k-preview")
+def test_deprecated_model_warns_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A fresh once-per-process record for this test, the process's own restored after it.
+    monkeypatch.setattr(ernie_aiml._catalog, "_warned", set())
     with pytest.warns(ernie_aiml.DeprecatedModelWarning, match="deprecated"):
         ChatErnieAIML(api_key="k", model="baidu/ernie-4.5-8k-preview")
 

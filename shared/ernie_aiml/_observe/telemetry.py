@@ -78,7 +78,6 @@ class Instruments:
 _settings = _Settings()
 _cached_for: tuple[Any, Any] = (None, None)
 _cached: Instruments | None = None
-_UNKNOWN = object()
 
 
 def configure_telemetry(

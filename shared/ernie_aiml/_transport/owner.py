@@ -15,7 +15,7 @@ import threading
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
 from .._errors.classes import MissingAPIKeyError
 from .._settings import DEFAULT_MAX_RETRIES, KEY_ENV_VARS, find_api_key
@@ -114,8 +114,11 @@ class ClientOwner:
 
     # ------------------------------------------------------------------ pickling
 
-    def __getstate__(self) -> dict[Any, Any]:
-        """The configuration only: no key, no client (a caller's is dropped with a warning)."""
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the configuration only: no key, no client (a caller's is dropped with a
+        warning). Public pydantic API only: the field values (`model_fields`), rebuilt by
+        `model_construct`, so neither a framework base's `__getstate__` (which may drop
+        fields) nor its `__setstate__` (which may re-run `__init__`) is involved."""
         dropped = [name for name in _CALLER_CLIENTS if getattr(self, name, None) is not None]
         if dropped:
             warnings.warn(
@@ -124,22 +127,19 @@ class ClientOwner:
                 RuntimeWarning,
                 stacklevel=2,
             )
-        # A copy without the key and the clients (public API), pickled as pydantic pickles
-        # it: a framework base's own __getstate__ may drop fields from the live instance.
-        clean = self.model_copy(  # type: ignore[attr-defined]
-            update={"api_key": None, **dict.fromkeys(_CALLER_CLIENTS)}
-        )
-        state: dict[Any, Any] = BaseModel.__getstate__(clean)
-        return state
+        cls = type(self)
+        values = {name: getattr(self, name) for name in cls.model_fields}  # type: ignore[attr-defined]
+        values.update({"api_key": None, **dict.fromkeys(_CALLER_CLIENTS)})
+        fields_set = set(self.model_fields_set)  # type: ignore[attr-defined]
+        return (_unpickle, (cls, values, fields_set))
 
-    def __setstate__(self, state: dict[Any, Any]) -> None:
-        """The saved configuration, with the key from the environment."""
-        # pydantic's own: a framework base may re-run __init__ and swallow a missing key.
-        BaseModel.__setstate__(self, state)  # type: ignore[arg-type]
-        key = find_api_key(None)
-        if key is None:
-            raise MissingAPIKeyError(
-                f"{type(self).__name__} is pickled without its API key: set "
-                f"{' or '.join(KEY_ENV_VARS)} where it is unpickled. OPENAI_API_KEY is never used."
-            )
-        self.api_key = SecretStr(key)
+
+def _unpickle(cls: Any, values: dict[str, Any], fields_set: set[str]) -> Any:
+    """A pickled model, rebuilt from its values, with the key from the environment."""
+    key = find_api_key(None)
+    if key is None:
+        raise MissingAPIKeyError(
+            f"{cls.__name__} is pickled without its API key: set "
+            f"{' or '.join(KEY_ENV_VARS)} where it is unpickled. OPENAI_API_KEY is never used."
+        )
+    return cls.model_construct(_fields_set=fields_set, **{**values, "api_key": SecretStr(key)})
