@@ -66,7 +66,7 @@ def _to_core(message: BaseMessage) -> Message:
 
 
 def _system_role(message: SystemMessage) -> Any:
-    """"system", or "developer" for a message langchain-core made from a developer turn.
+    """ "system", or "developer" for a message langchain-core made from a developer turn.
 
     Asked of langchain-core's public `convert_to_openai_messages` (which knows how it marks
     such a message), only when the message carries any `additional_kwargs`.

@@ -1,16 +1,19 @@
 """Load: 1,000 concurrent async calls and 200 concurrent streams, 0 lost or mixed-up answers.
 
 Each request carries a unique token; the emulator's default responder echoes the last user
-message, so every answer must contain its own token and no other. Memory is bounded:
-the RSS growth of the whole run stays under a generous bound (figures are printed,
-run with `-s` to see them).
+message, so every answer must contain its own token and no other. Memory is bounded: the
+Python memory blocks alive at the peak of the run, per concurrent job, stay under a bound
+(`sys.getallocatedblocks`: a count of objects, the same on any machine, unlike RSS, which
+depends on the allocator and page size; figures are printed, run with `-s` to see them).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -21,7 +24,9 @@ from ernie_aiml.emulator import Emulator
 from hardening_support import KEY, MODEL, Sleeps, core_client, lc_model, li_messages, li_model
 
 TOKEN = re.compile(r"tok-\d+-[0-9a-f]{8}")
-PEAK_BOUND = 300 * 1024 * 1024  # generous: the figures seen are far below
+#: Python memory blocks alive per concurrent job at the peak (client, emulator thread and the
+#: emulator's record of every request together); the figures seen are 350-600.
+PEAK_BLOCKS_PER_JOB = 3_000
 
 
 def _prompt(i: int, run: str) -> str:
@@ -38,20 +43,22 @@ def _rss() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-async def _measure(jobs: list[Callable[[], Awaitable[str]]]) -> tuple[list[Any], int]:
-    """Run all jobs at once; the RSS growth, sampled while they run (tracemalloc would also
-    slow the emulator thread down tenfold)."""
-    before = _rss()
-    peak = before
+async def _measure(jobs: list[Callable[[], Awaitable[str]]]) -> tuple[list[Any], int, int]:
+    """Run all jobs at once; the peak growth of Python memory blocks and of the RSS, sampled
+    while they run (tracemalloc would slow the emulator thread down tenfold)."""
+    gc.collect()  # the earlier tests' garbage must not be freed into the measurement
+    blocks, rss = sys.getallocatedblocks(), _rss()
+    peak_blocks, peak_rss = blocks, rss
     gathered = asyncio.gather(*(job() for job in jobs), return_exceptions=True)
     while not gathered.done():
-        peak = max(peak, _rss())
+        peak_blocks, peak_rss = max(peak_blocks, sys.getallocatedblocks()), max(peak_rss, _rss())
         await asyncio.sleep(0.05)
-    peak = max(peak, _rss())
-    return gathered.result(), peak - before
+    peak_blocks, peak_rss = max(peak_blocks, sys.getallocatedblocks()), max(peak_rss, _rss())
+    return gathered.result(), peak_blocks - blocks, peak_rss - rss
 
 
-def _check(results: list[Any], run: str, emu: Emulator, label: str, peak: int) -> None:
+def _check(results: list[Any], run: str, emu: Emulator, label: str, peak: tuple[int, int]) -> None:
+    blocks, rss = peak
     errors = [r for r in results if isinstance(r, BaseException)]
     assert errors == [], errors[:3]
     mixed = 0
@@ -60,11 +67,12 @@ def _check(results: list[Any], run: str, emu: Emulator, label: str, peak: int) -
             mixed += 1
     print(
         f"\n[load] {label}: {len(results)} answers, 0 errors, {mixed} mixed, "
-        f"{len(emu.chat_requests)} requests, RSS growth {peak / 1e6:.1f} MB"
+        f"{len(emu.chat_requests)} requests, {blocks / len(results):.0f} blocks per job at "
+        f"the peak, RSS growth {rss / 1e6:.1f} MB"
     )
     assert mixed == 0
     assert len(emu.chat_requests) == len(results)
-    assert peak < PEAK_BOUND
+    assert blocks < PEAK_BLOCKS_PER_JOB * len(results)
 
 
 async def test_1000_concurrent_calls_default_client(emulator: Emulator) -> None:
@@ -78,9 +86,9 @@ async def test_1000_concurrent_calls_default_client(emulator: Emulator) -> None:
 
         return go
 
-    results, peak = await _measure([job(i) for i in range(1000)])
+    results, blocks, rss = await _measure([job(i) for i in range(1000)])
     await client.aclose()
-    _check(results, run, emulator, "core achat x1000 (default pool)", peak)
+    _check(results, run, emulator, "core achat x1000 (default pool)", (blocks, rss))
 
 
 async def test_200_concurrent_streams(emulator: Emulator) -> None:
@@ -98,8 +106,8 @@ async def test_200_concurrent_streams(emulator: Emulator) -> None:
 
             return go
 
-        results, peak = await _measure([job(i) for i in range(200)])
-    _check(results, run, emulator, "core astream x200", peak)
+        results, blocks, rss = await _measure([job(i) for i in range(200)])
+    _check(results, run, emulator, "core astream x200", (blocks, rss))
 
 
 async def test_langchain_200_concurrent_ainvoke_and_astream(emulator: Emulator) -> None:
@@ -114,8 +122,8 @@ async def test_langchain_200_concurrent_ainvoke_and_astream(emulator: Emulator) 
 
         return go
 
-    results, peak = await _measure([job(i) for i in range(200)])
-    _check(results, run, emulator, "langchain ainvoke/astream x200", peak)
+    results, blocks, rss = await _measure([job(i) for i in range(200)])
+    _check(results, run, emulator, "langchain ainvoke/astream x200", (blocks, rss))
 
 
 async def test_llama_index_200_concurrent_achat_and_astream(emulator: Emulator) -> None:
@@ -131,6 +139,6 @@ async def test_llama_index_200_concurrent_achat_and_astream(emulator: Emulator) 
 
         return go
 
-    results, peak = await _measure([job(i) for i in range(200)])
+    results, blocks, rss = await _measure([job(i) for i in range(200)])
     await llm.aclose()
-    _check(results, run, emulator, "llama_index achat/astream_chat x200", peak)
+    _check(results, run, emulator, "llama_index achat/astream_chat x200", (blocks, rss))

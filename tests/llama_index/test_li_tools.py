@@ -370,3 +370,18 @@ def test_streamed_calls_keep_the_server_order_when_one_is_invalid(emulator, llm)
         "tool call 'multiply' (id call_a) cannot be run: arguments are not a JSON object "
         "(got list); arguments as sent: '[1]'"
     )
+
+
+def test_tool_calls_without_an_id_are_named_by_their_position() -> None:
+    """The core's one naming rule (`call_<index>`), never `call_0` for every call."""
+    from ernie_aiml import InvalidToolCall, ToolCall
+
+    from llama_index_ernie_aiml._responses import tool_call_parts
+
+    calls = [
+        InvalidToolCall(id=None, name="a", raw_arguments="{", error="bad"),
+        InvalidToolCall(id=None, name="b", raw_arguments="[", error="bad"),
+        ToolCall(id="srv-1", name="c", arguments={}),
+    ]
+    _, dicts = tool_call_parts(calls)
+    assert [d["id"] for d in dicts] == ["call_0", "call_1", "srv-1"]
