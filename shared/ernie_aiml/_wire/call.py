@@ -16,13 +16,14 @@ from typing import Any
 
 from .._errors.classes import ParameterError
 from .._types import Message
-from .extra import REQUEST_OPTIONS, ExtraFields, check_call_stream, split_extra
+from .extra import REQUEST_OPTIONS, ExtraFields, check_call_stream, sort_extra, split_extra
 from .params import FIELD_PARAMS, KNOWN_PARAMS, validate_params
-from .request import build_chat_request, request_options_part
+from .request import request_body, request_options_part
 
 #: Per-call options read here that are never body fields themselves.
 _CONTROL = frozenset({"model", "extra_body", "stream", "stream_usage"})
 _NO_FIELDS: frozenset[str] = frozenset()
+_NO_OPTIONS: Mapping[str, Any] = {}
 
 
 @dataclass(slots=True)
@@ -104,29 +105,50 @@ def chat_request(
     `parallel_tool_calls`, `response_format`, `extra_body`, `stream_usage` and any other
     field for the body; names in `ignore` are the framework's own and never sent.
     """
-    options = options or {}
-    check_call_stream(options.get("stream"), stream)
-    params = {k: v for k, v in settings.params.items() if v is not None}
-    request: dict[str, Any] = {"stream_usage": settings.stream_usage}
-    body: dict[str, Any] = {}
-    for layer in (*settings.layers(), _call_layer(settings, options, ignore)):
-        params.update(layer.params)
-        request.update(layer.options)
-        body.update(layer.body)
-    model = options.get("model") or settings.model
-    return build_chat_request(
-        model,
+    options = options or _NO_OPTIONS
+    if "stream" in options:
+        check_call_stream(options["stream"], stream)
+    out = ExtraFields({k: v for k, v in settings.params.items() if v is not None})
+    if settings.extra:
+        sort_extra(settings.extra, settings.extra_name, out, settings.fields)
+    if settings.extra_body:
+        sort_extra(settings.extra_body, "extra_body", out, settings.fields)
+    if options:
+        _sort_options(options, ignore, settings.fields, out)
+    request = out.options
+    return request_body(
+        options.get("model") or settings.model,
         messages,
-        params=params,
-        tools=request.get("tools"),
-        tool_choice=request.get("tool_choice"),
-        parallel_tool_calls=request.get("parallel_tool_calls"),
-        response_format=request.get("response_format"),
-        stream=stream,
-        stream_usage=_stream_usage(request["stream_usage"]),
-        preserve_reasoning_in_history=settings.preserve_reasoning_in_history,
-        extra_body=body or None,
+        out.params,
+        request.get("tools"),
+        request.get("tool_choice"),
+        request.get("parallel_tool_calls"),
+        request.get("response_format"),
+        stream,
+        _stream_usage(request.get("stream_usage", settings.stream_usage)),
+        settings.preserve_reasoning_in_history,
+        out.body,
     )
+
+
+def _sort_options(
+    options: Mapping[str, Any], ignore: Collection[str], fields: Collection[str], out: ExtraFields
+) -> None:
+    """One call's options and `extra_body` over the instance's (`out`), sorted alike."""
+    free: dict[str, Any] = {}
+    for name, value in options.items():
+        if name in KNOWN_PARAMS:
+            out.params[name] = value
+        elif name in REQUEST_OPTIONS or name == "stream_usage":
+            if value is not None:
+                out.options[name] = value
+        elif name not in _CONTROL and name not in ignore:
+            free[name] = value
+    if free:
+        sort_extra(free, "call kwargs", out, fields)
+    call_extra = options.get("extra_body")
+    if call_extra:
+        sort_extra(call_extra, "extra_body", out, fields)
 
 
 def _stream_usage(value: Any) -> bool:
@@ -134,28 +156,3 @@ def _stream_usage(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ParameterError(f"stream_usage must be True or False (got {value!r})")
     return value
-
-
-def _call_layer(
-    settings: ChatSettings, options: Mapping[str, Any], ignore: Collection[str]
-) -> ExtraFields:
-    """One call's options and `extra_body`, sorted like the instance's extra fields."""
-    layer = ExtraFields()
-    if not options:
-        return layer
-    free: dict[str, Any] = {}
-    for name, value in options.items():
-        if name in KNOWN_PARAMS:
-            layer.params[name] = value
-        elif name in REQUEST_OPTIONS or name == "stream_usage":
-            if value is not None:
-                layer.options[name] = value
-        elif name not in _CONTROL and name not in ignore:
-            free[name] = value
-    for source, where in ((free, "call kwargs"), (options.get("extra_body"), "extra_body")):
-        if source:
-            part = split_extra(source, where, fields=settings.fields)
-            layer.params.update(part.params)
-            layer.options.update(part.options)
-            layer.body.update(part.body)
-    return layer

@@ -37,11 +37,18 @@ _REFUSED = {
 
 @dataclass(slots=True)
 class ExtraFields:
-    """One extra dict, sorted: generation `params`, body `options`, free-form `body` fields."""
+    """One extra dict, sorted: generation `params`, body `options`, free-form `body` fields.
+
+    Read-only for the callers of `split_extra` (an empty dict's is shared).
+    """
 
     params: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     body: dict[str, Any] = field(default_factory=dict)
+
+
+#: What an empty dict sorts into; shared, so read it, never fill it.
+_NOTHING = ExtraFields()
 
 
 def split_extra(
@@ -52,18 +59,26 @@ def split_extra(
     `fields` are the adapter's constructor arguments: refused here (an `api_key` would
     otherwise be sent in the body), except the ones the request path routes.
     """
-    out = ExtraFields()
     if not extra:
-        return out
+        return _NOTHING
+    out = ExtraFields()
+    sort_extra(extra, where, out, fields)
+    return out
+
+
+def sort_extra(
+    extra: Mapping[str, Any], where: str, into: ExtraFields, fields: Collection[str] = ()
+) -> None:
+    """`split_extra` into an existing `ExtraFields` (over what it holds: later sources win)."""
     if not isinstance(extra, Mapping):
         raise ParameterError(f"{where} must be a dict of request fields (got {extra!r})")
     for key, value in extra.items():
         if key in KNOWN_PARAMS:
-            out.params[key] = value
+            into.params[key] = value
         elif key in REQUEST_OPTIONS or key == "stream_usage":
-            out.options[key] = value
+            into.options[key] = value
         elif key == "stream_options":
-            out.options["stream_usage"] = _stream_usage(value, where)
+            into.options["stream_usage"] = _stream_usage(value, where)
         elif key in _REFUSED:
             raise ParameterError(f"{where}[{key!r}] is not accepted: {_REFUSED[key]}")
         elif key in fields:
@@ -72,8 +87,7 @@ def split_extra(
                 f"pass {key}=... directly"
             )
         else:
-            out.body[key] = value
-    return out
+            into.body[key] = value
 
 
 def _stream_usage(value: Any, where: str) -> bool | None:

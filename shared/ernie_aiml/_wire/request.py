@@ -192,22 +192,59 @@ def build_chat_request(
     models are warned about by the adapters at construction; an id the catalog does not
     know is sent as given and warned about once per process.
     """
+    fields: Mapping[str, Any] = {}
+    if extra_body:
+        extra = split_extra(extra_body, "extra_body")
+        if extra.params:
+            params = {**(params or {}), **extra.params}
+        if extra.options:
+            tools, tool_choice, parallel_tool_calls, response_format, stream_usage = _with_options(
+                extra.options,
+                tools,
+                tool_choice,
+                parallel_tool_calls,
+                response_format,
+                stream_usage,
+            )
+        fields = extra.body
+    return request_body(
+        model,
+        messages,
+        params,
+        tools,
+        tool_choice,
+        parallel_tool_calls,
+        response_format,
+        stream,
+        stream_usage,
+        preserve_reasoning_in_history,
+        fields,
+        stacklevel=4,
+    )
+
+
+def request_body(
+    model: str,
+    messages: Sequence[Message],
+    params: Mapping[str, Any] | None,
+    tools: Sequence[Mapping[str, Any]] | None,
+    tool_choice: Any,
+    parallel_tool_calls: Any,
+    response_format: Mapping[str, Any] | None,
+    stream: bool,
+    stream_usage: bool,
+    preserve_reasoning_in_history: bool,
+    fields: Mapping[str, Any],
+    *,
+    stacklevel: int = 3,
+) -> dict[str, Any]:
+    """`build_chat_request` once its `extra_body` is sorted: `fields` are free-form body
+    fields only (`split_extra`'s `body`), set last, a None value removing the key."""
     if not messages:
         raise ParameterError("messages must not be empty")
-    extra = split_extra(extra_body, "extra_body")
-    if extra.params:
-        params = {**(params or {}), **extra.params}
-    options: dict[str, Any] = {
-        "tools": tools,
-        "tool_choice": tool_choice,
-        "parallel_tool_calls": parallel_tool_calls,
-        "response_format": response_format,
-        **extra.options,
-    }
-    stream_usage = options.pop("stream_usage", stream_usage)
     info = get_model(model)
     if info is None:
-        warn_if_unknown(model, stacklevel=3)
+        warn_if_unknown(model, stacklevel=stacklevel)
     keep_developer = info is None or info.thinking_switch
     body: dict[str, Any] = {
         "model": info.id if info is not None else canonical_id(model),
@@ -218,14 +255,23 @@ def build_chat_request(
     }
     if params:
         body.update(validate_params(model, **params))
-    body.update(request_options_part(options, info))
+    if tools:
+        body.update(_tools_part(tools, tool_choice, parallel_tool_calls, info))
+    if response_format is not None:
+        body["response_format"] = normalize_response_format(response_format)
     if stream:
         body["stream"] = True
         if stream_usage:
             body["stream_options"] = {"include_usage": True}
-    for key, value in extra.body.items():
+    for key, value in fields.items():
         if value is None:
             body.pop(key, None)
         else:
             body[key] = value
     return body
+
+
+def _with_options(options: Mapping[str, Any], *given: Any) -> tuple[Any, ...]:
+    """The body options (`tools` … `stream_usage`, in that order) with `options` winning."""
+    names = ("tools", "tool_choice", "parallel_tool_calls", "response_format", "stream_usage")
+    return tuple(options.get(name, value) for name, value in zip(names, given, strict=True))
