@@ -196,6 +196,21 @@ def test_developer_role_kept_for_ernie5(emulator) -> None:
     assert _body(emulator)["messages"][0] == {"role": "developer", "content": "Rules."}
 
 
+def test_developer_turn_in_langchains_own_form_is_sent_as_developer(emulator) -> None:
+    """A `("developer", ...)` turn as langchain-core converts it (public API both ways)."""
+    from langchain_core.messages import convert_to_messages
+
+    history = convert_to_messages(
+        [("developer", "Rules."), ("system", "Be brief."), ("human", "Hi")]
+    )
+    model_for(emulator).invoke(history)
+    assert _body(emulator)["messages"] == [
+        {"role": "developer", "content": "Rules."},
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+    ]
+
+
 @pytest.mark.parametrize(
     ("block", "wire"),
     [

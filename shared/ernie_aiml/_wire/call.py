@@ -52,14 +52,11 @@ class ChatSettings:
             split_extra(self.extra_body, "extra_body", fields=self.fields),
         )
 
-    def generation_params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """The generation parameters after precedence (unvalidated; None values kept out)."""
+    def generation_params(self) -> dict[str, Any]:
+        """The instance's generation parameters after precedence (unvalidated; None: unset)."""
         params = {k: v for k, v in self.params.items() if v is not None}
         for layer in self.layers():
             params.update(layer.params)
-        if overrides:
-            for name in KNOWN_PARAMS.intersection(overrides):
-                params[name] = overrides[name]
         return params
 
     def check(self) -> dict[str, Any]:
@@ -89,6 +86,8 @@ def _check_options(options: Mapping[str, Any]) -> None:
     """Body options fixed at construction, normalised now so a bad one fails early."""
     if options:
         request_options_part(options, None)
+        if "stream_usage" in options:
+            _stream_usage(options["stream_usage"])
 
 
 def chat_request(
