@@ -169,4 +169,3 @@ def test_watchers_see_every_verdict_until_they_stop(emulator: Emulator) -> None:
     assert [c.valid for c in first] == [True]
     assert [(c.valid, c.problem) for c in second] == [(True, None), (False, TOO_HOT_DETAIL)]
     assert second[1].body == TOO_HOT  # the body as the emulator parsed it
-

@@ -70,6 +70,7 @@ class HTTPConnection:
         """
         request: h11.Request | None = None
         body: list[bytes] = []
+        self._target = ""
         while True:
             event = await self._next_event()
             if isinstance(event, h11.Request):
