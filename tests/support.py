@@ -48,3 +48,12 @@ class OTel:
                 for metric in scope.metrics:
                     found.setdefault(metric.name, []).extend(metric.data.data_points)
         return found
+
+
+def mock_transport(handler: Any) -> Any:
+    """`httpx.MockTransport(handler)` for the suite: a `ValidatingTransport`, so every chat body
+    a unit test sends is held to AIML's spec (tests/spec_conformance). `handler` answers even
+    invalid bodies (`validate=False`): the plugin fails the test instead, unless it is marked."""
+    from ernie_aiml.emulator import ValidatingTransport
+
+    return ValidatingTransport(handler, validate=False)

@@ -55,7 +55,7 @@ def test_readme_python_blocks_run_against_the_emulator(
             except Exception as exc:  # pragma: no cover - the failure message is the point
                 raise AssertionError(f"README block at line {line} failed: {exc!r}") from exc
     tests = [v for k, v in namespace.items() if k.startswith("test_") and callable(v)]
-    assert len(tests) == 2
+    assert len(tests) == 3
     for test in tests:
         test()
     printed = out.getvalue()

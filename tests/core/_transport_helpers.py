@@ -1,4 +1,5 @@
-"""Helpers for the transport tests: a scripted MockTransport, SSE bodies, stream chunks."""
+"""Helpers for the transport tests: a scripted MockTransport (through `support.mock_transport`,
+so bodies are held to AIML's spec), SSE bodies, stream chunks."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 from ernie_aiml import DEFAULT_BASE_URL, AIMLClient
 from ernie_aiml._transport.retry import RetryPolicy
+from support import mock_transport
 
 KEY = "sk-aiml-SECRET-7f3e9b1c5d"
 URL = f"{DEFAULT_BASE_URL}/chat/completions"  # the default base URL (see test_settings)
@@ -89,7 +91,7 @@ def make_client(
         "retry_policy",
         RetryPolicy(sleep=recorded.append, async_sleep=async_sleep, random=lambda: 0.0),
     )
-    transport = httpx.MockTransport(script)
+    transport = mock_transport(script)
     if asynchronous:
         kwargs.setdefault("http_async_client", httpx.AsyncClient(transport=transport))
     else:

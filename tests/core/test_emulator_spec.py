@@ -11,14 +11,15 @@ import httpx
 import jsonschema
 import pytest
 from ernie_aiml.emulator import (
+    BodyCheck,
     Emulator,
-    body_checks,
     model_spec,
     model_specs,
     request_schema,
     respond,
     response_schema,
     validation_error,
+    watch_bodies,
 )
 
 KEY = {"Authorization": "Bearer test-key"}
@@ -252,13 +253,20 @@ def test_the_validator_accepts_what_the_spec_allows(emulator: Emulator, payload:
     assert emulator.requests[-1].problem is None
 
 
+@pytest.mark.unlisted_keys
 def test_keys_the_schema_does_not_list_pass_unless_strict(emulator: Emulator) -> None:
     """The schemas have no top-level `additionalProperties: false` (zod strips unknown keys):
     `enable_thinking` on a pre-5.0 model is accepted and ignored; `strict=True` refuses it."""
     payload = body(enable_thinking=True)
-    assert post(emulator, payload).status_code == 201
-    (check,) = body_checks(since=len(body_checks()) - 1)
-    assert check.unlisted == ("enable_thinking",)
+    seen: list[BodyCheck] = []
+    unwatch = watch_bodies(seen.append)
+    try:
+        assert post(emulator, payload).status_code == 201
+    finally:
+        unwatch()
+    assert [(c.model, c.valid, c.unlisted, c.source) for c in seen] == [
+        (payload["model"], True, ("enable_thinking",), "emulator")
+    ]
     with Emulator(strict=True) as emu:
         assert refusal(emu, payload) == "Unrecognized key(s) in object: 'enable_thinking'"
 

@@ -47,7 +47,7 @@ from ernie_aiml._errors.classes import (
     StreamInterruptedError,
 )
 from ernie_aiml._observe.tally import track_usage
-from support import load_fixture
+from support import load_fixture, mock_transport
 
 SEED = load_fixture("seeds/ernie-5-0-thinking-preview.json")
 
@@ -426,7 +426,7 @@ def test_caller_client_timeout_is_used_unless_one_is_given() -> None:
         seen.append(request.extensions["timeout"]["read"])
         return ok()
 
-    http = httpx.Client(transport=httpx.MockTransport(capture), timeout=7.0)
+    http = httpx.Client(transport=mock_transport(capture), timeout=7.0)
     AIMLClient(api_key=KEY, http_client=http).chat(BODY)
     AIMLClient(api_key=KEY, http_client=http, timeout=3.0).chat(BODY)
     assert seen == [7.0, 3.0]
@@ -727,7 +727,7 @@ def test_deprecated_model_404_carries_hint() -> None:
 
 
 def test_caller_client_is_not_closed() -> None:
-    http = httpx.Client(transport=httpx.MockTransport(Script(ok())))
+    http = httpx.Client(transport=mock_transport(Script(ok())))
     client = AIMLClient(api_key=KEY, http_client=http)
     client.chat(BODY)
     client.close()

@@ -38,6 +38,7 @@ from ernie_aiml._errors.classes import (
     StreamInterruptedError,
 )
 from ernie_aiml._observe.tally import track_usage
+from support import mock_transport
 
 ANSWER = {
     "id": "104959f043e51f1b4a4dd83c494886ab",
@@ -217,7 +218,7 @@ async def test_alist_models() -> None:
 
 
 async def test_caller_async_client_not_closed() -> None:
-    http = httpx.AsyncClient(transport=httpx.MockTransport(Script(ok())))
+    http = httpx.AsyncClient(transport=mock_transport(Script(ok())))
     client = AIMLClient(api_key=KEY, http_async_client=http)
     await client.achat(BODY)
     await client.aclose()

@@ -2,7 +2,8 @@
 instrumentation payloads; never sent over plain http to a remote host; never to a redirect.
 
 A distinctive fake key is used everywhere; every surface is searched for it as text.
-Remote hosts are only ever `httpx.MockTransport` handlers, never a real address.
+Remote hosts are only ever `httpx.MockTransport` handlers (through `support.mock_transport`),
+never a real address.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from hardening_support import (
     li_messages,
     li_model,
 )
+from support import mock_transport
 
 LOGGERS = ("ernie_aiml", "httpx", "httpcore", "langchain_ernie_aiml", "llama_index_ernie_aiml")
 
@@ -289,7 +291,7 @@ def test_llama_index_instrumentation_never_sees_the_key(emulator: Emulator) -> N
 # ------------------------------------------------------------------ where the key may go
 
 
-def _recorder() -> tuple[list[httpx.Request], httpx.MockTransport]:
+def _recorder() -> tuple[list[httpx.Request], Any]:
     requests: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -300,7 +302,7 @@ def _recorder() -> tuple[list[httpx.Request], httpx.MockTransport]:
             )
         return httpx.Response(200, json={"choices": [{"message": {"content": "stolen"}}]})
 
-    return requests, httpx.MockTransport(handler)
+    return requests, mock_transport(handler)
 
 
 @pytest.mark.parametrize(

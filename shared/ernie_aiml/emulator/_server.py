@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import parse_qs
 
-from . import _http
-from ._ledger import record_body, watching_bodies
+from ._checks import body_refusal, json_body
+from ._http import BadRequest, HTTPConnection, RawRequest, cut_inside
 from ._replies import (
     DropConnection,
     ErrorReply,
@@ -33,7 +33,7 @@ from ._replies import (
 from ._responder import respond
 from ._shapes import completion_body, error_body, prompt_tokens, stream_events, usd_header
 from ._specs import ModelSpec, model_spec, model_specs
-from ._validate import require_jsonschema, strict_error, unlisted_keys, validation_error
+from ._validate import require_jsonschema
 
 CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
 MODELS_PATHS = frozenset({"/v1/models", "/models"})
@@ -188,9 +188,7 @@ class Emulator:
         loop = asyncio.new_event_loop()
         try:
             self._server = loop.run_until_complete(
-                asyncio.start_server(
-                    self._serve, self.host, self.port, backlog=4096, limit=_http.MAX_HEAD * 64
-                )
+                asyncio.start_server(self._serve, self.host, self.port, backlog=4096)
             )
         except BaseException as exc:
             failure.append(exc)
@@ -218,86 +216,72 @@ class Emulator:
         task = asyncio.current_task()
         if task is not None:
             self._connections.add(task)
+        http = HTTPConnection(reader, writer)
         try:
-            while await self._serve_one(reader, writer):
+            while await self._serve_one(http) and http.next_cycle():
                 pass
-        except (_http.BadRequest, ConnectionError, asyncio.IncompleteReadError):
-            pass
-        except asyncio.CancelledError:
+        except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
             self._connections.discard(task)
-            writer.close()
+            http.close()
 
-    async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-        raw = await _http.read_request(reader)
+    async def _serve_one(self, http: HTTPConnection) -> bool:
+        """Read and answer one request; True when the connection may serve another."""
+        try:
+            raw = await http.read_request()
+        except BadRequest as exc:
+            return await _refuse_framing(http, exc)
         if raw is None:
             return False
         record = _record(raw)
         with self._lock:
             self._requests.append(record)
         try:
-            return await self._route(record, raw.keep_alive, writer)
+            return await self._route(record, http)
         except (ConnectionError, asyncio.CancelledError):
             raise
-        except Exception as exc:  # a bug here must reach the test as a 500, not a hang
+        except Exception as exc:  # a bug here must reach the test as a 500 (or a cut), not a hang
+            if not http.answering:
+                return False
             body = error_body(500, f"Emulator failed: {exc!r}", record.path)
-            return await _send_json(writer, 500, body, False, [])
+            return await _send_json(http, 500, body, [], keep=False)
 
     # ------------------------------------------------------------ routing
 
-    async def _route(
-        self, record: RecordedRequest, keep: bool, writer: asyncio.StreamWriter
-    ) -> bool:
+    async def _route(self, record: RecordedRequest, http: HTTPConnection) -> bool:
         extra = _echo_headers(record)
         if record.path in CHAT_PATHS and record.method == "POST":
-            return await self._chat(record, keep, writer, extra)
+            return await self._chat(record, http, extra)
         if record.path in MODELS_PATHS and record.method == "GET":
             body = {"data": _models_data(record.query, self.allow_deprecated)}
-            return await _send_json(writer, 200, body, keep, extra)
+            return await _send_json(http, 200, body, extra)
         message = f"Cannot {record.method} {record.path}"
-        return await _send_json(writer, 404, error_body(404, message, record.path), keep, extra)
+        return await _send_json(http, 404, error_body(404, message, record.path), extra)
 
-    async def _chat(
-        self, record: RecordedRequest, keep: bool, writer: asyncio.StreamWriter, extra: _Headers
-    ) -> bool:
+    async def _chat(self, record: RecordedRequest, http: HTTPConnection, extra: _Headers) -> bool:
         refusal = self._refusal(record)
         if refusal is not None:
             status, message = refusal
-            return await _send_json(
-                writer, status, error_body(status, message, record.path), keep, extra
-            )
+            return await _send_json(http, status, error_body(status, message, record.path), extra)
         with self._lock:
             reply = self._queue.popleft() if self._queue else None
         if reply is not None:
-            return await self._scripted(reply, record, keep, writer, extra)
-        return await self._default(record, keep, writer, extra)
+            return await self._scripted(reply, record, http, extra)
+        return await self._default(record, http, extra)
 
     def _refusal(self, record: RecordedRequest) -> tuple[int, str] | None:
         """Why AIML would refuse this chat request before any model ran (auth, body)."""
         if self.require_key and not _has_key(record.headers):
             return 401, KEY_MESSAGE
-        if record.json is None:
-            return 400, "Body validation error: body must be a JSON object"
-        if not (self.validate or watching_bodies()):
-            return None
-        try:
-            problem = validation_error(record.json)
-        except ImportError:
-            if self.validate:
-                raise
-            return None  # only watching, and jsonschema is missing: no verdict
-        unlisted = unlisted_keys(record.json) if problem is None else ()
-        record.problem = problem
-        record_body(record.json, problem, unlisted)
-        if self.strict and unlisted and problem is None:
-            problem = strict_error(unlisted)
-        if problem and self.validate:
-            return 400, f"Body validation error: {problem}"
-        return None
+        check, message = body_refusal(
+            record.json, "emulator", validate=self.validate, strict=self.strict
+        )
+        record.problem = check.problem if check is not None else None
+        return None if message is None else (400, message)
 
     async def _default(
-        self, record: RecordedRequest, keep: bool, writer: asyncio.StreamWriter, extra: _Headers
+        self, record: RecordedRequest, http: HTTPConnection, extra: _Headers
     ) -> bool:
         body: dict[str, Any] = record.json
         model: Any = body.get("model")  # echoed as sent: any JSON value when not validated
@@ -306,8 +290,7 @@ class Emulator:
         refusal = _model_refusal(spec, prompt, self.allow_deprecated)
         if refusal is not None:
             status, message = refusal
-            body_out = error_body(status, message, record.path)
-            return await _send_json(writer, status, body_out, keep, extra)
+            return await _send_json(http, status, error_body(status, message, record.path), extra)
         answer = respond(body)
         if body.get("stream"):
             events = stream_events(
@@ -321,7 +304,7 @@ class Emulator:
                 repeat_call_ids=self.repeat_call_ids,
                 usd_spent=self.usd_spent,
             )
-            return await _send_sse(writer, self.status, events, self.done, keep, extra)
+            return await _send_sse(http, self.status, events, self.done, extra)
         payload = completion_body(
             model=model,
             content=answer.content,
@@ -334,15 +317,10 @@ class Emulator:
         headers = [*extra, ("x-aimlapi-credits-used", str(credits))]
         if self.usd_spent:
             headers.append(("x-aimlapi-usd-spent", usd_header(credits)))
-        return await _send_json(writer, self.status, payload, keep, headers)
+        return await _send_json(http, self.status, payload, headers)
 
     async def _scripted(
-        self,
-        reply: Reply,
-        record: RecordedRequest,
-        keep: bool,
-        writer: asyncio.StreamWriter,
-        extra: _Headers,
+        self, reply: Reply, record: RecordedRequest, http: HTTPConnection, extra: _Headers
     ) -> bool:
         if isinstance(reply, Hang):
             await asyncio.Event().wait()  # ends when stop() cancels the connection
@@ -353,30 +331,22 @@ class Emulator:
         headers = [*extra, *(reply.headers or {}).items()]
         if isinstance(reply, JSONReply):
             if reply.cut_after is not None:
-                return await _send_cut_json(writer, reply, headers)
-            return await _send_json(writer, reply.status, reply.body, keep, headers)
+                return await _send_cut_json(http, reply, headers)
+            return await _send_json(http, reply.status, reply.body, headers)
         if isinstance(reply, ErrorReply):
             body = error_body(reply.status, reply.message, record.path)
-            return await _send_json(writer, reply.status, body, keep, headers)
+            return await _send_json(http, reply.status, body, headers)
         if isinstance(reply, RawReply):
-            return await _send_bytes(
-                writer, reply.status, reply.body, reply.content_type, keep, headers
-            )
-        return await _send_scripted_sse(writer, reply, keep, headers)
+            return await _send_bytes(http, reply.status, reply.body, reply.content_type, headers)
+        return await _send_scripted_sse(http, reply, headers)
 
 
 # ------------------------------------------------------------------ helpers
 
 
-def _record(raw: _http.RawRequest) -> RecordedRequest:
+def _record(raw: RawRequest) -> RecordedRequest:
     path, _, query = raw.target.partition("?")
-    parsed: Any = None
-    if raw.body:
-        try:
-            parsed = json.loads(raw.body)
-        except ValueError:
-            parsed = None
-    return RecordedRequest(raw.method, path, raw.headers, parsed, raw.body, query)
+    return RecordedRequest(raw.method, path, raw.headers, json_body(raw.body), raw.body, query)
 
 
 def _has_key(headers: dict[str, str]) -> bool:
@@ -384,8 +354,12 @@ def _has_key(headers: dict[str, str]) -> bool:
     return scheme.lower() == "bearer" and bool(token.strip())
 
 
+def _inference_id() -> tuple[str, str]:
+    return ("x-inference-id", str(uuid.uuid4()))
+
+
 def _echo_headers(record: RecordedRequest) -> _Headers:
-    headers = [("x-inference-id", str(uuid.uuid4()))]
+    headers = [_inference_id()]
     client_id = record.headers.get("x-client-request-id")
     if client_id and _CLIENT_ID_RE.match(client_id):
         headers.append(("x-client-request-id", client_id))
@@ -453,38 +427,51 @@ def _connection(keep: bool) -> tuple[str, str]:
     return ("connection", "keep-alive" if keep else "close")
 
 
+async def _refuse_framing(http: HTTPConnection, error: BadRequest) -> bool:
+    """A request h11 cannot read: its status (400 for bad framing) in AIML's error body, then
+    close (the rest of the bytes on the connection cannot be trusted)."""
+    path = error.target.partition("?")[0]
+    body = error_body(error.status, f"Bad HTTP/1.1 request: {error.message}", path)
+    return await _send_json(http, error.status, body, [_inference_id()], keep=False)
+
+
 async def _send_json(
-    writer: asyncio.StreamWriter,
+    http: HTTPConnection,
     status: int,
     body: Any,
-    keep: bool,
     headers: Iterable[tuple[str, str]],
+    *,
+    keep: bool = True,
 ) -> bool:
     data = json.dumps(body, ensure_ascii=False).encode()
-    return await _send_bytes(writer, status, data, "application/json; charset=utf-8", keep, headers)
+    content_type = "application/json; charset=utf-8"
+    return await _send_bytes(http, status, data, content_type, headers, keep=keep)
 
 
 async def _send_bytes(
-    writer: asyncio.StreamWriter,
+    http: HTTPConnection,
     status: int,
     data: bytes,
     content_type: str,
-    keep: bool,
     headers: Iterable[tuple[str, str]],
+    *,
+    keep: bool = True,
 ) -> bool:
+    """A whole answer with `Content-Length`, in one write; `keep` offers keep-alive (h11
+    closes anyway when the client asked to)."""
     head = [
         ("content-type", content_type),
         ("content-length", str(len(data))),
         _connection(keep),
         *headers,
     ]
-    writer.write(_http.response_head(status, head) + data)
-    await writer.drain()
+    http.write(http.head(status, head), http.body(data), http.end())
+    await http.drain()
     return keep
 
 
 async def _send_cut_json(
-    writer: asyncio.StreamWriter, reply: JSONReply, headers: Iterable[tuple[str, str]]
+    http: HTTPConnection, reply: JSONReply, headers: Iterable[tuple[str, str]]
 ) -> bool:
     """The head of a JSON answer and only the first `cut_after` bytes of its body, then close."""
     data = json.dumps(reply.body, ensure_ascii=False).encode()
@@ -494,13 +481,15 @@ async def _send_cut_json(
         _connection(False),
         *headers,
     ]
-    writer.write(_http.response_head(reply.status, head) + data[: reply.cut_after])
-    await writer.drain()
+    http.write(http.head(reply.status, head), http.body(data)[: reply.cut_after])
+    await http.drain()
     return False
 
 
-def _sse_head(status: int, keep: bool, headers: Iterable[tuple[str, str]]) -> bytes:
-    return _http.response_head(
+def _sse_head(
+    http: HTTPConnection, status: int, keep: bool, headers: Iterable[tuple[str, str]]
+) -> bytes:
+    return http.head(
         status,
         [
             ("content-type", "text/event-stream"),
@@ -522,49 +511,48 @@ _DONE = b"data: [DONE]\n\n"
 
 
 async def _send_sse(
-    writer: asyncio.StreamWriter,
+    http: HTTPConnection,
     status: int,
     events: Sequence[Any],
     done: bool,
-    keep: bool,
     headers: Iterable[tuple[str, str]],
 ) -> bool:
     """A whole event stream in one write: one HTTP chunk per event."""
-    parts = [_sse_head(status, keep, headers)]
-    parts += [_http.chunk(_event_bytes(e)) for e in events]
+    parts = [_sse_head(http, status, True, headers)]
+    parts += [http.body(_event_bytes(e)) for e in events]
     if done:
-        parts.append(_http.chunk(_DONE))
-    parts.append(_http.LAST_CHUNK)
-    writer.write(b"".join(parts))
-    await writer.drain()
-    return keep
+        parts.append(http.body(_DONE))
+    parts.append(http.end())
+    http.write(*parts)
+    await http.drain()
+    return True
 
 
 async def _send_scripted_sse(
-    writer: asyncio.StreamWriter, reply: SSEReply, keep: bool, headers: Iterable[tuple[str, str]]
+    http: HTTPConnection, reply: SSEReply, headers: Iterable[tuple[str, str]]
 ) -> bool:
     """A scripted stream, event by event, optionally cut short."""
     events = [_event_bytes(e) for e in reply.events]
     if reply.done:
         events.append(_DONE)
     cut = reply.cut_after
-    writer.write(_sse_head(reply.status, keep and cut is None, headers))
+    http.write(_sse_head(http, reply.status, cut is None, headers))
     for index, data in enumerate(events):
         if cut is not None and index >= cut:
             if reply.cut_inside:
-                writer.write(b"%x\r\n%s" % (len(data), data[: max(len(data) // 2, 1)]))
-            await writer.drain()
+                http.write(cut_inside(http.body(data), data))
+            await http.drain()
             return False
         if reply.event_delay and index:
-            await writer.drain()
+            await http.drain()
             await asyncio.sleep(reply.event_delay)
-        writer.write(_http.chunk(data))
+        http.write(http.body(data))
     if cut is not None:
-        await writer.drain()
+        await http.drain()
         return False
-    writer.write(_http.LAST_CHUNK)
-    await writer.drain()
-    return keep
+    http.write(http.end())
+    await http.drain()
+    return True
 
 
 def serve_forever(
