@@ -2,8 +2,8 @@
 
 Each is a thin I/O shell around the same decisions: `StreamState` (`stream_state.py`) turns
 the bytes read into Deltas and says when the answer is over; `_BaseStream` connects, retries
-and reports. A shell only connects (`open`), reads raw bytes (`_pull`, the one place that
-reads from httpx) and closes, so the sync and async streams cannot drift. Neither is a
+and reports. A shell only connects (`open`, `_connect_stream`), reads raw bytes (the line marked
+"the one read" in `__next__`/`__anext__`: the only place that reads from httpx) and closes, so the sync and async streams cannot drift. Neither is a
 generator: an abandoned stream has no generator of ours for the event loop to finalise, so
 breaking out of a loop at any point closes quietly.
 
@@ -216,15 +216,26 @@ class ChatStream(_BaseStream):
         try:
             while True:
                 next_delta = self._next
-                if next_delta is not None:
-                    delta = next_delta()
-                    if delta is not None:
-                        return delta
-                    if self._state is not None and self._state.over:
-                        self.close()
-                if self._closed:
+                if next_delta is None:  # not connected, or closed
+                    if self._closed:
+                        raise StopIteration
+                    self._connect_stream()
+                    continue
+                delta = next_delta()
+                if delta is not None:
+                    return delta
+                state = self._state
+                assert state is not None
+                if state.over:
+                    self.close()
                     raise StopIteration
-                self._pull()
+                try:
+                    raw = next(self._chunks, None)  # type: ignore[arg-type]  # the one read
+                except httpx.TransportError as exc:
+                    self._close_response()
+                    self._sender.retry_policy.sleep(self._read_failed(exc))
+                    continue
+                state.feed(raw)
         except StopIteration:
             raise
         except BaseException as exc:
@@ -232,28 +243,15 @@ class ChatStream(_BaseStream):
             self._failed(exc)
             raise
 
-    def _pull(self) -> None:
-        """Connect, or hand the state the next read of raw bytes (EOF included)."""
-        state = self._state
-        if state is None:
-            response = self.open()._response
-            assert response is not None
-            if self._begin(response):
-                self._json_body(response)
-                self._answered(response)
-            else:
-                self._chunks = response.iter_raw() if _is_raw(response) else response.iter_bytes()
-            return
-        try:
-            raw = next(self._chunks, None)  # type: ignore[arg-type]  # the one read
-        except httpx.TransportError as exc:
-            self._close_response()
-            self._sender.retry_policy.sleep(self._read_failed(exc))
-            return
-        if raw is None:
-            state.feed_eof()
+    def _connect_stream(self) -> None:
+        """Connect (or reconnect) and start reading: the raw byte iterator, or a JSON answer."""
+        response = self.open()._response
+        assert response is not None
+        if self._begin(response):
+            self._json_body(response)
+            self._answered(response)
         else:
-            state.feed(raw)
+            self._chunks = response.iter_raw() if _is_raw(response) else response.iter_bytes()
 
     def _json_body(self, response: httpx.Response) -> None:
         """Read a JSON answer's body; a network failure is the stream's read error."""
@@ -332,15 +330,28 @@ class AsyncChatStream(_BaseStream):
         try:
             while True:
                 next_delta = self._next
-                if next_delta is not None:
-                    delta = next_delta()
-                    if delta is not None:
-                        return delta
-                    if self._state is not None and self._state.over:
-                        await self.aclose()
-                if self._closed:
+                if next_delta is None:  # not connected, or closed
+                    if self._closed:
+                        raise StopAsyncIteration
+                    await self._connect_stream()
+                    continue
+                delta = next_delta()
+                if delta is not None:
+                    return delta
+                state = self._state
+                assert state is not None
+                if state.over:
+                    await self.aclose()
                     raise StopAsyncIteration
-                await self._pull()
+                try:
+                    raw = await self._chunks.__anext__()  # type: ignore[union-attr]  # the one read
+                except StopAsyncIteration:
+                    raw = None
+                except httpx.TransportError as exc:
+                    await self._close_response()
+                    await self._sender.retry_policy.async_sleep(self._read_failed(exc))
+                    continue
+                state.feed(raw)
         except StopAsyncIteration:
             raise
         except BaseException as exc:
@@ -348,27 +359,15 @@ class AsyncChatStream(_BaseStream):
             self._failed(exc)
             raise
 
-    async def _pull(self) -> None:
-        """Connect, or hand the state the next read of raw bytes (EOF included)."""
-        state = self._state
-        if state is None:
-            response = (await self.open())._response
-            assert response is not None
-            if self._begin(response):
-                await self._json_body(response)
-                self._answered(response)
-            else:
-                self._chunks = response.aiter_raw() if _is_raw(response) else response.aiter_bytes()
-            return
-        try:
-            raw = await self._chunks.__anext__()  # type: ignore[union-attr]  # the one read
-        except StopAsyncIteration:
-            state.feed_eof()
-        except httpx.TransportError as exc:
-            await self._close_response()
-            await self._sender.retry_policy.async_sleep(self._read_failed(exc))
+    async def _connect_stream(self) -> None:
+        """Connect (or reconnect) and start reading: the raw byte iterator, or a JSON answer."""
+        response = (await self.open())._response
+        assert response is not None
+        if self._begin(response):
+            await self._json_body(response)
+            self._answered(response)
         else:
-            state.feed(raw)
+            self._chunks = response.aiter_raw() if _is_raw(response) else response.aiter_bytes()
 
     async def _json_body(self, response: httpx.Response) -> None:
         """Read a JSON answer's body; a network failure is the stream's read error."""

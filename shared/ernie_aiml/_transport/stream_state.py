@@ -35,7 +35,7 @@ _NO_EVENTS: Iterator[ServerSentEvent] = iter(())
 class StreamState:
     """One stream connection's bookkeeping and decisions; the shells feed it what they read.
 
-    `feed(raw)` / `feed_eof()` hand it bytes; `next_delta()` returns the next `Delta`, or
+    `feed(raw)` hands it each read (None at EOF); `next_delta()` returns the next `Delta`, or
     None when it needs more bytes or the stream is `over` (then the shell stops reading).
     """
 
@@ -104,14 +104,14 @@ class StreamState:
 
     # ------------------------------------------------------------------ bytes in
 
-    def feed(self, raw: bytes) -> None:
-        """One read of the body."""
-        self._events = iter(self._decoder.feed(raw))
-
-    def feed_eof(self) -> None:
-        """The body ended: what the decoder still holds, then the end checks."""
-        self._events = iter(self._decoder.flush())
-        self._eof = True
+    def feed(self, raw: bytes | None) -> None:
+        """One read of the body; None at its end (then what the decoder still holds, and the
+        end checks)."""
+        if raw is not None:
+            self._events = iter(self._decoder.feed(raw))
+        else:
+            self._events = iter(self._decoder.flush())
+            self._eof = True
 
     def answer(self, delta: Delta, completion_usage: Usage | None) -> None:
         """A JSON body where a stream was asked for: `delta` is the whole answer."""
