@@ -10,7 +10,7 @@ export UV_LINK_MODE := copy
 # uv installs into $(VENV); uv (unlike pip) reads no pip config, so only PyPI is used
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install upgrade test lint typecheck fuzz test-matrix demo chat emulator bench wheel-check clean
+.PHONY: install upgrade test lint typecheck layers fuzz test-matrix demo chat emulator bench wheel-check clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
@@ -30,15 +30,19 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# the quick lane: lint, mypy --strict, then the whole suite with the quick Hypothesis profile
+# the quick lane: lint, mypy --strict, the layer contract, then the whole suite with the quick Hypothesis profile
 # (tests/fuzz_budget.py)
-test: lint typecheck
+test: lint typecheck layers
 	$(BIN)/python -m pytest -q
 	bash scripts/check_wheel.sh $(BIN)
 
 # mypy --strict over the core, both adapters and the CLI (settings in pyproject.toml)
 typecheck: install
 	$(BIN)/mypy
+
+# the layer contract: which package may import which ([tool.importlinter] in pyproject.toml)
+layers: install
+	$(BIN)/lint-imports
 
 # every property test with its full example count
 fuzz: install

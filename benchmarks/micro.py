@@ -236,7 +236,7 @@ def call_rows() -> list[Row]:
             (
                 "core",
                 "start_call (no track_usage, no OTel provider: the off path)",
-                lambda: start_call(call, request),
+                lambda: start_call(call.url, request),
             )
         )
         from ernie_aiml._settings import check_transport_security

@@ -50,8 +50,8 @@ def _hooks_row(label: str, rows: list[tuple[str, float]]) -> None:
     call = _client()._prepare("POST", "/chat/completions", None, "application/json", None, None)
 
     def hooks() -> None:
-        call.observer = start_call(call, BODY)
-        call_completed(call, COMPLETION)
+        call.observer = start_call(call.url, BODY)
+        call_completed(call.observer, COMPLETION)
 
     rows.append((label, best_us(hooks)))
 

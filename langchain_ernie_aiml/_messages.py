@@ -14,7 +14,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ernie_aiml
-from ernie_aiml import Completion, Delta, InvalidToolCall, Message, Part, ToolCall, Usage
+from ernie_aiml import (
+    AnswerSummary,
+    Completion,
+    Delta,
+    InvalidToolCall,
+    Message,
+    Part,
+    ToolCall,
+    ToolCallAccumulator,
+    Usage,
+)
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -244,15 +254,23 @@ def usage_metadata(usage: Usage) -> UsageMetadata:
     return out
 
 
-def answer_metadata(answer: Completion | Delta, model: str) -> dict[str, Any]:
-    """`response_metadata` of a finished answer: requested model, echo, ids and credits."""
+def answer_metadata(
+    answer: Completion | Delta | None, summary: AnswerSummary, model: str
+) -> dict[str, Any]:
+    """`response_metadata` of a finished answer: requested model, the server's echo, answer id
+    and flag (from `answer`: the completion or the stream's first delta), then the core's
+    summary (finish reason, ids, credits, fallback) and the usage as the server sent it."""
     meta: dict[str, Any] = {"model_provider": MODEL_PROVIDER, "model_name": model}
-    if answer.model is not None:
-        meta["server_model_name"] = answer.model
-    for key in ("finish_reason", "id", "inference_id", "credits_used", "usd_spent", "flag"):
-        value = getattr(answer, key)
-        if value is not None:
-            meta[key] = value
+    if answer is not None:
+        if answer.model is not None:
+            meta["server_model_name"] = answer.model
+        if answer.id is not None:
+            meta["id"] = answer.id
+        if answer.flag is not None:
+            meta["flag"] = answer.flag
+    meta.update(summary.metadata())
+    if summary.wire_usage:
+        meta["token_usage"] = summary.wire_usage
     return meta
 
 
@@ -268,12 +286,9 @@ def completion_to_message(completion: Completion, model: str) -> AIMessage:
     extras = {tc.id: tc.extra_content for tc in answered if tc.extra_content is not None}
     if extras:
         kwargs[EXTRA_CONTENT_KEY] = extras
-    meta = answer_metadata(completion, model)
+    meta = answer_metadata(completion, completion.summary(), model)
     if completion.system_fingerprint:
         meta["system_fingerprint"] = completion.system_fingerprint
-    raw_usage = ernie_aiml.wire_usage(completion.raw)
-    if raw_usage:
-        meta["token_usage"] = raw_usage
     calls: dict[str, Any] = {}  # left out when empty: an empty list is validated too
     if completion.tool_calls:
         calls["tool_calls"] = [
@@ -295,20 +310,21 @@ def completion_to_message(completion: Completion, model: str) -> AIMessage:
 
 
 def delta_to_chunk(
-    delta: Delta, calls: StreamCalls, message_id: str | None
+    delta: Delta, calls: ToolCallAccumulator, message_id: str | None
 ) -> AIMessageChunk | None:
     """The chunk for one delta's content, reasoning and tool-call fragments (None if it has none).
 
     Metadata and usage are not put here: the stream's final chunk carries them, once.
-    `calls` (per stream) gives each call its id on its first fragment and drops what the
-    server repeats on later ones, which LangChain's chunk merging would otherwise concatenate.
+    `calls` (the core's accumulator, per stream) gives each call its id on its first fragment
+    and drops what the server repeats on later ones, which LangChain's chunk merging would
+    otherwise concatenate.
     `message_id` is the answer's id, the same on every chunk.
     """
     content = delta.content
     reasoning = delta.reasoning
     kwargs: dict[str, Any] = {REASONING_KEY: reasoning} if reasoning else {}
     if delta.tool_call_chunks:
-        fragments = [calls.fragment(f, kwargs) for f in delta.tool_call_chunks]
+        fragments = [_fragment(calls, f, kwargs) for f in delta.tool_call_chunks]
         return AIMessageChunk(
             content=content or "",
             additional_kwargs=kwargs,
@@ -373,34 +389,13 @@ class TextChunks:
         return generation
 
 
-class StreamCalls:
-    """Per stream: what was already said about each tool call (by the server's `index`).
-
-    A call's id (the server's, else the core's `call_<index>`) goes on its first fragment
-    only, as langchain-openai does; the name once; ernie-5.0's `extra_content` once, under
-    `additional_kwargs["tool_call_extra_content"][id]`, where the non-streamed path keeps it.
-    """
-
-    __slots__ = ("extra_sent", "ids", "named")
-
-    def __init__(self) -> None:
-        self.ids: dict[int, str] = {}
-        self.named: set[int] = set()
-        self.extra_sent: set[int] = set()
-
-    def fragment(self, fragment: ernie_aiml.ToolCallChunk, kwargs: dict[str, Any]) -> Any:
-        """The LangChain tool-call chunk of one fragment; a new `extra_content` into `kwargs`."""
-        index = fragment.index
-        call_id = None
-        if index not in self.ids:
-            call_id = self.ids[index] = ernie_aiml.tool_call_id(fragment.id, index)
-        name = fragment.name
-        if index in self.named:
-            name = None
-        elif name:
-            self.named.add(index)
-        extra = fragment.extra_content
-        if extra is not None and index not in self.extra_sent:
-            self.extra_sent.add(index)
-            kwargs.setdefault(EXTRA_CONTENT_KEY, {})[self.ids[index]] = extra
-        return tool_call_chunk(name=name, args=fragment.arguments, id=call_id, index=index)
+def _fragment(
+    calls: ToolCallAccumulator, fragment: ernie_aiml.ToolCallChunk, kwargs: dict[str, Any]
+) -> Any:
+    """The LangChain tool-call chunk of one fragment: the id, name and ernie-5.0's
+    `extra_content` only the first time the core's accumulator sees them (the last under
+    `additional_kwargs["tool_call_extra_content"][id]`, where the non-streamed path keeps it)."""
+    call_id, name, extra = calls.merge(fragment)
+    if extra is not None:
+        kwargs.setdefault(EXTRA_CONTENT_KEY, {})[calls.id_of(fragment.index)] = extra
+    return tool_call_chunk(name=name, args=fragment.arguments, id=call_id, index=fragment.index)

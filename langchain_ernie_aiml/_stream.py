@@ -4,34 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-import ernie_aiml
-from ernie_aiml import Delta
+from ernie_aiml import Delta, ToolCallAccumulator
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 
-from ._messages import (
-    MODEL_PROVIDER,
-    StreamCalls,
-    TextChunks,
-    answer_metadata,
-    delta_to_chunk,
-    usage_metadata,
-)
+from ._messages import TextChunks, answer_metadata, delta_to_chunk, usage_metadata
 
 
 class StreamEnd:
-    """Turns a stream's deltas into chunks; keeps what is told once for the last chunk."""
+    """Turns a stream's deltas into chunks; the last chunk maps the core's answer summary."""
 
-    __slots__ = ("calls", "first", "id", "model", "text_chunks", "usage", "values")
+    __slots__ = ("calls", "first", "id", "model", "text_chunks")
 
     def __init__(self, model: str) -> None:
         self.model = model
         self.text_chunks = TextChunks()
         self.first: Delta | None = None
         self.id: str | None = None  # the server's answer id, put on every chunk
-        self.usage: ernie_aiml.Usage | None = None
-        self.values: dict[str, Any] = {}
-        self.calls = StreamCalls()
+        self.calls = ToolCallAccumulator()
 
     def step(self, delta: Delta) -> ChatGenerationChunk | None:
         """The chunk for one delta (None when it carries no content, reasoning or tool call).
@@ -43,12 +33,6 @@ class StreamEnd:
             self.first = delta
         if self.id is None:
             self.id = delta.id
-        if (
-            delta.finish_reason is not None
-            or delta.usage is not None
-            or delta.credits_used is not None
-        ):
-            self._absorb(delta)
         if not delta.tool_call_chunks:
             content = delta.content
             reasoning = delta.reasoning
@@ -58,34 +42,17 @@ class StreamEnd:
         message = delta_to_chunk(delta, self.calls, self.id)
         return None if message is None else ChatGenerationChunk(message=message)
 
-    def _absorb(self, delta: Delta) -> None:
-        if delta.usage is not None:
-            self.usage = delta.usage
-        values = self.values
-        for key in ("finish_reason", "inference_id", "credits_used", "usd_spent", "flag"):
-            value = getattr(delta, key)
-            if value is not None:
-                values[key] = value
-
-    def last_chunk(
-        self, stream: Any, with_headers: bool, fallback: str | None
-    ) -> ChatGenerationChunk:
-        """The final chunk: `chunk_position="last"`, usage (once) and all response metadata."""
-        first = self.first
-        if first is not None:
-            meta = answer_metadata(first, self.model)
-            meta.pop("finish_reason", None)
-        else:
-            meta = {"model_provider": MODEL_PROVIDER, "model_name": self.model}
-        meta.update(self.values)
-        meta.setdefault("inference_id", stream.inference_id)
+    def last_chunk(self, stream: Any, with_headers: bool) -> ChatGenerationChunk:
+        """The final chunk: `chunk_position="last"`, usage (once) and all response metadata
+        (the core's summary of the stream: finish reason, ids, credits, fallback)."""
+        summary = stream.summary
+        meta = answer_metadata(self.first, summary, self.model)
         if with_headers:
             meta["headers"] = dict(stream.headers)
-        if fallback:
-            meta["tool_choice_fallback"] = fallback
+        usage = summary.usage
         message = AIMessageChunk(
             content="",
-            usage_metadata=usage_metadata(self.usage) if self.usage is not None else None,
+            usage_metadata=usage_metadata(usage) if usage is not None else None,
             response_metadata=meta,
             chunk_position="last",
             id=self.id,

@@ -254,8 +254,6 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
 
     def _result(self, completion: Completion, model: str) -> ChatResult:
         message = completion_to_message(completion, model)
-        if completion.tool_choice_fallback:
-            message.response_metadata["tool_choice_fallback"] = completion.tool_choice_fallback
         if self.include_response_headers and completion.headers is not None:
             message.response_metadata["headers"] = dict(completion.headers)
         llm_output: dict[str, Any] = {"model_name": model}
@@ -319,7 +317,7 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
                     yield chunk
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
-        last = end.last_chunk(stream, self.include_response_headers, stream.tool_choice_fallback)
+        last = end.last_chunk(stream, self.include_response_headers)
         if new_token is not None:
             new_token("", chunk=last)
         yield last
@@ -350,7 +348,7 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
                     yield chunk
         except ernie_aiml.AIMLError as exc:
             _reraise(exc)
-        last = end.last_chunk(stream, self.include_response_headers, stream.tool_choice_fallback)
+        last = end.last_chunk(stream, self.include_response_headers)
         if new_token is not None:
             await new_token("", chunk=last)
         yield last

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ernie_aiml import (
+    AnswerSummary,
     Completion,
     InvalidToolCall,
     ToolCall,
-    Usage,
     tool_call_entry,
     tool_call_id,
 )
@@ -33,28 +33,11 @@ from llama_index.core.base.llms.types import (
 TOOL_CHOICE_FALLBACK = "tool_choice_fallback"
 
 
-def usage_kwargs(
-    usage: Usage | None,
-    credits_used: float | None,
-    usd_spent: float | None,
-    inference_id: str | None,
-) -> dict[str, Any]:
-    """Token counts (the keys `TokenCountingHandler` reads), credits and inference id, when known."""
-    out: dict[str, Any] = {}
-    if usage is not None:
-        out["prompt_tokens"] = usage.prompt_tokens
-        out["completion_tokens"] = usage.completion_tokens
-        out["total_tokens"] = usage.total_tokens
-        if usage.reasoning_tokens is not None:
-            out["reasoning_tokens"] = usage.reasoning_tokens
-        if usage.cached_tokens is not None:
-            out["cached_tokens"] = usage.cached_tokens
-    if credits_used is not None:
-        out["credits_used"] = credits_used
-    if usd_spent is not None:
-        out["usd_spent"] = usd_spent
-    if inference_id is not None:
-        out["inference_id"] = inference_id
+def summary_kwargs(summary: AnswerSummary) -> dict[str, Any]:
+    """The core's answer summary as `ChatResponse.additional_kwargs`: token counts (the keys
+    `TokenCountingHandler` reads), then finish reason, credits, USD, ids and fallback."""
+    out: dict[str, Any] = summary.usage.counts() if summary.usage is not None else {}
+    out.update(summary.metadata())
     return out
 
 
@@ -125,13 +108,9 @@ def completion_to_chat_response(
         )
         blocks.extend(call_blocks)
         message_kwargs["tool_calls"] = dicts
-    extra = usage_kwargs(
-        usage, completion.credits_used, completion.usd_spent, completion.inference_id
-    )
-    if completion.finish_reason is not None:
-        extra["finish_reason"] = completion.finish_reason
-    if fallback is not None:
-        extra[TOOL_CHOICE_FALLBACK] = fallback
+    summary = completion.summary()
+    summary.tool_choice_fallback = fallback
+    extra = summary_kwargs(summary)
     return ChatResponse(
         message=ChatMessage(
             role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs

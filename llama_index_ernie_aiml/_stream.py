@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ernie_aiml import Delta, ToolCallAccumulator, Usage
+from ernie_aiml import AnswerSummary, Delta, ToolCallAccumulator, Usage
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
@@ -20,7 +20,7 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from ._responses import TOOL_CHOICE_FALLBACK, tool_call_dict, tool_call_parts, usage_kwargs
+from ._responses import TOOL_CHOICE_FALLBACK, summary_kwargs, tool_call_dict, tool_call_parts
 
 # Every streamed message is a copy of this one with fresh `blocks` and `additional_kwargs`:
 # `model_copy` skips `ChatMessage.__init__`'s validation of the blocks on every chunk, and
@@ -153,7 +153,14 @@ class StreamFolder:
         """Token counts, credits and inference id; the reasoning block gets its token count."""
         usage: Usage | None = delta.usage
         previous = self._usage_kwargs or {}
-        kwargs = usage_kwargs(usage, delta.credits_used, delta.usd_spent, delta.inference_id)
+        kwargs = summary_kwargs(
+            AnswerSummary(
+                usage=usage,
+                credits_used=delta.credits_used,
+                usd_spent=delta.usd_spent,
+                inference_id=delta.inference_id,
+            )
+        )
         self._usage_kwargs = {**previous, **kwargs}
         self._extra = {**(self._fallback or {}), **(self._finish or {}), **self._usage_kwargs}
         if usage is not None and usage.reasoning_tokens is not None:

@@ -21,6 +21,7 @@ _EXPORTS: dict[str, str] = {
     "InvalidToolCall": "_types",
     "Message": "_types",
     "Usage": "_types",
+    "AnswerSummary": "_types",
     "Completion": "_types",
     "ToolCallChunk": "_types",
     "Delta": "_types",
@@ -174,6 +175,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._transport.stream import AsyncChatStream as AsyncChatStream
     from ._transport.stream import ChatStream as ChatStream
     from ._transport.stream_state import MissingUsageWarning as MissingUsageWarning
+    from ._types import AnswerSummary as AnswerSummary
     from ._types import Completion as Completion
     from ._types import Delta as Delta
     from ._types import FilePart as FilePart

@@ -111,6 +111,64 @@ class Usage:
     reasoning_tokens: int | None = None
     cached_tokens: int | None = None
 
+    def counts(self) -> dict[str, int]:
+        """The token counts under their wire names; a detail only when the server sent it.
+
+        The one list of usage keys: both adapters' metadata is built from it.
+        """
+        out = {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+        if self.reasoning_tokens is not None:
+            out["reasoning_tokens"] = self.reasoning_tokens
+        if self.cached_tokens is not None:
+            out["cached_tokens"] = self.cached_tokens
+        return out
+
+
+@dataclass(slots=True)
+class AnswerSummary:
+    """What is told once about a whole answer, streamed or not: how it ended, what it cost,
+    which ids name it. The core fills it; both adapters map it into their metadata.
+
+    `wire_usage` is the `usage` object exactly as the server sent it; `request_id` is the
+    `x-request-id` header, `inference_id` AIML's `x-inference-id`; `tool_choice_fallback`
+    names the fallback used after a refused forced `tool_choice`.
+    """
+
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    wire_usage: dict[str, Any] | None = None
+    credits_used: float | None = None
+    usd_spent: float | None = None
+    inference_id: str | None = None
+    request_id: str | None = None
+    tool_choice_fallback: str | None = None
+
+    def metadata(self) -> dict[str, Any]:
+        """The answer's metadata that is known, by its one name (usage apart: `Usage.counts`).
+
+        The one list of these keys: both adapters put exactly these in their metadata.
+        """
+        out: dict[str, Any] = {}
+        for key in _SUMMARY_KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+_SUMMARY_KEYS = (
+    "finish_reason",
+    "credits_used",
+    "usd_spent",
+    "inference_id",
+    "request_id",
+    "tool_choice_fallback",
+)
+
 
 @dataclass(slots=True)
 class Completion:
@@ -141,6 +199,21 @@ class Completion:
     raw: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] | None = None
     tool_choice_fallback: str | None = None
+
+    def summary(self) -> AnswerSummary:
+        """This answer's `AnswerSummary` (built on each call: a few attribute reads)."""
+        headers = self.headers
+        usage = self.raw.get("usage")
+        return AnswerSummary(
+            self.finish_reason,
+            self.usage,
+            usage if isinstance(usage, dict) else None,
+            self.credits_used,
+            self.usd_spent,
+            self.inference_id,
+            headers.get("x-request-id") if headers else None,
+            self.tool_choice_fallback,
+        )
 
 
 @dataclass(slots=True)

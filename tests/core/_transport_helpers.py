@@ -19,6 +19,8 @@ BODY: dict[str, Any] = {
     "messages": [{"role": "user", "content": "Hi, 文心"}],
     "temperature": 0.2,
 }
+#: `BODY` asking for the usage chunk: its stream ends once usage follows the finish reason.
+USAGE_BODY: dict[str, Any] = {**BODY, "stream_options": {"include_usage": True}}
 
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 

@@ -840,7 +840,12 @@ def test_client_round_trip_json(emulator: Emulator) -> None:
 def test_client_round_trip_stream_with_tool_call(emulator: Emulator) -> None:
     accumulator = ernie_aiml.ToolCallAccumulator()
     content, reasoning, usage = "", "", None
-    payload = body("What is magic_function(3)?", model="baidu/ernie-5.0", tools=[MAGIC_TOOL])
+    payload = body(
+        "What is magic_function(3)?",
+        model="baidu/ernie-5.0",
+        tools=[MAGIC_TOOL],
+        stream_options={"include_usage": True},
+    )
     with client(emulator) as aiml:
         for delta in aiml.stream(payload):
             reasoning += delta.reasoning or ""

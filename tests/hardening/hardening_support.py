@@ -16,7 +16,11 @@ from ernie_aiml.emulator import Emulator, stream_events
 
 KEY = "sk-aiml-HARDEN-q7Zx4Lm9Pw2Vt8Rk"
 MODEL = "baidu/ernie-5.0"
-BODY: dict[str, Any] = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}
+BODY: dict[str, Any] = {
+    "model": MODEL,
+    "messages": [{"role": "user", "content": "hi"}],
+    "stream_options": {"include_usage": True},  # as both adapters ask: over after the usage
+}
 CONTENT = "The quick brown fox jumps over the lazy dog, then naps in the warm afternoon sun."
 REASONING = "The user wants a sentence about a fox."
 #: A real AIML-shaped stream: role+reasoning, reasoning, 7 content pieces, finish, usage.

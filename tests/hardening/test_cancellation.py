@@ -141,12 +141,12 @@ def test_core_sync_with_left_early_releases_the_connection(emulator: Emulator) -
         assert eventually(lambda: emulator.open_connections == 0)
 
 
-def test_a_finished_stream_goes_back_to_the_pool_for_reuse(emulator: Emulator) -> None:
-    """The contrast: a stream read to [DONE] leaves one idle keep-alive connection."""
+def test_a_finished_stream_leaves_no_busy_connection(emulator: Emulator) -> None:
+    """The contrast: a stream read to its end holds no connection (nothing after the end is
+    read, so the connection is closed rather than pooled)."""
     with httpx.Client() as client:
         core = core_client(emulator, Sleeps(), http_client=client)
         for _ in range(3):
             emulator.enqueue(SSEReply(EVENTS))
             assert len(list(core.stream(BODY))) == len(EVENTS)
-        conns = _open(pool_connections(client))
-        assert len(conns) == 1 and conns[0].is_idle()
+        assert _open(pool_connections(client)) == []

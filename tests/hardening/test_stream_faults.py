@@ -3,7 +3,8 @@
 A real AIML-shaped stream (`hardening_support.EVENTS`: role+reasoning, reasoning, content
 pieces, finish, usage, then `[DONE]`) is cut after every event and inside every event, and
 read through the core (`stream`, `astream`) and both adapters' stream APIs. Every cut before
-`[DONE]` must raise the interrupted-stream error; a cut after `[DONE]` is a full answer.
+the end (the usage chunk asked for, after the finish reason) must raise the interrupted-stream
+error; a cut after it is a full answer, since nothing after the end is read.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ async def test_cut_stream_is_interrupted_never_short(
 ) -> None:
     emulator.enqueue(SSEReply(EVENTS, cut_after=cut, cut_inside=inside))
     got: list[str] = []
-    if cut <= len(EVENTS):  # [DONE] never arrived
+    if cut < len(EVENTS):  # the usage chunk that ends the answer never arrived
         with pytest.raises(ernie_aiml.StreamInterruptedError) as caught:
             await read(surface, emulator, got)
         # what was yielded before the cut is never the whole answer until the finish chunk
@@ -149,10 +150,7 @@ async def test_clean_eof_after_finish_without_usage_is_complete(
     emulator: Emulator, surface: str
 ) -> None:
     emulator.enqueue(SSEReply(EVENTS[:-1], done=False))
-    if surface.startswith("core"):  # the core body here does not ask for usage
-        assert await read(surface, emulator, []) == CONTENT
-        return
-    # the adapters ask for usage (stream_options.include_usage): absent, and said so
+    # every surface asks for usage (stream_options.include_usage): absent, and said so
     with pytest.warns(ernie_aiml.MissingUsageWarning, match="usage of this answer is unknown"):
         assert await read(surface, emulator, []) == CONTENT
 

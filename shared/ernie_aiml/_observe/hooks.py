@@ -6,20 +6,20 @@ call (retries and the forced-tool-choice fallbacks, `_transport/attempts.py`) an
 them, the answer or the stream's end, and failures. When no `track_usage()` block is open
 and OpenTelemetry is off, `start_call` returns None and every other hook is one `is None`
 test: nothing else runs per call, and nothing per streamed chunk.
+
+The hooks take the core's neutral values (a URL, a body, a `Completion`, an `AnswerSummary`),
+never the transport's objects: the transport calls down into this layer, never the reverse
+(the layer contract in `pyproject.toml`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .._types import Completion, Delta, Usage
+from .._types import AnswerSummary, Completion, Delta, Usage
 from . import telemetry as _telemetry
 from .tally import UsageTally, active_tallies, admit, record_usage
-
-if TYPE_CHECKING:
-    from .._transport.http import Call
-    from .._transport.stream_state import StreamState
 
 
 class CallObserver:
@@ -75,9 +75,9 @@ class CallObserver:
         self.record(completion.usage, completion.credits_used, completion.usd_spent)
         if self.trace is not None:
             self.trace.completed(completion)
-        headers = completion.headers
-        self.inference_id = completion.inference_id
-        self.request_id = headers.get("x-request-id") if headers else None
+        summary = completion.summary()
+        self.inference_id = summary.inference_id
+        self.request_id = summary.request_id
         self._end(None)
 
     def finished(self) -> None:
@@ -116,31 +116,33 @@ class CallObserver:
 # ---------------------------------------------------------------------- hooks
 
 
-def start_call(call: Call, body: Mapping[str, Any]) -> CallObserver | None:
-    """Admit a chat call (raises `BudgetExceededError` if a budget is spent); None if unobserved."""
+def start_call(url: str, body: Mapping[str, Any]) -> CallObserver | None:
+    """Admit a chat call to `url` (raises `BudgetExceededError` if a budget is spent);
+    None if nothing observes it."""
     tallies = active_tallies()
     instruments = _telemetry.current()
     if not tallies and instruments is None:
         return None
     if tallies:
         admit(tallies)
-    trace = _telemetry.CallTrace(instruments, call.url, body) if instruments is not None else None
+    trace = _telemetry.CallTrace(instruments, url, body) if instruments is not None else None
     return CallObserver(tallies, trace)
 
 
-def call_completed(call: Call, completion: Completion) -> None:
+def call_completed(observer: CallObserver | None, completion: Completion) -> None:
     """A non-streamed chat answer was parsed."""
-    observer = call.observer
     if observer is None:
         record_usage(completion.usage, completion.credits_used, completion.usd_spent)
     else:
         observer.completed(completion)
 
 
-def stream_recorded(observer: CallObserver | None, state: StreamState) -> None:
+def stream_recorded(observer: CallObserver | None, summary: AnswerSummary) -> None:
     """A stream saw its end, usage or cost (called once, before it reports how it ended)."""
     if observer is None:
-        record_usage(state.usage, state.credits_used, state.usd_spent)
+        record_usage(summary.usage, summary.credits_used, summary.usd_spent)
     else:
-        observer.inference_id = state.inference_id
-        observer.record(state.usage, state.credits_used, state.usd_spent)
+        observer.inference_id = summary.inference_id
+        if summary.request_id is not None:
+            observer.request_id = summary.request_id
+        observer.record(summary.usage, summary.credits_used, summary.usd_spent)

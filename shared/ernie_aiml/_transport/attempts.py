@@ -42,8 +42,18 @@ class Attempts:
     def start(self) -> CallObserver | None:
         """Admit the call once (`BudgetExceededError` if a budget is spent) before sending."""
         if self.observer is _UNSTARTED:
-            self.observer = start_call(self.first, self.body)
+            self.observer = start_call(self.first.url, self.body)
         return self.observer
+
+    @property
+    def wants_usage(self) -> bool:
+        """Whether a stream of this call waits for the usage chunk after the finish reason:
+        the body asks for it (`stream_options.include_usage`), or a `track_usage()` block or
+        a span observes the call (AIML sends the chunk unasked; the budget needs its cost)."""
+        if self.observer is not None and self.observer is not _UNSTARTED:
+            return True
+        options = self.body.get("stream_options")
+        return isinstance(options, dict) and options.get("include_usage") is True
 
     def call_for(self, wire: dict[str, Any]) -> Call:
         """The `Call` that sends `wire`: the first one, or a fallback sharing its observer."""

@@ -290,7 +290,7 @@ class AIMLClient:
 
 def _completion(response: httpx.Response, call: Call) -> Completion:
     completion = parse_completion(json_body(response, call), response.headers)
-    call_completed(call, completion)  # usage into the tallies, the span's end
+    call_completed(call.observer, completion)  # usage into the tallies, the span's end
     return completion
 
 

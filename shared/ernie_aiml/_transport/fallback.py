@@ -1,20 +1,22 @@
 """The forced-tool-choice fallback: retry bodies for a thinking model that refuses one.
 
 A thinking model may answer a forced `tool_choice` ("required" or a named function) with a
-400. Both adapters then retry: first with thinking off where the model has a switch
-(ernie-5.0), then with `tool_choice="auto"`. The logic lives here so they do it alike.
+400. `AIMLClient` then resends the call, once per fallback: first with thinking off where the
+model has a switch (ernie-5.0), then with `tool_choice="auto"`. `ToolChoiceFallback` makes
+every decision without I/O; the sync and async shells below only send.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from .._catalog import get_model
 from .._errors.classes import BadRequestError
 
 __all__ = [
+    "ToolChoiceFallback",
     "asend_with_tool_fallback",
     "is_tool_choice_refusal",
     "send_with_tool_fallback",
@@ -62,6 +64,38 @@ def _log(body: Mapping[str, Any], label: str) -> None:
     logger.info("%s refused a forced tool_choice; retrying with %s", body.get("model"), label)
 
 
+class ToolChoiceFallback:
+    """The fallback decisions of one call, without I/O: what to send after each refusal.
+
+    `label` names the fallback of the body `after()` returned last (None: the original);
+    `error` is what to raise once `after()` returns None: the error itself when it was not a
+    refusal, else the original refusal.
+    """
+
+    __slots__ = ("_rest", "body", "error", "label")
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+        self.label: str | None = None
+        self.error: BaseException | None = None
+        self._rest: Iterator[tuple[str, dict[str, Any]]] | None = None
+
+    def after(self, error: BaseException) -> dict[str, Any] | None:
+        """The body to send after `error`, or None when the call has failed (`self.error`)."""
+        if not is_tool_choice_refusal(error):
+            self.error = error
+            return None
+        if self._rest is None:
+            self.error = error
+            self._rest = iter(tool_choice_fallbacks(self.body))
+        step = next(self._rest, None)
+        if step is None:
+            return None
+        self.label, wire = step
+        _log(self.body, self.label)
+        return wire
+
+
 def send_with_tool_fallback(
     send: Callable[[dict[str, Any]], T], body: dict[str, Any]
 ) -> tuple[T, str | None]:
@@ -71,37 +105,27 @@ def send_with_tool_fallback(
     non-refusal error propagates at once; if every fallback is refused, the original
     error is raised.
     """
-    try:
-        return send(body), None
-    except BadRequestError as exc:
-        if not is_tool_choice_refusal(exc):
-            raise
-        error = exc
-    for label, retry in tool_choice_fallbacks(body):
-        _log(body, label)
+    plan = ToolChoiceFallback(body)
+    wire: dict[str, Any] | None = body
+    while wire is not None:
         try:
-            return send(retry), label
+            return send(wire), plan.label
         except BadRequestError as exc:
-            if not is_tool_choice_refusal(exc):
-                raise
-    raise error
+            wire = plan.after(exc)
+    assert plan.error is not None
+    raise plan.error
 
 
 async def asend_with_tool_fallback(
     send: Callable[[dict[str, Any]], Awaitable[T]], body: dict[str, Any]
 ) -> tuple[T, str | None]:
     """Async `send_with_tool_fallback`: same bodies, order, labels and errors."""
-    try:
-        return await send(body), None
-    except BadRequestError as exc:
-        if not is_tool_choice_refusal(exc):
-            raise
-        error = exc
-    for label, retry in tool_choice_fallbacks(body):
-        _log(body, label)
+    plan = ToolChoiceFallback(body)
+    wire: dict[str, Any] | None = body
+    while wire is not None:
         try:
-            return await send(retry), label
+            return await send(wire), plan.label
         except BadRequestError as exc:
-            if not is_tool_choice_refusal(exc):
-                raise
-    raise error
+            wire = plan.after(exc)
+    assert plan.error is not None
+    raise plan.error

@@ -25,6 +25,7 @@ from .._errors.classes import (
     ResponseParseError,
 )
 from .._errors.from_status import error_from_response
+from .._observe.hooks import CallObserver
 from .._version import __version__
 from .retry import RetryPolicy
 
@@ -62,7 +63,7 @@ class Call:
     timeout: Any  # httpx.Timeout or httpx.USE_CLIENT_DEFAULT
     model: str | None
     key: str | None
-    observer: Any = None  # budget/telemetry of this call (`_observe.CallObserver`)
+    observer: CallObserver | None = None  # budget and telemetry of this call
 
     def __repr__(self) -> str:
         return f"_Call({self.method} {self.url})"

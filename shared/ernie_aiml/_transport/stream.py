@@ -1,34 +1,38 @@
 """`ChatStream` and `AsyncChatStream`: iterators of `Delta`s over one streamed answer.
 
-A stream has ended only when the server said so (`[DONE]`, or EOF after a finish reason or
-usage); EOF before that is a `StreamInterruptedError`. It is admitted by the budget (and its
-span starts) when it connects, retried (per the client's policy) only before its first Delta,
-and its forced-tool-choice fallbacks are the same logical call. The per-chunk loop is one
-generator over the raw bytes: no logging, no context variables, no per-chunk attribute
-lookups; a traced call's span sees each delta.
+Each is a thin I/O shell around the same decisions: `StreamState` (`stream_state.py`) turns
+the bytes read into Deltas and says when the answer is over; `_BaseStream` connects, retries
+and reports. A shell only connects (`open`, `_connect_stream`), reads raw bytes (the line marked
+"the one read" in `__next__`/`__anext__`: the only place that reads from httpx) and closes, so the sync and async streams cannot drift. Neither is a
+generator: an abandoned stream has no generator of ours for the event loop to finalise, so
+breaking out of a loop at any point closes quietly.
+
+A stream is admitted by the budget (and its span starts) when it connects, retried (per the
+client's policy) only before its first Delta, and its forced-tool-choice fallbacks are the
+same logical call. Per chunk: no logging, no context variables, no allocation beyond the
+decoder's events and the Delta; a traced call's span sees each delta.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import Any
 
 import httpx
 
 from .._observe.hooks import stream_recorded
-from .._types import Delta
+from .._types import AnswerSummary, Delta
 from .._wire.response import parse_completion, parse_delta
 from .attempts import Attempts
 from .fallback import asend_with_tool_fallback, send_with_tool_fallback
 from .http import JSON_TYPE, Call, json_body, transport_error
 from .sender import Sender
-from .sse import SSEDecoder
 from .stream_state import StreamState
 
 
 class _BaseStream:
-    """What both stream kinds share: headers, inference id, usage recording, retry checks."""
+    """What both stream kinds share: connection state, retry decisions, usage recording."""
 
     def __init__(self, sender: Sender, attempts: Attempts) -> None:
         self._sender = sender
@@ -38,6 +42,8 @@ class _BaseStream:
         self.tool_choice_fallback: str | None = None
         self._response: httpx.Response | None = None
         self._state: StreamState | None = None
+        #: `self._state.next_delta` while connected (None: connect or reconnect first).
+        self._next: Callable[[], Delta | None] | None = None
         self._attempt = 0
         self._closed = False
         self._recorded = False
@@ -61,51 +67,34 @@ class _BaseStream:
         """The underlying httpx response, once connected."""
         return self._response
 
-    def _record(self) -> None:
+    @property
+    def summary(self) -> AnswerSummary:
+        """What is known about the answer so far (all of it once the stream has ended)."""
         state = self._state
-        if not self._recorded and state is not None and state.recordable:
-            self._recorded = True
-            stream_recorded(self._attempts.observer, state)  # usage into the tallies and span
+        if state is None:
+            return AnswerSummary(
+                inference_id=self.inference_id, tool_choice_fallback=self.tool_choice_fallback
+            )
+        return state.summary(self.tool_choice_fallback)
 
-    def _see(self) -> Callable[[Delta], None] | None:
-        """What each delta is shown to: the span of a traced call, else nothing."""
+    # ------------------------------------------------------------------ decisions
+
+    def _begin(self, response: httpx.Response) -> bool:
+        """A new connection's state; True when the answer is one JSON body (read it whole)."""
+        state = self._state = StreamState(self._call, response.headers, self._attempts.wants_usage)
         observer = self._attempts.observer
-        return observer.see if observer is not None and observer.trace is not None else None
+        if observer is not None and observer.trace is not None:
+            state.see = observer.see
+        if _is_json(response):
+            return True
+        self._next = state.next_delta
+        return False
 
-    def _finished(self) -> None:
-        """The stream ended or was closed: the call is counted and its span ends."""
-        attempts = self._attempts
-        if attempts.started and attempts.observer is not None:
-            attempts.observer.finished()
-
-    def _json_body(self, response: httpx.Response, state: StreamState) -> None:
-        """Read a JSON answer's body; a network failure is the stream's read error."""
-        try:
-            response.read()
-        except httpx.TransportError as exc:
-            raise state.read_error(exc) from None
-        finally:
-            response.close()
-
-    async def _ajson_body(self, response: httpx.Response, state: StreamState) -> None:
-        """Async `_json_body`."""
-        try:
-            await response.aread()
-        except httpx.TransportError as exc:
-            raise state.read_error(exc) from None
-        finally:
-            await response.aclose()
-
-    def _may_retry(self, exc: httpx.TransportError, yielded: bool) -> bool:
-        """Whether a read error may be retried: never once a Delta was yielded."""
-        if yielded:
-            return False
-        error = transport_error(exc, self._call, self._attempt)
-        return self._sender.retry_policy.should_retry(error, self._attempt)
-
-    def _json_answer(self, response: httpx.Response, state: StreamState) -> Delta:
-        """A JSON body where a stream was asked for: its error raised, or its answer as the one
-        Delta a stream would have carried (then recorded like a stream's usage)."""
+    def _answered(self, response: httpx.Response) -> None:
+        """A JSON body where a stream was asked for (already read): its error raised, or its
+        answer as the one Delta a stream would have carried (then recorded as a stream's)."""
+        state = self._state
+        assert state is not None
         body = json_body(response, self._call)
         completion = parse_completion(body, response.headers)  # an error body raises here
         choice = body["choices"][0]
@@ -120,21 +109,54 @@ class _BaseStream:
         delta.credits_used = completion.credits_used
         delta.usd_spent = completion.usd_spent
         delta.inference_id = completion.inference_id
-        state.ended = True
-        state.usage = completion.usage
-        state.credits_used = completion.credits_used
-        state.usd_spent = completion.usd_spent
+        state.answer(delta, completion.usage)
         self._record()
-        return delta
+        pending = [delta]
+        self._next = lambda: pending.pop() if pending else None
 
-    def _next_attempt(self) -> float:
-        """Forget the failed connection; returns the wait before the next one."""
+    def _read_failed(self, exc: httpx.TransportError) -> float:
+        """A read error (the response is closed): the wait before reconnecting, or raise the
+        stream's error. Never retried once a Delta was handed out."""
+        state = self._state
+        assert state is not None
+        if state.yielded or not self._sender.retry_policy.should_retry(
+            transport_error(exc, self._call, self._attempt), self._attempt
+        ):
+            raise state.read_error(exc) from exc
         delay = self._sender.retry_policy.delay(self._attempt, None)
         if self._call.observer is not None:  # the retry, as a span event
             self._call.observer.retry(None, self._attempt, delay)
         self._attempt += 1
-        self._response = None
+        self._response = self._state = self._next = None
         return delay
+
+    def _record(self) -> None:
+        state = self._state
+        if not self._recorded and state is not None and state.recordable:
+            self._recorded = True
+            # usage into the tallies and the span
+            stream_recorded(self._attempts.observer, state.summary(self.tool_choice_fallback))
+
+    def _released(self) -> None:
+        """The connection is closed: the stream is over, its usage recorded, its span ended."""
+        self._closed = True
+        self._next = None
+        self._record()
+        attempts = self._attempts
+        if attempts.started and attempts.observer is not None:
+            attempts.observer.finished()
+
+    def _failed(self, exc: BaseException) -> None:
+        """Iteration raised (the connection is closed): counted and traced as far as the
+        server reported."""
+        self._closed = True
+        self._next = None
+        self._record()
+        self._attempts.failed(exc)
+
+    def _connect_failed(self, exc: BaseException) -> None:
+        """Connecting raised: a refusal is kept for the fallback's span event."""
+        self._attempts.note(exc)
 
 
 def _is_json(response: httpx.Response) -> bool:
@@ -151,14 +173,14 @@ def _is_raw(response: httpx.Response) -> bool:
 class ChatStream(_BaseStream):
     """Iterator of `Delta`s over one streamed answer; also a context manager.
 
-    Ends normally on `[DONE]`, or at EOF after a finish reason or usage; otherwise raises
-    `StreamInterruptedError`. Retried (per policy) only before the first Delta is yielded.
-    Usage is recorded into `track_usage()` once, when the stream ends.
+    Over at `[DONE]`, or once the finish reason and the usage asked for have arrived; EOF
+    before the server finished raises `StreamInterruptedError`. Retried (per policy) only
+    before the first Delta. Usage is recorded into `track_usage()` once, when it ends.
     """
 
     def __init__(self, sender: Sender, attempts: Attempts) -> None:
         super().__init__(sender, attempts)
-        self._iterator: Generator[Delta, None, None] | None = None
+        self._chunks: Iterator[bytes] | None = None
 
     def open(self) -> ChatStream:
         """Connect now (admitted by the budget, retried per policy, then the tool-choice
@@ -180,20 +202,70 @@ class ChatStream(_BaseStream):
         try:
             self._connect(self._attempts.call_for(wire))
         except BaseException as exc:
-            self._attempts.note(exc)
+            self._connect_failed(exc)
             raise
 
     def _connect(self, call: Call) -> None:
         self._response, self._attempt = self._sender.send(call, stream=True, attempt=self._attempt)
         self._call = call
 
-    def __iter__(self) -> Iterator[Delta]:
-        if self._iterator is None:
-            self._iterator = self._deltas()
-        return self._iterator
+    def __iter__(self) -> ChatStream:
+        return self
 
     def __next__(self) -> Delta:
-        return next(self.__iter__())
+        try:
+            while True:
+                next_delta = self._next
+                if next_delta is None:  # not connected, or closed
+                    if self._closed:
+                        raise StopIteration
+                    self._connect_stream()
+                    continue
+                delta = next_delta()
+                if delta is not None:
+                    return delta
+                state = self._state
+                assert state is not None
+                if state.over:
+                    self.close()
+                    raise StopIteration
+                try:
+                    raw = next(self._chunks, None)  # type: ignore[arg-type]  # the one read
+                except httpx.TransportError as exc:
+                    self._close_response()
+                    self._sender.retry_policy.sleep(self._read_failed(exc))
+                    continue
+                state.feed(raw)
+        except StopIteration:
+            raise
+        except BaseException as exc:
+            self._close_response()
+            self._failed(exc)
+            raise
+
+    def _connect_stream(self) -> None:
+        """Connect (or reconnect) and start reading: the raw byte iterator, or a JSON answer."""
+        response = self.open()._response
+        assert response is not None
+        if self._begin(response):
+            self._json_body(response)
+            self._answered(response)
+        else:
+            self._chunks = response.iter_raw() if _is_raw(response) else response.iter_bytes()
+
+    def _json_body(self, response: httpx.Response) -> None:
+        """Read a JSON answer's body; a network failure is the stream's read error."""
+        try:
+            response.read()
+        except httpx.TransportError as exc:
+            assert self._state is not None
+            raise self._state.read_error(exc) from None
+        finally:
+            response.close()
+
+    def _close_response(self) -> None:
+        if self._response is not None:
+            self._response.close()
 
     def __enter__(self) -> ChatStream:
         return self.open()
@@ -208,69 +280,8 @@ class ChatStream(_BaseStream):
 
     def close(self) -> None:
         """Stop reading and release the connection; records usage if it was already seen."""
-        self._closed = True
-        if self._iterator is not None:
-            self._iterator.close()
-        if self._response is not None:
-            self._response.close()
-        self._record()
-        self._finished()
-
-    def _deltas(self) -> Generator[Delta, None, None]:
-        try:
-            yield from self._read()
-        except GeneratorExit:
-            raise
-        except BaseException as exc:  # counted and traced as far as the server reported
-            self._attempts.failed(exc)
-            raise
-        self._finished()
-
-    def _read(self) -> Generator[Delta, None, None]:
-        yielded = False
-        while not self._closed:
-            response = self.open()._response
-            assert response is not None
-            state = self._state = StreamState(self._call, response)
-            if _is_json(response):
-                self._json_body(response, state)
-                yield self._json_answer(response, state)
-                return
-            see = self._see()
-            convert = state.delta
-            decoder = SSEDecoder()
-            feed = decoder.feed
-            chunks = response.iter_raw() if _is_raw(response) else response.iter_bytes()
-            try:
-                for raw in chunks:
-                    for event in feed(raw):
-                        delta = convert(event)
-                        if delta is not None:
-                            yielded = True
-                            if see is not None:
-                                see(delta)
-                            yield delta
-                        elif state.done:
-                            _drain(chunks)
-                            return
-                for event in decoder.flush():
-                    delta = convert(event)
-                    if delta is not None:
-                        yielded = True
-                        if see is not None:
-                            see(delta)
-                        yield delta
-            except httpx.TransportError as exc:
-                response.close()
-                if not self._may_retry(exc, yielded):
-                    raise state.read_error(exc) from exc
-                self._sender.retry_policy.sleep(self._next_attempt())
-                continue
-            finally:
-                response.close()
-                self._record()
-            state.end()
-            return
+        self._close_response()
+        self._released()
 
 
 class AsyncChatStream(_BaseStream):
@@ -281,7 +292,7 @@ class AsyncChatStream(_BaseStream):
 
     def __init__(self, sender: Sender, attempts: Attempts) -> None:
         super().__init__(sender, attempts)
-        self._iterator: AsyncGenerator[Delta, None] | None = None
+        self._chunks: AsyncIterator[bytes] | None = None
 
     async def open(self) -> AsyncChatStream:
         """Connect now (admitted by the budget, retried per policy, then the tool-choice
@@ -303,7 +314,7 @@ class AsyncChatStream(_BaseStream):
         try:
             await self._connect(self._attempts.call_for(wire))
         except BaseException as exc:
-            self._attempts.note(exc)
+            self._connect_failed(exc)
             raise
 
     async def _connect(self, call: Call) -> None:
@@ -312,13 +323,65 @@ class AsyncChatStream(_BaseStream):
         )
         self._call = call
 
-    def __aiter__(self) -> AsyncIterator[Delta]:
-        if self._iterator is None:
-            self._iterator = self._deltas()
-        return self._iterator
+    def __aiter__(self) -> AsyncChatStream:
+        return self
 
     async def __anext__(self) -> Delta:
-        return await self.__aiter__().__anext__()
+        try:
+            while True:
+                next_delta = self._next
+                if next_delta is None:  # not connected, or closed
+                    if self._closed:
+                        raise StopAsyncIteration
+                    await self._connect_stream()
+                    continue
+                delta = next_delta()
+                if delta is not None:
+                    return delta
+                state = self._state
+                assert state is not None
+                if state.over:
+                    await self.aclose()
+                    raise StopAsyncIteration
+                try:
+                    raw = await self._chunks.__anext__()  # type: ignore[union-attr]  # the one read
+                except StopAsyncIteration:
+                    raw = None
+                except httpx.TransportError as exc:
+                    await self._close_response()
+                    await self._sender.retry_policy.async_sleep(self._read_failed(exc))
+                    continue
+                state.feed(raw)
+        except StopAsyncIteration:
+            raise
+        except BaseException as exc:
+            await self._close_response()
+            self._failed(exc)
+            raise
+
+    async def _connect_stream(self) -> None:
+        """Connect (or reconnect) and start reading: the raw byte iterator, or a JSON answer."""
+        response = (await self.open())._response
+        assert response is not None
+        if self._begin(response):
+            await self._json_body(response)
+            self._answered(response)
+        else:
+            self._chunks = response.aiter_raw() if _is_raw(response) else response.aiter_bytes()
+
+    async def _json_body(self, response: httpx.Response) -> None:
+        """Read a JSON answer's body; a network failure is the stream's read error."""
+        try:
+            await response.aread()
+        except httpx.TransportError as exc:
+            assert self._state is not None
+            raise self._state.read_error(exc) from None
+        finally:
+            await response.aclose()
+
+    async def _close_response(self) -> None:
+        if self._response is not None:
+            await self._response.aclose()
 
     async def __aenter__(self) -> AsyncChatStream:
         return await self.open()
@@ -333,85 +396,5 @@ class AsyncChatStream(_BaseStream):
 
     async def aclose(self) -> None:
         """Stop reading and release the connection; records usage if it was already seen."""
-        self._closed = True
-        if self._iterator is not None:
-            await self._iterator.aclose()
-        if self._response is not None:
-            await self._response.aclose()
-        self._record()
-        self._finished()
-
-    async def _deltas(self) -> AsyncGenerator[Delta, None]:
-        # One generator (no wrapping layer per chunk): failures and the end are reported here.
-        try:
-            yielded = False
-            while not self._closed:
-                response = (await self.open())._response
-                assert response is not None
-                state = self._state = StreamState(self._call, response)
-                if _is_json(response):
-                    await self._ajson_body(response, state)
-                    yield self._json_answer(response, state)
-                    self._finished()
-                    return
-                see = self._see()
-                convert = state.delta
-                decoder = SSEDecoder()
-                feed = decoder.feed
-                chunks = response.aiter_raw() if _is_raw(response) else response.aiter_bytes()
-                try:
-                    async for raw in chunks:
-                        for event in feed(raw):
-                            delta = convert(event)
-                            if delta is not None:
-                                yielded = True
-                                if see is not None:
-                                    see(delta)
-                                yield delta
-                            elif state.done:
-                                await _adrain(chunks)
-                                self._record()  # before the end is reported (once)
-                                self._finished()
-                                return
-                    for event in decoder.flush():
-                        delta = convert(event)
-                        if delta is not None:
-                            yielded = True
-                            if see is not None:
-                                see(delta)
-                            yield delta
-                except httpx.TransportError as exc:
-                    await response.aclose()
-                    if not self._may_retry(exc, yielded):
-                        raise state.read_error(exc) from exc
-                    await self._sender.retry_policy.async_sleep(self._next_attempt())
-                    continue
-                finally:
-                    await response.aclose()
-                    self._record()
-                state.end()
-                self._finished()
-                return
-        except GeneratorExit:
-            raise
-        except BaseException as exc:  # counted and traced as far as the server reported
-            self._attempts.failed(exc)
-            raise
-
-
-def _drain(chunks: Iterator[bytes]) -> None:
-    """Read what follows `[DONE]` (normally nothing) so the connection can be kept alive."""
-    try:
-        for _ in chunks:
-            pass
-    except httpx.TransportError:
-        pass
-
-
-async def _adrain(chunks: AsyncIterator[bytes]) -> None:
-    """Async `_drain`."""
-    try:
-        async for _ in chunks:
-            pass
-    except httpx.TransportError:
-        pass
+        await self._close_response()
+        self._released()

@@ -1,41 +1,83 @@
-"""What one stream connection has seen: how it ended, its usage and cost, its inference id.
+"""The state of one stream connection, without I/O: bytes in, `Delta`s out.
 
-`StreamState.delta` turns one SSE event into a `Delta` (the per-chunk hot path: one
-`json.loads`, one `parse_delta`, no other work) and builds the errors a stream can end
-with. Any error raised from a chunk is rebuilt with the key masked and the inference id.
+As h11 and httpcore split protocol from I/O, `StreamState` holds everything a stream decides
+(the SSE decoder, each event's `Delta`, when the answer has ended, its usage, cost and ids,
+the errors it can end with) and the sync and async shells in `stream.py` only move bytes.
+`next_delta` is the per-chunk hot path: one `json.loads`, one `parse_delta`, no other work.
+
+The end rule: the stream is over at `data: [DONE]`, or once the finish reason and (when the
+request asked for it with `stream_options.include_usage`) the usage have arrived; nothing
+after that is read or yielded. EOF before the server finished is a `StreamInterruptedError`.
+Any error raised from a chunk is rebuilt with the key masked and the inference id.
 """
 
 from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
 
 from .._errors.classes import AIMLError, ResponseParseError, StreamInterruptedError
-from .._types import Delta, Usage
+from .._types import AnswerSummary, Delta, Usage
 from .._wire.response import parse_delta
 from .http import SNIPPET, Call, timeout_kind
-from .sse import ServerSentEvent
+from .sse import ServerSentEvent, SSEDecoder
 
 # the C scanner `json.loads` ends up in (set by `JSONDecoder.__init__`: typeshed omits it)
 _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+#: The events of a read once the stream is over: none (an exhausted iterator, shared).
+_NO_EVENTS: Iterator[ServerSentEvent] = iter(())
 
 
 class StreamState:
-    """Per-connection bookkeeping of a stream: how it ended, its usage, its inference id."""
+    """One stream connection's bookkeeping and decisions; the shells feed it what they read.
 
-    __slots__ = ("call", "credits_used", "done", "ended", "inference_id", "usage", "usd_spent")
+    `feed(raw)` hands it each read (None at EOF); `next_delta()` returns the next `Delta`, or
+    None when it needs more bytes or the stream is `over` (then the shell stops reading).
+    """
 
-    def __init__(self, call: Call, response: httpx.Response) -> None:
+    __slots__ = (
+        "_decoder",
+        "_eof",
+        "_events",
+        "call",
+        "credits_used",
+        "done",
+        "ended",
+        "finish_reason",
+        "inference_id",
+        "over",
+        "request_id",
+        "see",
+        "usage",
+        "usd_spent",
+        "wants_usage",
+        "wire_usage",
+        "yielded",
+    )
+
+    def __init__(self, call: Call, headers: Mapping[str, str], wants_usage: bool) -> None:
         self.call = call
-        self.inference_id: str | None = response.headers.get("x-inference-id")
+        self.inference_id: str | None = headers.get("x-inference-id")
+        self.request_id: str | None = headers.get("x-request-id")
+        self.wants_usage = wants_usage  # the request set `stream_options.include_usage`
         self.done = False  # `[DONE]` seen
         self.ended = False  # a finish reason or usage seen: EOF is a normal end
+        self.over = False  # the end rule is met: read nothing more
+        self.yielded = False  # a Delta was handed out: the connection can no longer be retried
+        self.finish_reason: str | None = None
         self.usage: Usage | None = None
+        self.wire_usage: dict[str, Any] | None = None
         self.credits_used: float | None = None
         self.usd_spent: float | None = None
+        #: What each delta is shown to (a traced call's span), else None.
+        self.see: Callable[[Delta], None] | None = None
+        self._decoder = SSEDecoder()
+        self._events: Iterator[ServerSentEvent] = _NO_EVENTS
+        self._eof = False
 
     @property
     def finished(self) -> bool:
@@ -47,13 +89,66 @@ class StreamState:
         """Whether anything worth recording arrived: an end, usage or cost."""
         return self.done or self.ended or self.usage is not None or self.credits_used is not None
 
+    def summary(self, tool_choice_fallback: str | None) -> AnswerSummary:
+        """What this connection learnt about the answer, as the core's summary."""
+        return AnswerSummary(
+            self.finish_reason,
+            self.usage,
+            self.wire_usage,
+            self.credits_used,
+            self.usd_spent,
+            self.inference_id,
+            self.request_id,
+            tool_choice_fallback,
+        )
+
+    # ------------------------------------------------------------------ bytes in
+
+    def feed(self, raw: bytes | None) -> None:
+        """One read of the body; None at its end (then what the decoder still holds, and the
+        end checks)."""
+        if raw is not None:
+            self._events = iter(self._decoder.feed(raw))
+        else:
+            self._events = iter(self._decoder.flush())
+            self._eof = True
+
+    def answer(self, delta: Delta, completion_usage: Usage | None) -> None:
+        """A JSON body where a stream was asked for: `delta` is the whole answer."""
+        self.ended = self.over = True
+        self.usage = completion_usage
+        self.credits_used = delta.credits_used
+        self.usd_spent = delta.usd_spent
+        self.finish_reason = delta.finish_reason
+        raw = delta.raw.get("usage") if delta.raw else None
+        self.wire_usage = raw if isinstance(raw, dict) else None
+
+    # ------------------------------------------------------------------ deltas out
+
+    def next_delta(self) -> Delta | None:
+        """The next Delta of what was fed; None: feed more, or (`over`) stop reading."""
+        for event in self._events:
+            delta = self.delta(event)
+            if delta is not None:
+                self.yielded = True
+                see = self.see
+                if see is not None:
+                    see(delta)
+                return delta
+            if self.over:
+                return None
+        if self._eof and not self.over:
+            self.end()
+        return None
+
     def delta(self, event: ServerSentEvent) -> Delta | None:
         """The Delta of one event, or None for an empty event or `[DONE]`."""
         data = event.data
         if not data:
             return None
         if data == "[DONE]":
-            self.done = True
+            self.done = self.over = True
+            self._events = _NO_EVENTS
             self._check_usage()
             return None
         chunk = self._decode(data)
@@ -63,10 +158,7 @@ class StreamState:
             error = self._scrubbed(exc, data)
         else:
             if delta.finish_reason is not None or delta.usage is not None:
-                delta.inference_id = self.inference_id
-                self.ended = True
-                if delta.usage is not None:
-                    self.usage = delta.usage
+                self._ending(delta, chunk)
             if delta.credits_used is not None:
                 self.credits_used = delta.credits_used
             if delta.usd_spent is not None:
@@ -74,6 +166,19 @@ class StreamState:
             return delta
         # Raised outside the handler so that the unscrubbed original is not its __context__.
         raise error
+
+    def _ending(self, delta: Delta, chunk: dict[str, Any]) -> None:
+        """A chunk with the finish reason or the usage: the stream may now be over."""
+        delta.inference_id = self.inference_id
+        self.ended = True
+        if delta.finish_reason is not None:
+            self.finish_reason = delta.finish_reason
+        if delta.usage is not None:
+            self.usage = delta.usage
+            self.wire_usage = chunk.get("usage")
+        if self.finish_reason is not None and (self.usage is not None or not self.wants_usage):
+            self.over = True
+            self._events = _NO_EVENTS  # what the same read holds after the end is dropped
 
     def _decode(self, data: str) -> dict[str, Any]:
         try:
@@ -108,6 +213,7 @@ class StreamState:
         """At EOF: `StreamInterruptedError` if the server never finished, else `_check_usage`."""
         if not self.finished:
             raise self.eof_error()
+        self.over = True
         self._check_usage()
 
     def _check_usage(self) -> None:
@@ -115,7 +221,7 @@ class StreamState:
 
         The usage stays None (unknown), never zero: a tally must not count it as free.
         """
-        if self.usage is None and _asks_for_usage(self.call.content):
+        if self.usage is None and self.wants_usage:
             warnings.warn(
                 "the stream ended without the usage chunk that stream_options.include_usage "
                 f"asked for: usage of this answer is unknown (inference id {self.inference_id})",
@@ -145,16 +251,6 @@ class StreamState:
 
 class MissingUsageWarning(RuntimeWarning):
     """A stream asked for usage and ended without it: its usage is unknown, not zero."""
-
-
-def _asks_for_usage(content: bytes | None) -> bool:
-    """Whether the request body set `stream_options.include_usage` (read once per stream)."""
-    try:
-        body = json.loads(content) if content else None
-    except ValueError:
-        return False
-    options = body.get("stream_options") if isinstance(body, dict) else None
-    return isinstance(options, dict) and options.get("include_usage") is True
 
 
 def _loads(data: str) -> Any:

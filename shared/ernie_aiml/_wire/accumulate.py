@@ -42,18 +42,35 @@ class ToolCallAccumulator:
 
     def add(self, chunks: Iterable[ToolCallChunk]) -> None:
         """Merge the fragments of one delta (any number of calls, in any order)."""
-        slots = self._slots
         for chunk in chunks:
-            slot = slots.get(chunk.index)
-            if slot is None:
-                slot = slots[chunk.index] = _Slot(tool_call_id(chunk.id, chunk.index))
-            if chunk.name:
-                slot.name = chunk.name
-            if chunk.arguments:
-                slot.arguments.append(chunk.arguments)
-            if chunk.extra_content is not None and slot.extra_content is None:
-                # the first one, as LangChain's chunk merging keeps: both adapters echo alike
-                slot.extra_content = chunk.extra_content
+            self.merge(chunk)
+
+    def merge(self, chunk: ToolCallChunk) -> tuple[str | None, str | None, Any]:
+        """Merge one fragment; returns what it told for the first time about its call:
+        the call's id (on its first fragment), its name, its `extra_content` (else None).
+
+        For frameworks whose chunks are merged by concatenation (LangChain): each of these
+        must be sent once, or the merge would repeat it.
+        """
+        slot = self._slots.get(chunk.index)
+        new_id = None
+        if slot is None:
+            new_id = tool_call_id(chunk.id, chunk.index)
+            slot = self._slots[chunk.index] = _Slot(new_id)
+        name = chunk.name
+        if name:
+            first_name = name if slot.name is None else None
+            slot.name = name
+        else:
+            first_name = None
+        if chunk.arguments:
+            slot.arguments.append(chunk.arguments)
+        extra = chunk.extra_content
+        if extra is not None and slot.extra_content is None:
+            # the first one, as LangChain's chunk merging keeps: both adapters echo alike
+            slot.extra_content = extra
+            return new_id, first_name, extra
+        return new_id, first_name, None
 
     def __bool__(self) -> bool:
         return bool(self._slots)
@@ -70,6 +87,10 @@ class ToolCallAccumulator:
         return [
             (slot.id, slot.name, "".join(slot.arguments)) for _, slot in sorted(self._slots.items())
         ]
+
+    def id_of(self, index: int) -> str:
+        """The id of the call at `index` (after one of its fragments was merged)."""
+        return self._slots[index].id
 
     def extra_contents(self) -> list[Any]:
         """ernie-5.0's `extra_content` per call so far (None where absent), by index."""
