@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ernie_aiml import AIMLError
+from ernie_aiml import AIMLError, __version__
+
+#: The exit status of a process killed by SIGPIPE (128 + 13), as `git log | head` leaves it.
+EXIT_BROKEN_PIPE = 141
 
 #: name → ("module" or "module:attribute", one-line help).
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -93,20 +97,49 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ernie-aiml", description="Baidu ERNIE models on the AI/ML API."
     )
+    parser.add_argument("--version", action="version", version=f"ernie-aiml {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, (_target, text) in SUBCOMMANDS.items():
         subparser = sub.add_parser(name, help=text, description=text)
+        subparser.set_defaults(usage_parser=subparser)
         if name == chosen:
             _load(name).add_arguments(subparser)
     return parser
 
 
+def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse `argv`; an unknown option is reported with its subcommand's usage, not the top one.
+
+    argparse hands a subcommand's unknown options up to the top parser, whose usage
+    (`ernie-aiml [-h] COMMAND ...`) does not show the options the user was reaching for.
+    """
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        usage_parser: argparse.ArgumentParser = getattr(args, "usage_parser", parser)
+        usage_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null once its reader has gone, so the exit flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (tests capture stdout)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run `ernie-aiml`; returns the exit code (1 with one line on stderr for AIML errors)."""
+    """Run `ernie-aiml`; returns the exit code (1 with one line on stderr for AIML errors).
+
+    A reader that closes the pipe early (`ernie-aiml demo | head -5`) ends the command
+    quietly with 141, the status of a process killed by SIGPIPE, as `git log | head` does.
+    """
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(args_list)
-    args = parser.parse_args(args_list)
+    args = parse(parser, args_list)
     if not args.command:
         parser.print_help()
         return 2
@@ -115,6 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AIMLError as exc:
         print(f"ernie-aiml {args.command}: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return 130
 
