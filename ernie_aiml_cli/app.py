@@ -40,6 +40,9 @@ class ModelsCommand:
         parser.add_argument(
             "--live", action="store_true", help="ask the server (GET /v1/models) instead"
         )
+        parser.add_argument(
+            "--markdown", action="store_true", help="print the table as markdown (the README's)"
+        )
 
     @staticmethod
     def run(args: argparse.Namespace) -> int:
@@ -51,33 +54,52 @@ class ModelsCommand:
                 for entry in client.list_models():
                     print(entry.get("id", ""))
             return 0
-        print(catalog_table())
+        print(catalog_markdown() if args.markdown else catalog_table())
         return 0
 
 
-def catalog_table() -> str:
-    """The model catalog as an aligned text table."""
+_COLUMNS = ("context", "reasoning", "vision", "PDF", "tools", "status")
+
+
+def catalog_rows(*, no: str, switch: str) -> list[tuple[str, ...]]:
+    """One row of cells per catalog model (id first); `no` and `switch` spell those cells.
+
+    The one source of the model table: `ernie-aiml models` and the README's table
+    (`--markdown`, checked by tests/test_readme.py) are both rendered from it.
+    """
     from ernie_aiml import DEFAULT_MODEL, list_catalog
 
     def yes(flag: bool) -> str:
-        return "yes" if flag else "-"
+        return "yes" if flag else no
 
-    header = ("model", "context", "reasoning", "vision", "PDF", "tools", "status")
-    rows = [header]
+    rows: list[tuple[str, ...]] = []
     for info in list_catalog():
-        reasoning = "switch" if info.thinking_switch else yes(info.reasoning)
-        status = info.status + (" (default)" if info.id == DEFAULT_MODEL else "")
         rows.append(
             (
                 info.id,
                 f"{info.context_window:,}",
-                reasoning,
+                switch if info.thinking_switch else yes(info.reasoning),
                 yes(info.vision),
                 yes(info.pdf_input),
                 yes(info.tools),
-                status,
+                info.status + (" (default)" if info.id == DEFAULT_MODEL else ""),
             )
         )
+    return rows
+
+
+def catalog_markdown() -> str:
+    """The model catalog as the README's markdown table."""
+    lines = ["| id | " + " | ".join(_COLUMNS) + " |", "|---|---:|---|---|---|---|---|"]
+    for model_id, *cells in catalog_rows(no="—", switch="yes (switchable)"):
+        lines.append(f"| `{model_id}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def catalog_table() -> str:
+    """The model catalog as an aligned text table."""
+    header = ("model", *_COLUMNS)
+    rows = [header, *catalog_rows(no="-", switch="switch")]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
