@@ -104,10 +104,21 @@ def run_blocks(blocks: list[Block], folder: Path, env: dict[str, str]) -> dict[i
     }
 
 
+@dataclass(frozen=True)
+class Results:
+    """What the README's blocks did: each block's run, and the bodies AIML would refuse."""
+
+    runs: dict[int, Run]
+    bad_bodies: list[str]
+
+    @property
+    def printed(self) -> str:
+        """Everything the blocks printed, joined."""
+        return "\n".join(run.stdout for run in self.runs.values())
+
+
 @pytest.fixture(scope="module")
-def readme_runs(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[dict[int, Run], list[str]]]:
+def readme_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Results]:
     """Every runnable block, each alone, against one emulator; with the schema problems of
     the bodies they sent."""
     with Emulator() as emu:
@@ -118,13 +129,11 @@ def readme_runs(
             [b for b in BLOCKS if b.skip is None], tmp_path_factory.mktemp("readme"), env
         )
         bad = [f"{c.model}: {c.problem}" for c in body_checks(since=start) if not c.valid]
-    yield runs, bad
+    yield Results(runs, bad)
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"README.md:{b.line}" for b in BLOCKS])
-def test_readme_block_runs_alone(
-    block: Block, readme_runs: tuple[dict[int, Run], list[str]]
-) -> None:
+def test_readme_block_runs_alone(block: Block, readme_runs: Results) -> None:
     assert not block.flags, (
         f"README.md:{block.line}: ```python {block.flags}: fence flags do not skip a block; "
         "write <!-- readme-test: skip: <why> --> on the line before it"
@@ -132,15 +141,13 @@ def test_readme_block_runs_alone(
     if block.skip is not None:
         assert block.skip, f"README.md:{block.line}: a skipped block must say why"
         pytest.skip(block.skip)
-    run = readme_runs[0][block.line]
+    run = readme_runs.runs[block.line]
     assert run.returncode == 0, f"README.md:{block.line} failed alone:\n{run.stderr}"
     assert run.stderr == "", f"README.md:{block.line} printed on stderr:\n{run.stderr}"
 
 
-def test_readme_blocks_print_what_the_readme_says(
-    readme_runs: tuple[dict[int, Run], list[str]],
-) -> None:
-    printed = "\n".join(run.stdout for run in readme_runs[0].values())
+def test_readme_blocks_print_what_the_readme_says(readme_runs: Results) -> None:
+    printed = readme_runs.printed
     assert 'You said: "What is the capital of France?"' in printed
     assert "baidu/ernie-4.5-vl-424b-a47b 123000 True False active" in printed
     assert "['baidu/ernie-5.0', 'baidu/ernie-4.5-vl-424b-a47b']" in printed
@@ -153,11 +160,9 @@ def test_readme_blocks_print_what_the_readme_says(
     assert printed.count("README test passed: test_") == 2
 
 
-def test_readme_streams_print_thinking_apart_from_the_answer(
-    readme_runs: tuple[dict[int, Run], list[str]],
-) -> None:
+def test_readme_streams_print_thinking_apart_from_the_answer(readme_runs: Results) -> None:
     """The streaming examples label the reasoning and the answer, each on its own line."""
-    printed = "\n".join(run.stdout for run in readme_runs[0].values())
+    printed = readme_runs.printed
     assert '\nthinking: The user asks: "Is 97 a prime number?"' in printed
     assert '. I will answer directly and keep it short.\nanswer: You said: "Is 97' in printed
     agent = 'thinking: The user asks: "What is 6 times 7? Use the multiply tool."'
@@ -169,10 +174,8 @@ def test_readme_streams_print_thinking_apart_from_the_answer(
     )
 
 
-def test_readme_blocks_send_bodies_aiml_accepts(
-    readme_runs: tuple[dict[int, Run], list[str]],
-) -> None:
-    assert readme_runs[1] == []
+def test_readme_blocks_send_bodies_aiml_accepts(readme_runs: Results) -> None:
+    assert readme_runs.bad_bodies == []
 
 
 def test_readme_model_table_is_the_catalogs() -> None:

@@ -136,15 +136,6 @@ def test_emulator_on_a_taken_port_is_one_line(
 # --------------------------------------------------------------------------- chat
 
 
-@pytest.fixture
-def env(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Emulator:
-    """The chat CLI reads the key and base URL from the environment, like a user's shell."""
-    monkeypatch.setenv("AIML_API_KEY", "test-key")
-    monkeypatch.setenv("AIML_API_BASE", emulator.base_url)
-    monkeypatch.setenv("NO_COLOR", "1")
-    return emulator
-
-
 @pytest.mark.parametrize("prompt", ["", "   "])
 def test_chat_refuses_an_empty_prompt(
     env: Emulator, prompt: str, capsys: pytest.CaptureFixture[str]
@@ -236,3 +227,21 @@ def test_a_mistyped_flag_shows_its_subcommands_usage(
     prog = usage.removeprefix("usage: ").split(" [")[0]
     typo = next(a for a in argv if a.startswith("--"))
     assert err.splitlines()[-1] == f"{prog}: error: unrecognized arguments: {typo}"
+
+
+def test_models_markdown_is_the_catalog_the_readme_shows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """One source for the table: `get_model`, `ernie-aiml models` and the README agree."""
+    from ernie_aiml import get_model
+
+    assert main(["models", "--markdown"]) == 0
+    rows = {
+        line.split(" | ")[0].strip("|` "): line.split(" | ")[1:]
+        for line in capsys.readouterr().out.splitlines()[2:]
+    }
+    assert len(rows) == 15
+    turbo_vl = rows["baidu/ernie-4-5-turbo-vl-32k"]
+    assert turbo_vl == ["32,000", "—", "yes", "yes", "—", "deprecated |"]
+    info = get_model("ernie-4.5-turbo-vl-32k")
+    assert info is not None and info.pdf_input and info.vision and not info.tools
