@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
             allow_deprecated=args.allow_deprecated,
             validate=args.validate,
         )
+    except BrokenPipeError:
+        raise  # stdout's reader left: not a binding problem (the CLI ends quietly)
     except OSError as exc:  # binding failed: the port is taken, or the address is not ours
         taken = exc.errno == errno.EADDRINUSE
         reason = "the port is already in use" if taken else (exc.strerror or str(exc))
