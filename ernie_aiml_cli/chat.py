@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, TextIO
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TextIO
 
-from ernie_aiml import DEFAULT_MODEL, AIMLError, Message, track_usage
+from ernie_aiml import DEFAULT_MODEL, AIMLError, Message, UnknownModelWarning, track_usage
 
 if TYPE_CHECKING:
     from ernie_aiml import AIMLClient, ChatSettings
@@ -199,6 +201,10 @@ def run(
     stdin = stdin or sys.stdin
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    prompt = " ".join(args.prompt)
+    if args.prompt and not prompt.strip():
+        err.write("error: the prompt is empty; ask something, or give no prompt to chat\n")
+        return 2
     try:
         from ernie_aiml import AIMLClient, resolve_api_key
 
@@ -208,17 +214,46 @@ def run(
         session = ChatSession(client, settings, out)
         budget = getattr(args, "max_credits", None)
         try:
-            with track_usage(max_credits=budget):  # the whole session's budget
+            with track_usage(max_credits=budget), _unknown_model_unwarned():
                 if args.prompt:
-                    session.ask(" ".join(args.prompt))
+                    session.ask(prompt)
                 else:
                     _loop(session, stdin, out)
         finally:
             client.close()
     except AIMLError as exc:
-        err.write(f"error: {exc}\n")
+        err.write((unknown_model_line(args.model, exc) or f"error: {exc}") + "\n")
         return 1
     return 0
+
+
+@contextmanager
+def _unknown_model_unwarned() -> Iterator[None]:
+    """An id the catalog does not know is sent as given, without a Python warning on the shell.
+
+    AIML serves more than ERNIE, so the id may well be right; if the server refuses it,
+    `unknown_model_line` says so in one line instead.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnknownModelWarning)
+        yield
+
+
+def unknown_model_line(model: str, exc: AIMLError) -> str | None:
+    """One line for the server refusing an id the catalog does not know, with the closest ids."""
+    from ernie_aiml import BadRequestError, NotFoundError, get_model
+    from ernie_aiml._catalog import ACTIVE_MODELS, closest_models
+
+    refused = isinstance(exc, BadRequestError | NotFoundError) and "model" in str(exc).lower()
+    if get_model(model) is not None or not refused:
+        return None
+    close = closest_models(model)
+    ids = ", ".join(close or ACTIVE_MODELS)
+    hint = f"closest ERNIE ids: {ids}" if close else f"the ERNIE models AIML serves: {ids}"
+    return (
+        f"error: the server does not know the model {model!r} ({hint}; "
+        "`ernie-aiml models` lists every ERNIE id)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

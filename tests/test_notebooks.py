@@ -52,6 +52,13 @@ def test_notebooks_are_committed_without_outputs(name: str) -> None:
             assert cell.execution_count is None
 
 
+def test_the_tracing_cell_says_it_needs_the_sdk() -> None:
+    """`[otel]` installs only the API: the cell before the SDK import says what to install."""
+    cells = nbformat.read(NOTEBOOKS / "langchain_quickstart.ipynb", as_version=4).cells
+    index = next(i for i, c in enumerate(cells) if "from opentelemetry.sdk" in c.source)
+    assert "`pip install opentelemetry-sdk`" in cells[index - 1].source
+
+
 def test_langchain_quickstart_runs_top_to_bottom(tmp_path: Path) -> None:
     out = _run("langchain_quickstart.ipynb", tmp_path)
     assert "No AIML_API_KEY: using the built-in emulator at http://127.0.0.1:" in out

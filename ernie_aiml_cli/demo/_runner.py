@@ -91,6 +91,8 @@ def run_demo(
         out.write("\n")
         err.write("error: interrupted\n")
         return 130
+    except BrokenPipeError:
+        raise  # the reader left (`| head`): nothing more to say, the CLI ends quietly
     except Exception as exc:
         out.write("\n")
         out.flush()

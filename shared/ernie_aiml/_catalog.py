@@ -238,8 +238,8 @@ class UnknownModelWarning(UserWarning):
     """Warned once per process and name when a model id is not in the catalog."""
 
 
-def _closest(name: str) -> list[str]:
-    """The catalog ids closest to `name` (by id or alias spelling), best first."""
+def closest_models(name: str) -> list[str]:
+    """The catalog ids closest to `name` (by id or alias spelling), best first (up to 3)."""
     spellings = {_key(n): info.id for info in MODELS for n in (info.id, *info.aliases)}
     matches = difflib.get_close_matches(_key(name), list(spellings), n=6, cutoff=0.75)
     return list(dict.fromkeys(spellings[m] for m in matches))[:3]
@@ -247,7 +247,7 @@ def _closest(name: str) -> list[str]:
 
 def unknown_model_hint(name: str) -> str:
     """What to say about an id the catalog does not know: it is sent as given."""
-    close = _closest(name)
+    close = closest_models(name)
     suggestion = (
         f"closest known: {', '.join(close)}"
         if close

@@ -17,15 +17,6 @@ from ernie_aiml_cli.app import main
 from ernie_aiml_cli.chat import StreamPrinter
 
 
-@pytest.fixture
-def env(emulator: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The chat CLI reads the key and base URL from the environment, like a user's shell."""
-    monkeypatch.setenv("AIML_API_KEY", "test-key")
-    monkeypatch.setenv("AIML_API_BASE", emulator.base_url)
-    monkeypatch.setenv("NO_COLOR", "1")
-    return emulator
-
-
 def test_one_shot_prompt_streams_labelled_thinking_then_answer_and_usage(
     env: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

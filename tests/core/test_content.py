@@ -165,6 +165,14 @@ def test_file_id() -> None:
             {"base64": f"data:text/csv;base64,{b64(b'a,b')}"},
             "file: unsupported type 'text/csv'; AIML takes PDF files only",
         ),
+        (
+            {"data": b"hello, world", "mime_type": "application/pdf"},
+            "file: the data is not a PDF (no %PDF header); AIML takes PDF files only",
+        ),
+        (
+            {"base64": f"data:application/pdf;base64,{b64(PNG)}"},
+            "file: the data is image/png; AIML takes PDF files only",
+        ),
         ({"data": b""}, "file_part: the file is empty"),
         ({}, "file_part: pass exactly one of base64=, data=, file_id= (got 0)"),
     ],

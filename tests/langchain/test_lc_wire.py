@@ -13,6 +13,7 @@ from lc_support import model_for
 
 from langchain_ernie_aiml import ChatErnieAIML
 
+NOT_PDF = base64.b64encode(b"Quarterly report, plain text").decode()
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 24).decode()
 PDF = base64.b64encode(b"%PDF-1.4\n%fake\n").decode()
 
@@ -91,6 +92,23 @@ def test_empty_stop_string_is_refused_not_dropped(emulator) -> None:
         model_for(emulator, stop="")
     with pytest.raises(ernie_aiml.ParameterError, match="stop"):
         model_for(emulator).invoke("Hello", stop="")
+    assert emulator.requests == []
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        {"type": "file", "base64": NOT_PDF, "mime_type": "application/pdf"},
+        {"type": "file", "source_type": "base64", "data": NOT_PDF, "mime_type": "application/pdf"},
+        {"type": "file", "file": {"file_data": f"data:application/pdf;base64,{NOT_PDF}"}},
+    ],
+)
+def test_a_file_labelled_pdf_that_is_not_one_is_refused_before_sending(emulator, block) -> None:
+    with pytest.raises(ernie_aiml.ParameterError) as info:
+        model_for(emulator).invoke([HumanMessage(content=[{"type": "text", "text": "Hi"}, block])])
+    assert str(info.value).endswith(
+        "file: the data is not a PDF (no %PDF header); AIML takes PDF files only"
+    )
     assert emulator.requests == []
 
 

@@ -113,6 +113,20 @@ def test_unsupported_content_is_a_clear_error(emulator, llm, block, needle: str)
     assert emulator.requests == []
 
 
+@pytest.mark.parametrize(
+    "block",
+    [
+        DocumentBlock(data=b"Quarterly report, plain text", document_mimetype="application/pdf"),
+        DocumentBlock(data=b"Quarterly report, plain text", title="report.pdf"),
+    ],
+)
+def test_a_document_labelled_pdf_that_is_not_one_is_refused(emulator, llm, block) -> None:
+    with pytest.raises(ParameterError) as info:
+        llm.chat(_user(block))
+    assert "the data is not a PDF (no %PDF header); AIML takes PDF files only" in str(info.value)
+    assert emulator.requests == []
+
+
 def test_image_to_a_model_without_vision(emulator, make_llm) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecated model

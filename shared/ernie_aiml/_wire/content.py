@@ -155,11 +155,12 @@ def image_part(
 
 
 def pdf_data(b64: str, mime_type: str | None) -> None:
-    """Refuse anything that is not a PDF: by declared type, then by its magic bytes."""
+    """Refuse anything that is not a PDF: by declared type, then by its magic bytes (always)."""
     if mime_type and _mime(mime_type) != PDF_MIME_TYPE:
         raise ParameterError(f"file: unsupported type {mime_type!r}; AIML takes PDF files only")
     sniffed = sniff_mime(_b64_head(b64, "file"))
-    if sniffed != PDF_MIME_TYPE and (sniffed is not None or not mime_type):
+    if sniffed != PDF_MIME_TYPE:
+        # a label is no proof: bytes labelled application/pdf must start like a PDF too
         found = sniffed or "not a PDF (no %PDF header)"
         raise ParameterError(f"file: the data is {found}; AIML takes PDF files only")
 
