@@ -38,6 +38,7 @@ from . import _blocks
 from ._errors import to_langchain_error
 from ._messages import (
     MODEL_PROVIDER,
+    cache_control_of,
     completion_to_message,
     to_core_messages,
 )
@@ -359,16 +360,19 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
         tool_choice: dict[str, Any] | str | bool | None = None,
         parallel_tool_calls: bool | None = None,
         strict: bool | None = None,
+        cache_control: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind tools (any LangChain tool form) and optionally force their use.
 
         `tool_choice`: "auto", "none", "required"/"any"/True, a tool's name, or a dict.
+        `cache_control` (e.g. `{"type": "ephemeral"}`) marks the last tool, so the tool list
+        is a cached prefix (ernie-5.0); a tool dict may carry its own `cache_control` too.
         Tool schemas are normalised for AIML here, so a bad one fails at bind time.
         """
-        formatted = [
-            ernie_aiml.normalize_tool(convert_to_openai_tool(tool, strict=strict)) for tool in tools
-        ]
+        formatted = ernie_aiml.mark_last_tool(
+            [_format_tool(tool, strict) for tool in tools], cache_control
+        )
         names = [t["function"]["name"] for t in formatted]
         choice = ernie_aiml.normalize_tool_choice(tool_choice, names)
         if choice is not None:
@@ -398,6 +402,15 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
         return structured_output(
             self, schema, method=method, include_raw=include_raw, strict=strict
         )
+
+
+def _format_tool(tool: Any, strict: bool | None) -> dict[str, Any]:
+    """One LangChain tool as AIML's tool dict; a dict's `cache_control` mark is kept."""
+    openai_tool = convert_to_openai_tool(tool, strict=strict)
+    mark = cache_control_of(tool)
+    if mark is not None:
+        openai_tool = {**openai_tool, "cache_control": mark}
+    return ernie_aiml.normalize_tool(openai_tool)
 
 
 def _settings_given(values: dict[str, Any]) -> ChatSettings:

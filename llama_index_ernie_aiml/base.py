@@ -21,6 +21,7 @@ from ernie_aiml import (
     chat_request,
     check_model,
     get_model,
+    mark_last_tool,
     resolve_api_key,
     resolve_base_url,
 )
@@ -304,15 +305,23 @@ class ErnieAIML(ClientOwner, FunctionCallingLLM):
         allow_parallel_tool_calls: bool = False,
         tool_required: bool = False,
         tool_choice: str | dict[str, Any] | None = None,
+        cache_control: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        """Chat arguments with OpenAI-style tool specs; the core normalises them for AIML."""
+        """Chat arguments with OpenAI-style tool specs; the core normalises them for AIML.
+
+        `cache_control` (e.g. `{"type": "ephemeral"}`) marks the last tool, so the tool
+        list is a cached prefix (ernie-5.0).
+        """
         messages = list(chat_history or [])
         if isinstance(user_msg, str):
             messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
         elif user_msg is not None:
             messages.append(user_msg)
-        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+        specs = mark_last_tool(
+            [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools],
+            cache_control,
+        )
         if tool_choice is None:
             tool_choice = "required" if tool_required else "auto"
         return {

@@ -76,6 +76,8 @@ _EXPORTS: dict[str, str] = {
     "chat_request": "_wire.call",
     "normalize_tool": "_wire.tools",
     "normalize_tool_choice": "_wire.tools",
+    "check_cache_control": "_wire.cache",
+    "mark_last_tool": "_wire.cache",
     "image_part": "_wire.content",
     "file_part": "_wire.content",
     "sniff_mime": "_wire.content",
@@ -182,6 +184,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._types import Usage as Usage
     from ._types import tool_call_id as tool_call_id
     from ._wire.accumulate import ToolCallAccumulator as ToolCallAccumulator
+    from ._wire.cache import check_cache_control as check_cache_control
+    from ._wire.cache import mark_last_tool as mark_last_tool
     from ._wire.call import ChatSettings as ChatSettings
     from ._wire.call import chat_request as chat_request
     from ._wire.content import file_part as file_part
