@@ -250,6 +250,43 @@ def _file(block: Mapping[str, Any]) -> Part:
     )
 
 
+def text_tokens(
+    messages: Sequence[BaseMessage], preserve_reasoning: bool
+) -> tuple[int, list[BaseMessage]]:
+    """Tokens of the messages that go out as a plain string, and the others to build.
+
+    The fast path of `get_num_tokens_from_messages`: a string content with no tool calls
+    (nor reasoning sent back) is that string on the wire, so it is counted as it stands.
+    """
+    texts: list[str] = []
+    names: list[str] = []
+    rest: list[BaseMessage] = []
+    for message in messages:
+        content = message.content
+        if type(content) is str and _sent_as_text(message, preserve_reasoning):
+            texts.append(content)
+            if message.name:
+                names.append(message.name)
+        else:
+            rest.append(message)
+    return ernie_aiml.text_message_tokens(texts, names), rest
+
+
+def _sent_as_text(message: BaseMessage, preserve_reasoning: bool) -> bool:
+    """Whether a message with string content goes out as that string and nothing else."""
+    if type(message) in _PLAIN_TYPES:
+        return True
+    return (
+        type(message) is AIMessage
+        and not message.tool_calls
+        and not message.invalid_tool_calls
+        and not (preserve_reasoning and _reasoning_of(message))
+    )
+
+
+_PLAIN_TYPES = frozenset({HumanMessage, SystemMessage, ToolMessage})
+
+
 # ------------------------------------------------------------------ inbound
 
 

@@ -40,6 +40,7 @@ from ._messages import (
     MODEL_PROVIDER,
     cache_control_of,
     completion_to_message,
+    text_tokens,
     to_core_messages,
 )
 from ._stream import StreamEnd
@@ -350,6 +351,31 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
         if new_token is not None:
             await new_token("", chunk=last)
         yield last
+
+    # ----------------------------------------------------------------- counting
+
+    def get_num_tokens(self, text: str) -> int:
+        """Estimated ERNIE tokens of `text`, offline (no tokenizer download, no extra)."""
+        if self.custom_get_token_ids is not None:
+            return super().get_num_tokens(text)
+        return ernie_aiml.count_tokens(text)
+
+    def get_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool] | None = None,
+    ) -> int:
+        """Estimated prompt tokens of a call with these messages and tools, offline.
+
+        The body this model would send, counted as AIML's usage reports it (calibrated on
+        real answers; the emulator reports the same figure), so `trim_messages(...,
+        token_counter=llm)` keeps a history inside a budget.
+        """
+        formatted = [_format_tool(tool, None) for tool in tools or ()]
+        plain, rest = text_tokens(messages, self.preserve_reasoning_in_history)
+        return ernie_aiml.count_prompt_tokens(
+            self._settings(), to_core_messages(rest), formatted or None, text_tokens=plain
+        )
 
     # ----------------------------------------------------------------- tools
 
