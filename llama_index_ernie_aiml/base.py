@@ -20,6 +20,8 @@ from ernie_aiml import (
     RetryPolicy,
     chat_request,
     check_model,
+    count_prompt_tokens,
+    count_tokens,
     get_model,
     mark_last_tool,
     resolve_api_key,
@@ -293,6 +295,20 @@ class ErnieAIML(ClientOwner, FunctionCallingLLM):
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         return self._astream_chat(messages, **kwargs)
+
+    # --------------------------------------------------------------- counting
+
+    def get_num_tokens(self, text: str) -> int:
+        """Estimated ERNIE tokens of `text`, offline (as `tokenizer` and ChatErnieAIML count)."""
+        return count_tokens(text)
+
+    def get_num_tokens_from_messages(
+        self, messages: Sequence[ChatMessage], tools: Sequence[BaseTool] | None = None
+    ) -> int:
+        """Estimated prompt tokens of a chat with these messages and tools, offline: the
+        figure AIML's usage reports (the emulator reports exactly this one)."""
+        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools or ()]
+        return count_prompt_tokens(self._settings(), to_core_messages(messages), specs or None)
 
     # ------------------------------------------------------------------ tools
 

@@ -15,20 +15,14 @@ from ernie_aiml import (
     count_prompt_tokens,
     count_request_tokens,
     count_tokens,
+    normalize_tool,
     text_message_tokens,
     tokenize,
 )
 from support import load_fixture
 
 PAIRS = load_fixture("token_counts.json")["pairs"]
-TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Weather for a city.",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-    },
-}
+TOOL = {"type": "function", "function": {"name": "get_weather", "parameters": {}}}
 
 
 def test_the_estimate_on_real_answers() -> None:
@@ -93,7 +87,7 @@ def test_the_emulator_reports_what_the_client_counts(emulator: Any, preserve: bo
     with AIMLClient(api_key="test-key", base_url=emulator.base_url) as client:
         usage = client.chat(body).usage
     assert usage is not None and usage.prompt_tokens == expected
-    assert expected == (101 if preserve else 95)
+    assert expected == (83 if preserve else 77)
 
 
 def test_the_plain_text_path_agrees_with_the_built_body() -> None:
@@ -103,4 +97,6 @@ def test_the_plain_text_path_agrees_with_the_built_body() -> None:
     fast = text_message_tokens(["Hi there", "Be brief."], ["bo"])
     assert count_prompt_tokens(settings, [], text_tokens=fast) == built
     assert count_prompt_tokens(settings, []) == 0
-    assert count_prompt_tokens(settings, [], [TOOL]) == count_request_tokens([], [TOOL])
+    assert count_prompt_tokens(settings, [], [TOOL]) == count_request_tokens(
+        [], [normalize_tool(TOOL)]
+    )

@@ -11,6 +11,7 @@ from ernie_aiml import count_tokens
 from llama_index.core import Settings
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.memory import ChatMemoryBuffer
+from llama_index.core.tools import FunctionTool
 
 from llama_index_ernie_aiml import tokenizer
 
@@ -38,12 +39,10 @@ def test_chat_memory_keeps_the_history_inside_its_limit(llm: Any, emulator: Any)
     assert 1 < len(kept) < 40 and kept[0].role.value == "user"
     memory_count = len(tokenizer(" ".join(str(m.content) for m in kept)))
     assert memory_count <= 100
-    llm.chat(kept)
-    usage = emulator.chat_requests[-1]
     response_prompt = llm.chat(kept).additional_kwargs["prompt_tokens"]
     # the emulator counts the same text, plus the chat template around it
     assert response_prompt == memory_count + TEMPLATE + PER_MESSAGE * len(kept)
-    assert usage.json["messages"][0]["content"] == kept[0].content
+    assert emulator.chat_requests[-1].json["messages"][0]["content"] == kept[0].content
 
 
 def test_settings_tokenizer_feeds_default_memory(monkeypatch: Any) -> None:
@@ -55,3 +54,20 @@ def test_settings_tokenizer_feeds_default_memory(monkeypatch: Any) -> None:
     kept = memory.get()
     assert len(tokenizer(" ".join(str(m.content) for m in kept))) <= 50
     assert "transformers" not in sys.modules
+
+
+def lookup(topic: str) -> str:
+    """Look a topic up in the handbook."""
+    return topic
+
+
+def test_counts_match_the_emulator_with_tools(llm: Any) -> None:
+    tools = [FunctionTool.from_defaults(lookup)]
+    history = _history()[:6]
+    assert llm.get_num_tokens("Hi! What do you think about mankind?") == 9
+    counted = llm.get_num_tokens_from_messages(history)
+    with_tools = llm.get_num_tokens_from_messages(history, tools=tools)
+    assert llm.chat(history).additional_kwargs["prompt_tokens"] == counted
+    response = llm.chat_with_tools(tools, chat_history=history)
+    assert response.additional_kwargs["prompt_tokens"] == with_tools > counted
+    assert llm.get_num_tokens_from_messages([]) == 0
