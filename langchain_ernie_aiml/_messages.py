@@ -62,13 +62,14 @@ def _to_core(message: BaseMessage) -> Message:
     if isinstance(message, AIMessage):
         return _assistant(message)
     if isinstance(message, SystemMessage):
-        return Message(_system_role(message), _flat_text(message.content), name=message.name)
+        return Message(_system_role(message), _text_content(message.content), name=message.name)
     if isinstance(message, ToolMessage):
-        return Message("tool", _tool_text(message.content), tool_call_id=message.tool_call_id)
+        content = _marked_text(message.content) or _tool_text(message.content)
+        return Message("tool", content, tool_call_id=message.tool_call_id)
     if isinstance(message, ChatMessage):
         if message.role == "user":
             return Message("user", _user_content(message.content), name=message.name)
-        return Message(message.role, _flat_text(message.content), name=message.name)  # type: ignore[arg-type]
+        return Message(message.role, _text_content(message.content), name=message.name)  # type: ignore[arg-type]
     raise ernie_aiml.ParameterError(
         f"message type {type(message).__name__} is not supported: use System, Human, AI, "
         "Tool or ChatMessage"
@@ -111,7 +112,7 @@ def _assistant(message: AIMessage) -> Message:
     ]
     return Message(
         "assistant",
-        _flat_text(message.content),
+        _text_content(message.content),
         tool_calls=calls or None,
         reasoning=_reasoning_of(message),
         name=message.name,
@@ -144,6 +145,32 @@ def _flat_text(content: str | list[Any]) -> str:
     )
 
 
+def cache_control_of(block: Any) -> Any:
+    """A block's prompt-caching mark: `cache_control` (as for Anthropic) or in v1 `extras`."""
+    if not isinstance(block, Mapping):
+        return None
+    mark = block.get("cache_control")
+    if mark is None and isinstance(block.get("extras"), Mapping):
+        mark = block["extras"].get("cache_control")
+    return mark
+
+
+def _marked_text(content: str | list[Any]) -> list[Part] | None:
+    """Text blocks as parts, marks kept, when one carries `cache_control`; else None."""
+    if isinstance(content, str) or not any(cache_control_of(b) is not None for b in content):
+        return None
+    return [
+        ernie_aiml.TextPart(b if isinstance(b, str) else b.get("text", ""), cache_control_of(b))
+        for b in content
+        if isinstance(b, str) or (isinstance(b, dict) and b.get("type") in _TEXT_TYPES)
+    ]
+
+
+def _text_content(content: str | list[Any]) -> str | list[Part]:
+    """Content of a non-user turn: its text, kept as parts when a block is cache-marked."""
+    return _marked_text(content) or _flat_text(content)
+
+
 def _tool_text(content: str | list[Any]) -> str:
     """A tool result as the string AIML wants: text joined, anything richer JSON-dumped."""
     if isinstance(content, str):
@@ -160,12 +187,19 @@ def _user_content(content: str | list[Any]) -> str | list[Part]:
     if isinstance(content, str):
         return content
     parts = [_part(block) for block in content]
-    if all(isinstance(p, ernie_aiml.TextPart) for p in parts):
+    if all(isinstance(p, ernie_aiml.TextPart) and p.cache_control is None for p in parts):
         return "".join(p.text for p in parts)  # type: ignore[union-attr]
     return parts
 
 
 def _part(block: Any) -> Part:
+    """One user content block as a core part, with its cache mark (checked by the core)."""
+    part = _plain_part(block)
+    part.cache_control = cache_control_of(block)
+    return part
+
+
+def _plain_part(block: Any) -> Part:
     """One user content block as a core part (images and PDFs checked by the core)."""
     if isinstance(block, str):
         return ernie_aiml.TextPart(block)
@@ -235,6 +269,43 @@ def _file(block: Mapping[str, Any]) -> Part:
     raise ernie_aiml.ParameterError(
         "file block needs base64 PDF data or a file_id (AIML does not fetch file URLs)"
     )
+
+
+def text_tokens(
+    messages: Sequence[BaseMessage], preserve_reasoning: bool
+) -> tuple[int, list[BaseMessage]]:
+    """Tokens of the messages that go out as a plain string, and the others to build.
+
+    The fast path of `get_num_tokens_from_messages`: a string content with no tool calls
+    (nor reasoning sent back) is that string on the wire, so it is counted as it stands.
+    """
+    texts: list[str] = []
+    names: list[str] = []
+    rest: list[BaseMessage] = []
+    for message in messages:
+        content = message.content
+        if type(content) is str and _sent_as_text(message, preserve_reasoning):
+            texts.append(content)
+            if message.name:
+                names.append(message.name)
+        else:
+            rest.append(message)
+    return ernie_aiml.text_message_tokens(texts, names), rest
+
+
+def _sent_as_text(message: BaseMessage, preserve_reasoning: bool) -> bool:
+    """Whether a message with string content goes out as that string and nothing else."""
+    if type(message) in _PLAIN_TYPES:
+        return True
+    return (
+        type(message) is AIMessage
+        and not message.tool_calls
+        and not message.invalid_tool_calls
+        and not (preserve_reasoning and _reasoning_of(message))
+    )
+
+
+_PLAIN_TYPES = frozenset({HumanMessage, SystemMessage, ToolMessage})
 
 
 # ------------------------------------------------------------------ inbound

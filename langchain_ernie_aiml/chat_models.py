@@ -47,7 +47,9 @@ from . import _blocks
 from ._errors import to_langchain_error
 from ._messages import (
     MODEL_PROVIDER,
+    cache_control_of,
     completion_to_message,
+    text_tokens,
     to_core_messages,
 )
 from ._stream import StreamEnd
@@ -353,6 +355,31 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
             await new_token("", chunk=last)
         yield last
 
+    # ----------------------------------------------------------------- counting
+
+    def get_num_tokens(self, text: str) -> int:
+        """Estimated ERNIE tokens of `text`, offline (no tokenizer download, no extra)."""
+        if self.custom_get_token_ids is not None:
+            return super().get_num_tokens(text)
+        return ernie_aiml.count_tokens(text)
+
+    def get_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool] | None = None,
+    ) -> int:
+        """Estimated prompt tokens of a call with these messages and tools, offline.
+
+        The body this model would send, counted as AIML's usage reports it (calibrated on
+        real answers; the emulator reports the same figure), so `trim_messages(...,
+        token_counter=llm)` keeps a history inside a budget.
+        """
+        formatted = [_format_tool(tool, None) for tool in tools or ()]
+        plain, rest = text_tokens(messages, self.preserve_reasoning_in_history)
+        return ernie_aiml.count_prompt_tokens(
+            self._settings(), to_core_messages(rest), formatted or None, text_tokens=plain
+        )
+
     # ----------------------------------------------------------------- tools
 
     def bind_tools(
@@ -362,16 +389,19 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
         tool_choice: dict[str, Any] | str | bool | None = None,
         parallel_tool_calls: bool | None = None,
         strict: bool | None = None,
+        cache_control: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """Bind tools (any LangChain tool form) and optionally force their use.
 
         `tool_choice`: "auto", "none", "required"/"any"/True, a tool's name, or a dict.
+        `cache_control` (e.g. `{"type": "ephemeral"}`) marks the last tool, so the tool list
+        is a cached prefix (ernie-5.0); a tool dict may carry its own `cache_control` too.
         Tool schemas are normalised for AIML here, so a bad one fails at bind time.
         """
-        formatted = [
-            ernie_aiml.normalize_tool(convert_to_openai_tool(tool, strict=strict)) for tool in tools
-        ]
+        formatted = ernie_aiml.mark_last_tool(
+            [_format_tool(tool, strict) for tool in tools], cache_control
+        )
         names = [t["function"]["name"] for t in formatted]
         choice = ernie_aiml.normalize_tool_choice(tool_choice, names)
         if choice is not None:
@@ -407,6 +437,15 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
 def _field_names() -> frozenset[str]:
     """The constructor's argument names (fields and aliases), read once."""
     return frozenset(get_pydantic_field_names(ChatErnieAIML))
+
+
+def _format_tool(tool: Any, strict: bool | None) -> dict[str, Any]:
+    """One LangChain tool as AIML's tool dict; a dict's `cache_control` mark is kept."""
+    openai_tool = convert_to_openai_tool(tool, strict=strict)
+    mark = cache_control_of(tool)
+    if mark is not None:
+        openai_tool = {**openai_tool, "cache_control": mark}
+    return ernie_aiml.normalize_tool(openai_tool)
 
 
 def _settings_given(values: dict[str, Any]) -> ChatSettings:

@@ -12,11 +12,12 @@ from ernie_aiml import lazy_module_exports, require_extra
 
 require_extra("llama_index_ernie_aiml", "llama-index", "llama_index.core")
 
-_EXPORTS: dict[str, str] = {"ErnieAIML": "base"}
+_EXPORTS: dict[str, str] = {"ErnieAIML": "base", "tokenizer": "_tokenizer"}
 
-__all__ = ["ErnieAIML"]
+__all__ = ["ErnieAIML", "tokenizer"]
 
 __getattr__, __dir__ = lazy_module_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ._tokenizer import tokenizer as tokenizer
     from .base import ErnieAIML as ErnieAIML

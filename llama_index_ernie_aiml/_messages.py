@@ -84,8 +84,9 @@ def to_core_message(message: ChatMessage) -> Message:
 
 
 def _content(parts: list[Part]) -> str | list[Part]:
-    """All-text content as one string (joined like `ChatMessage.content`), else the parts."""
-    if all(type(part) is TextPart for part in parts):
+    """Unmarked all-text content as one string (joined like `ChatMessage.content`), else the
+    parts (a cache-marked part keeps the list form, or its mark would be lost)."""
+    if all(type(part) is TextPart and part.cache_control is None for part in parts):
         return "\n".join(part.text for part in parts)  # type: ignore[union-attr]
     return parts
 
@@ -114,12 +115,23 @@ def _add_block(
     elif isinstance(block, CitationBlock):
         _add_block(block.cited_content, parts, reasoning, tool_calls)
     elif isinstance(block, CachePoint):
-        return  # a caching hint; AIML parts carry no cache marker here
+        _mark_last(parts, block)
     else:
         raise ParameterError(
             f"{type(block).__name__} is not supported by ERNIE on AI/ML API; "
             "use TextBlock, ImageBlock or DocumentBlock (PDF)"
         )
+
+
+def _mark_last(parts: list[Part], point: CachePoint) -> None:
+    """A `CachePoint` marks the block before it, as llama-index-llms-anthropic reads it."""
+    if not parts:
+        raise ParameterError(
+            "CachePoint must follow a text, image or document block of the same message "
+            "(it marks the block before it)"
+        )
+    control = point.cache_control
+    parts[-1].cache_control = {"type": control.type, "ttl": control.ttl}
 
 
 def image_block_part(block: ImageBlock) -> ImagePart:

@@ -23,7 +23,10 @@ from ernie_aiml import (
     check_client_options,
     check_model,
     collect_unknown_arguments,
+    count_prompt_tokens,
+    count_tokens,
     get_model,
+    mark_last_tool,
     resolve_api_key,
     resolve_base_url,
 )
@@ -312,6 +315,20 @@ class ErnieAIML(ClientOwner, FunctionCallingLLM):
     ) -> ChatResponseAsyncGen:
         return self._astream_chat(messages, **kwargs)
 
+    # --------------------------------------------------------------- counting
+
+    def get_num_tokens(self, text: str) -> int:
+        """Estimated ERNIE tokens of `text`, offline (as `tokenizer` and ChatErnieAIML count)."""
+        return count_tokens(text)
+
+    def get_num_tokens_from_messages(
+        self, messages: Sequence[ChatMessage], tools: Sequence[BaseTool] | None = None
+    ) -> int:
+        """Estimated prompt tokens of a chat with these messages and tools, offline: the
+        figure AIML's usage reports (the emulator reports exactly this one)."""
+        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools or ()]
+        return count_prompt_tokens(self._settings(), to_core_messages(messages), specs or None)
+
     # ------------------------------------------------------------------ tools
 
     def _prepare_chat_with_tools(
@@ -323,15 +340,23 @@ class ErnieAIML(ClientOwner, FunctionCallingLLM):
         allow_parallel_tool_calls: bool = False,
         tool_required: bool = False,
         tool_choice: str | dict[str, Any] | None = None,
+        cache_control: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        """Chat arguments with OpenAI-style tool specs; the core normalises them for AIML."""
+        """Chat arguments with OpenAI-style tool specs; the core normalises them for AIML.
+
+        `cache_control` (e.g. `{"type": "ephemeral"}`) marks the last tool, so the tool
+        list is a cached prefix (ernie-5.0).
+        """
         messages = list(chat_history or [])
         if isinstance(user_msg, str):
             messages.append(ChatMessage(role=MessageRole.USER, content=user_msg))
         elif user_msg is not None:
             messages.append(user_msg)
-        specs = [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools]
+        specs = mark_last_tool(
+            [tool.metadata.to_openai_tool(skip_length_check=True) for tool in tools],
+            cache_control,
+        )
         if tool_choice is None:
             tool_choice = "required" if tool_required else "auto"
         return {

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,18 +111,28 @@ def response_schema(document: dict) -> dict | None:
     return None if schema is None else {"$schema": DIALECT, **translate(schema)}
 
 
-def _user_part_types(schema: dict) -> set[str]:
-    """The content part `type`s a `user` message may carry."""
-    found: set[str] = set()
+def _user_parts(schema: dict) -> Iterator[dict]:
+    """The schemas of the content parts a `user` message may carry."""
     for message in schema["properties"]["messages"]["items"].get("oneOf", ()):
         props = message.get("properties", {})
         if "user" not in props.get("role", {}).get("enum", ()):
             continue
         for branch in props.get("content", {}).get("anyOf", ()):
             items = branch.get("items", {})
-            for part in items.get("anyOf", [items]):
-                found.update(part.get("properties", {}).get("type", {}).get("enum", ()))
+            yield from items.get("anyOf", [items])
+
+
+def _user_part_types(schema: dict) -> set[str]:
+    """The content part `type`s a `user` message may carry."""
+    found: set[str] = set()
+    for part in _user_parts(schema):
+        found.update(part.get("properties", {}).get("type", {}).get("enum", ()))
     return found
+
+
+def _takes_cache_control(schema: dict) -> bool:
+    """Whether a `user` message's content parts may carry a `cache_control` mark."""
+    return any("cache_control" in part.get("properties", {}) for part in _user_parts(schema))
 
 
 def model_entry(document: dict, file_name: str) -> tuple[str, dict[str, Any]]:
@@ -143,6 +154,7 @@ def model_entry(document: dict, file_name: str) -> tuple[str, dict[str, Any]]:
         "file_input": "file" in parts,
         "tools": "tools" in properties,
         "thinking_switch": "enable_thinking" in properties,
+        "prompt_caching": _takes_cache_control(schema),
         "parameters": sorted(properties),
     }
     return model, entry

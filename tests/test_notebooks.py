@@ -74,11 +74,11 @@ def test_langchain_quickstart_runs_top_to_bottom(tmp_path: Path) -> None:
     assert "Credits Used: " in out
     assert "Reasoning Tokens: " in out
     # the budget stops the runaway agent; its calls are spans
-    assert "stopped: max_credits = 1500 after 1623 credits" in out
-    assert "spent: 10 calls, 1224 tokens (825 in, 399 out, 282 reasoning), 1623 credits" in out
-    assert out.count("span: chat baidu/ernie-5.0 | aimlapi | in ") == 10
+    assert "stopped: max_credits = 1500 after 1628 credits" in out
+    assert "spent: 7 calls, 1341 tokens (1054 in, 287 out, 200 reasoning), 1628 credits" in out
+    assert out.count("span: chat baidu/ernie-5.0 | aimlapi | in ") == 7
     assert (
-        "span: chat baidu/ernie-5.0 | aimlapi | in 14 out 49 (reasoning 31) | finish ('tool_calls',) | 112 credits"
+        "span: chat baidu/ernie-5.0 | aimlapi | in 80 out 49 (reasoning 31) | finish ('tool_calls',) | 178 credits"
         in out
     )
 

@@ -80,6 +80,13 @@ _EXPORTS: dict[str, str] = {
     "collect_unknown_arguments": "_wire.extra",
     "normalize_tool": "_wire.tools",
     "normalize_tool_choice": "_wire.tools",
+    "check_cache_control": "_wire.cache",
+    "mark_last_tool": "_wire.cache",
+    "count_tokens": "_wire.tokens",
+    "count_request_tokens": "_wire.tokens",
+    "tokenize": "_wire.tokens",
+    "count_prompt_tokens": "_wire.count",
+    "text_message_tokens": "_wire.count",
     "image_part": "_wire.content",
     "file_part": "_wire.content",
     "sniff_mime": "_wire.content",
@@ -189,11 +196,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._types import Usage as Usage
     from ._types import tool_call_id as tool_call_id
     from ._wire.accumulate import ToolCallAccumulator as ToolCallAccumulator
+    from ._wire.cache import check_cache_control as check_cache_control
+    from ._wire.cache import mark_last_tool as mark_last_tool
     from ._wire.call import ChatSettings as ChatSettings
     from ._wire.call import chat_request as chat_request
     from ._wire.content import file_part as file_part
     from ._wire.content import image_part as image_part
     from ._wire.content import sniff_mime as sniff_mime
+    from ._wire.count import count_prompt_tokens as count_prompt_tokens
+    from ._wire.count import text_message_tokens as text_message_tokens
     from ._wire.extra import collect_unknown_arguments as collect_unknown_arguments
     from ._wire.params import FIELD_PARAMS as FIELD_PARAMS
     from ._wire.params import KNOWN_PARAMS as KNOWN_PARAMS
@@ -206,6 +217,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._wire.response import wire_usage as wire_usage
     from ._wire.response_format import json_schema_format as json_schema_format
     from ._wire.response_format import normalize_response_format as normalize_response_format
+    from ._wire.tokens import count_request_tokens as count_request_tokens
+    from ._wire.tokens import count_tokens as count_tokens
+    from ._wire.tokens import tokenize as tokenize
     from ._wire.tool_calls import entry_fields as entry_fields
     from ._wire.tool_calls import tool_call_entry as tool_call_entry
     from ._wire.tools import normalize_tool as normalize_tool

@@ -36,6 +36,8 @@ class ModelInfo:
     max_output_tokens: int | None = None
     #: Optional body fields this model's spec lists beyond those every ERNIE spec has.
     extra_params: frozenset[str] = frozenset()
+    #: Whether its spec takes `cache_control` marks on content parts and tools.
+    prompt_caching: bool = False
 
     @property
     def deprecated(self) -> bool:
@@ -54,6 +56,7 @@ def _m(
     tools: bool = False,
     status: Status = "deprecated",
     provider: bool = False,
+    caching: bool = False,
 ) -> ModelInfo:
     # Every spec but ernie-5.0's lists max_completion_tokens; ernie-5.0's lists the thinking
     # switch and tool-schema normalisation instead. Some list `provider` routing.
@@ -71,6 +74,7 @@ def _m(
         tools,
         status,
         extra_params=frozenset(extra),
+        prompt_caching=caching,
     )
 
 
@@ -90,6 +94,7 @@ MODELS: tuple[ModelInfo, ...] = (
         tools=True,
         status="active",
         provider=True,
+        caching=True,
     ),
     _m(
         "baidu/ernie-4.5-vl-424b-a47b",

@@ -18,9 +18,10 @@ Role = Literal["system", "developer", "user", "assistant", "tool"]
 
 @dataclass(slots=True)
 class TextPart:
-    """A text part of a user message."""
+    """A text part of a message. `cache_control` marks the end of a cached prefix (ernie-5.0)."""
 
     text: str
+    cache_control: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -35,6 +36,7 @@ class ImagePart:
     base64: str | None = None
     mime_type: str | None = None
     detail: str | None = None
+    cache_control: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -45,6 +47,7 @@ class FilePart:
     mime_type: str = "application/pdf"
     filename: str | None = None
     file_id: str | None = None
+    cache_control: dict[str, Any] | None = None
 
 
 Part = TextPart | ImagePart | FilePart

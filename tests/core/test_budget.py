@@ -1,6 +1,6 @@
 """`track_usage(max_...=)`: a spent budget refuses the next call before anything is sent.
 
-Against the emulator (its answer to "Hi" on ernie-4.5-vl: 4 tokens in, 6 out, 16 credits).
+Against the emulator (its answer to "Hi" on ernie-4.5-vl: 5 tokens in, 6 out, 17 credits).
 """
 
 from __future__ import annotations
@@ -40,26 +40,26 @@ def client(emulator: Any) -> AIMLClient:
 
 def test_credits_budget_refuses_the_next_call_before_sending(client: AIMLClient, emulator) -> None:
     with track_usage(max_credits=20) as tally:
-        client.chat(BODY)  # 16 credits: under the budget
-        client.chat(BODY)  # crosses it (32): completes and is counted
+        client.chat(BODY)  # 17 credits: under the budget
+        client.chat(BODY)  # crosses it (34): completes and is counted
         with pytest.raises(BudgetExceededError) as info:
             client.chat(BODY)
     assert len(emulator.chat_requests) == 2
-    assert (tally.calls, tally.credits_used, tally.total_tokens) == (2, 32, 20)
+    assert (tally.calls, tally.credits_used, tally.total_tokens) == (2, 34, 22)
     error = info.value
     assert str(error) == (
-        "Budget exceeded: 32 credits spent reached max_credits=20; the call was not sent "
-        "(this block so far: 2 calls, 20 tokens (8 in, 12 out, 0 reasoning), 32 credits, "
-        "$0.000016)"
+        "Budget exceeded: 34 credits spent reached max_credits=20; the call was not sent "
+        "(this block so far: 2 calls, 22 tokens (10 in, 12 out, 0 reasoning), 34 credits, "
+        "$0.000017)"
     )
-    assert (error.limit, error.limit_value, error.spent) == ("max_credits", 20, 32)
+    assert (error.limit, error.limit_value, error.spent) == ("max_credits", 20, 34)
     assert isinstance(error, ernie_aiml.AIMLError)
     twin = pickle.loads(pickle.dumps(error))
     assert (type(twin), str(twin), twin.limit, twin.spent) == (
         BudgetExceededError,
         str(error),
         "max_credits",
-        32,
+        34,
     )
 
 
@@ -67,8 +67,8 @@ def test_credits_budget_refuses_the_next_call_before_sending(client: AIMLClient,
     ("limits", "allowed", "limit", "spent"),
     [
         ({"max_calls": 3}, 3, "max_calls", 3),
-        ({"max_tokens": 25}, 3, "max_tokens", 30),
-        ({"max_credits": 16}, 1, "max_credits", 16),
+        ({"max_tokens": 25}, 3, "max_tokens", 33),
+        ({"max_credits": 17}, 1, "max_credits", 17),
         ({"max_calls": 0}, 0, "max_calls", 0),
     ],
 )
@@ -104,7 +104,7 @@ def test_without_limits_track_usage_never_refuses(client: AIMLClient) -> None:
     with track_usage() as tally:
         for _ in range(3):
             client.chat(BODY)
-    assert (tally.calls, tally.credits_used, tally.failed_calls) == (3, 48, 0)
+    assert (tally.calls, tally.credits_used, tally.failed_calls) == (3, 51, 0)
 
 
 def test_bad_limits_are_parameter_errors() -> None:
@@ -138,13 +138,13 @@ def test_outer_limit_refuses_inside_an_unlimited_inner_block(client: AIMLClient)
 
 
 def test_streams_count_and_are_refused(client: AIMLClient, emulator) -> None:
-    with track_usage(max_credits=16) as tally:
+    with track_usage(max_credits=17) as tally:
         with client.stream(BODY) as stream:
             assert [d.content for d in stream if d.content] == ['You said: "Hi"']
         with pytest.raises(BudgetExceededError), client.stream(BODY):
             pass  # refused on connecting, before anything is sent
         client.stream(BODY).close()  # never connected: neither admitted nor counted
-    assert (tally.calls, tally.credits_used) == (1, 16)
+    assert (tally.calls, tally.credits_used) == (1, 17)
     assert len(emulator.chat_requests) == 1
 
 
@@ -157,7 +157,7 @@ async def test_async_calls_and_tasks_share_the_block(client: AIMLClient, emulato
             asyncio.create_task(client.achat(BODY)), return_exceptions=True
         )
     assert [type(r) for r in results] == [BudgetExceededError]
-    assert (tally.calls, tally.credits_used) == (3, 48)
+    assert (tally.calls, tally.credits_used) == (3, 51)
     assert len(emulator.chat_requests) == 3
 
 

@@ -54,10 +54,10 @@ REQUEST = {
 RESPONSE = {
     "gen_ai.response.model": MODEL,
     "gen_ai.response.finish_reasons": ("stop",),
-    "gen_ai.usage.input_tokens": 4,
+    "gen_ai.usage.input_tokens": 5,
     "gen_ai.usage.output_tokens": 6,
-    "aiml.credits_used": 16,
-    "aiml.usd_spent": 8e-06,  # the emulator's rate: $1 = 2,000,000 credits
+    "aiml.credits_used": 17,
+    "aiml.usd_spent": 8.5e-06,  # the emulator's rate: $1 = 2,000,000 credits
 }
 DELAYS: list[float] = []
 
@@ -117,7 +117,7 @@ def test_chat_span_and_metrics(client: AIMLClient, emulator: Any, otel: OTel) ->
     assert (dict(duration.attributes), duration.count) == (common, 1)
     assert tuple(duration.explicit_bounds) == DURATION_BUCKETS
     tokens = {p.attributes["gen_ai.token.type"]: p for p in metrics["gen_ai.client.token.usage"]}
-    assert (tokens["input"].sum, tokens["output"].sum) == (4, 6)
+    assert (tokens["input"].sum, tokens["output"].sum) == (5, 6)
     assert dict(tokens["input"].attributes) == {**common, "gen_ai.token.type": "input"}
     assert tuple(tokens["output"].explicit_bounds) == TOKEN_BUCKETS
 

@@ -13,6 +13,7 @@ from typing import Any
 from .._catalog import MODELS, ModelInfo, canonical_id, get_model, warn_if_unknown
 from .._errors.classes import ParameterError
 from .._types import FilePart, ImagePart, InvalidToolCall, Message, TextPart, ToolCall, tool_call_id
+from .cache import cache_mark
 from .content import check_detail, file_payload, image_url
 from .extra import split_extra
 from .params import validate_params
@@ -44,7 +45,28 @@ def _text_of(content: str | list[Any], where: str) -> str:
     return "".join(texts)
 
 
+def _marked(part: Any) -> bool:
+    """Whether a part carries a `cache_control` mark (plain strings never do)."""
+    return getattr(part, "cache_control", None) is not None
+
+
+def _text_content(content: str | list[Any], info: ModelInfo | None, where: str) -> Any:
+    """Non-user content: one string, or text parts when a part carries a cache mark."""
+    text = _text_of(content, where)
+    if isinstance(content, str) or not any(_marked(p) for p in content):
+        return text
+    return [_user_part(p, info, where) for p in content]
+
+
 def _user_part(part: Any, info: ModelInfo | None, where: str) -> dict[str, Any]:
+    """One content part on the wire, with its cache mark, checked against the model."""
+    wire = _wire_part(part, info, where)
+    if _marked(part):
+        wire["cache_control"] = cache_mark(part.cache_control, info, where)
+    return wire
+
+
+def _wire_part(part: Any, info: ModelInfo | None, where: str) -> dict[str, Any]:
     """One part of user content on the wire, checked against the model's capabilities."""
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.text}
@@ -76,10 +98,10 @@ def _user_part(part: Any, info: ModelInfo | None, where: str) -> dict[str, Any]:
 
 
 def _user_content(content: str | list[Any], info: ModelInfo | None, where: str) -> Any:
-    """A plain string when all parts are text, else the list of wire parts."""
+    """A plain string when all parts are unmarked text, else the list of wire parts."""
     if isinstance(content, str):
         return content
-    if all(isinstance(p, (TextPart, str)) for p in content):
+    if all(isinstance(p, (TextPart, str)) and not _marked(p) for p in content):
         return "".join(p if isinstance(p, str) else p.text for p in content)
     return [_user_part(p, info, where) for p in content]
 
@@ -116,7 +138,7 @@ def _message(
     if role == "user":
         out["content"] = _user_content(content, info, where)
     else:
-        out["content"] = _text_of(content, where)
+        out["content"] = _text_content(content, info, where)
     if msg.name:
         out["name"] = msg.name
     if role == "assistant":
@@ -141,6 +163,9 @@ def _tools_part(
     if not isinstance(tools, (list, tuple)):
         raise ParameterError(f"tools must be a list of tool dicts (got {tools!r})")
     wire_tools = [normalize_tool(t) for t in tools]
+    for n, tool in enumerate(wire_tools):
+        if "cache_control" in tool:
+            tool["cache_control"] = cache_mark(tool["cache_control"], info, f"tools[{n}]")
     out: dict[str, Any] = {"tools": wire_tools}
     names = [t["function"]["name"] for t in wire_tools]
     choice = normalize_tool_choice(tool_choice, names)

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .._errors.classes import ParameterError
+from .cache import check_cache_control
 
 EMPTY_PARAMETERS: dict[str, Any] = {"type": "object", "properties": {}}
 
@@ -165,7 +166,11 @@ def normalize_tool(tool: Mapping[str, Any]) -> dict[str, Any]:
         if parameters is None
         else normalize_schema(parameters, name)
     )
-    return {"type": "function", "function": out}
+    wire: dict[str, Any] = {"type": "function", "function": out}
+    mark = tool.get("cache_control")
+    if mark is not None:  # a prompt-caching mark (ernie-5.0): checked per model when sent
+        wire["cache_control"] = check_cache_control(mark, f"tool {name!r}")
+    return wire
 
 
 _REQUIRED_CHOICES = frozenset({"any", "required"})

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 
 from ._checks import body_refusal, json_body
 from ._http import BadRequest, HTTPConnection, RawRequest, cut_inside
+from ._prompt_cache import PromptCache
 from ._replies import (
     DropConnection,
     ErrorReply,
@@ -85,6 +86,8 @@ class Emulator:
         self.strict = strict
         self.usd_spent = usd_spent
         self.repeat_call_ids = repeat_call_ids
+        #: Marked prefixes seen (`cache_control`); `prompt_cache.clock` can be swapped in tests.
+        self.prompt_cache = PromptCache()
         self._queue: deque[Reply] = deque()
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -286,11 +289,12 @@ class Emulator:
         body: dict[str, Any] = record.json
         model: Any = body.get("model")  # echoed as sent: any JSON value when not validated
         spec = model_spec(model)
-        prompt = prompt_tokens(body.get("messages") or ())
+        prompt = prompt_tokens(body.get("messages") or (), body.get("tools"))
         refusal = _model_refusal(spec, prompt, self.allow_deprecated)
         if refusal is not None:
             status, message = refusal
             return await _send_json(http, status, error_body(status, message, record.path), extra)
+        cached = self.prompt_cache.read_and_store(body)
         answer = respond(body)
         if body.get("stream"):
             events = stream_events(
@@ -303,6 +307,7 @@ class Emulator:
                 prompt=prompt,
                 repeat_call_ids=self.repeat_call_ids,
                 usd_spent=self.usd_spent,
+                cached=cached,
             )
             return await _send_sse(http, self.status, events, self.done, extra)
         payload = completion_body(
@@ -312,6 +317,7 @@ class Emulator:
             tool_calls=answer.tool_calls,
             finish_reason=answer.finish_reason,
             prompt=prompt,
+            cached=cached,
         )
         credits = payload["meta"]["usage"]["credits_used"]
         headers = [*extra, ("x-aimlapi-credits-used", str(credits))]

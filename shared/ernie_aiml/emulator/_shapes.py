@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from .._wire.tokens import count_request_tokens
+
 #: What the server echoes as `model` for ids it renames (keyed by canonical id).
 _ECHO_NAMES: dict[str, str] = {
     "baidu/ernie-x1-1-preview": "ernie-x1.1-preview",
@@ -88,18 +90,21 @@ def message_text(content: Any) -> str:
     return ""
 
 
-def prompt_tokens(messages: Sequence[Any]) -> int:
-    """Estimated prompt tokens: every message's text plus a small per-message overhead."""
-    total = 0
-    for message in messages:
-        if isinstance(message, dict):
-            total += 3 + count_tokens(message_text(message.get("content")))
-    return max(total, 1)
+def prompt_tokens(messages: Sequence[Any], tools: Sequence[Any] | None = None) -> int:
+    """Prompt tokens as the client estimates them (`ernie_aiml`'s `count_request_tokens`):
+    the template, every message's text, tool calls and tools."""
+    return count_request_tokens(messages, tools)
 
 
-def credits_for(prompt: int, completion: int) -> int:
-    """Deterministic integer credits for a call, like AIML's `meta.usage.credits_used`."""
-    return prompt + 2 * completion
+#: Cached prompt tokens cost a tenth of fresh ones (rounded up), as prompt caches commonly do.
+CACHED_TOKENS_PER_CREDIT = 10
+
+
+def credits_for(prompt: int, completion: int, cached: int | None = None) -> int:
+    """Deterministic integer credits for a call, like AIML's `meta.usage.credits_used`:
+    a fresh prompt token 1, a cached one 1/10 (rounded up over the call), an output token 2."""
+    cached = cached or 0
+    return prompt - cached + -(-cached // CACHED_TOKENS_PER_CREDIT) + 2 * completion
 
 
 #: AIML's documented rate (docs FAQ "How can I track my funds?"): $1 = 2,000,000 credits.
@@ -116,8 +121,11 @@ def usd_header(credits: float) -> str:
     return f"{usd_for(credits):.10f}".rstrip("0").rstrip(".") or "0"
 
 
-def usage_block(prompt: int, completion: int, reasoning: int | None, model: str) -> dict[str, Any]:
-    """The `usage` object: reasoning tokens in `completion_tokens_details` when any."""
+def usage_block(
+    prompt: int, completion: int, reasoning: int | None, model: str, cached: int | None = None
+) -> dict[str, Any]:
+    """The `usage` object: reasoning tokens in `completion_tokens_details` when any, and
+    `prompt_tokens_details.cached_tokens` when the request carried cache marks."""
     usage: dict[str, Any] = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -128,6 +136,8 @@ def usage_block(prompt: int, completion: int, reasoning: int | None, model: str)
     elif not is_qianfan(model):
         usage["prompt_tokens_details"] = None
         usage["completion_tokens_details"] = None
+    if cached is not None:
+        usage["prompt_tokens_details"] = {"cached_tokens": cached}
     return usage
 
 
@@ -151,6 +161,7 @@ def completion_body(
     tool_calls: Sequence[Mapping[str, Any]] = (),
     finish_reason: str = "stop",
     prompt: int = 1,
+    cached: int | None = None,
 ) -> dict[str, Any]:
     """A non-streamed `chat.completion` body in AIML's shape, with usage and `meta.usage`."""
     message: dict[str, Any] = {"role": "assistant", "content": content}
@@ -168,13 +179,13 @@ def completion_body(
         "created": int(time.time()),
         "model": echo_model(model),
         "choices": [choice],
-        "usage": usage_block(prompt, completion, reasoning_tokens, model),
+        "usage": usage_block(prompt, completion, reasoning_tokens, model, cached),
     }
     if is_qianfan(model):
         choice["flag"] = 0
     else:
         body["system_fingerprint"] = ""
-    body["meta"] = {"usage": {"credits_used": credits_for(prompt, completion)}}
+    body["meta"] = {"usage": {"credits_used": credits_for(prompt, completion, cached)}}
     return body
 
 
@@ -218,6 +229,7 @@ def stream_events(
     include_usage: bool = True,
     repeat_call_ids: bool = True,
     usd_spent: bool = True,
+    cached: int | None = None,
 ) -> list[dict[str, Any]]:
     """The chunk dicts AIML streams for an answer, ready for `SSEReply(events=...)`.
 
@@ -248,7 +260,7 @@ def stream_events(
     if include_usage:
         completion = _completion_tokens(content, reasoning, wire_calls)
         reasoning_tokens = _reasoning_tokens(reasoning)
-        events.append(base.usage_chunk(prompt, completion, reasoning_tokens, usd_spent))
+        events.append(base.usage_chunk(prompt, completion, reasoning_tokens, usd_spent, cached))
     return events
 
 
@@ -287,16 +299,21 @@ class _ChunkFactory:
         return {**self.common, "choices": [choice], "usage": None}
 
     def usage_chunk(
-        self, prompt: int, completion: int, reasoning: int | None, usd: bool
+        self,
+        prompt: int,
+        completion: int,
+        reasoning: int | None,
+        usd: bool,
+        cached: int | None = None,
     ) -> dict[str, Any]:
-        credits = credits_for(prompt, completion)
+        credits = credits_for(prompt, completion, cached)
         cost: dict[str, Any] = {"credits_used": credits}
         if usd:
             cost["usd_spent"] = usd_for(credits)
         return {
             **self.common,
             "choices": [],
-            "usage": usage_block(prompt, completion, reasoning, self.model),
+            "usage": usage_block(prompt, completion, reasoning, self.model, cached),
             "meta": {"usage": cost},
         }
 

@@ -29,6 +29,8 @@ class ModelSpec:
     tools: bool
     thinking_switch: bool
     parameters: tuple[str, ...]
+    #: `cache_control` marks on content parts and tools (prompt caching).
+    prompt_caching: bool = False
 
     @property
     def deprecated(self) -> bool:
@@ -63,6 +65,7 @@ def model_specs() -> dict[str, ModelSpec]:
             tools=entry["tools"],
             thinking_switch=entry["thinking_switch"],
             parameters=tuple(entry["parameters"]),
+            prompt_caching=entry["prompt_caching"],
         )
         for model, entry in models.items()
     }
