@@ -32,6 +32,9 @@ _EXPORTS: dict[str, str] = {
     "InsecureTransportError": "_errors.classes",
     "ParameterError": "_errors.classes",
     "BudgetExceededError": "_errors.classes",
+    "CreditsExhaustedError": "_errors.classes",
+    "StoreUnavailableError": "_errors.classes",
+    "RateLimitTimeoutError": "_errors.classes",
     "APIStatusError": "_errors.classes",
     "BadRequestError": "_errors.classes",
     "ContextOverflowError": "_errors.classes",
@@ -106,6 +109,8 @@ _EXPORTS: dict[str, str] = {
     # accounting
     "UsageTally": "_observe.tally",
     "track_usage": "_observe.tally",
+    "FleetBudget": "_observe.fleet",
+    "RateLimiter": "_observe.ratelimit",
     # tracing
     "configure_telemetry": "_observe.telemetry",
 }
@@ -137,6 +142,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._errors.classes import ConfigurationError as ConfigurationError
     from ._errors.classes import ConflictError as ConflictError
     from ._errors.classes import ContextOverflowError as ContextOverflowError
+    from ._errors.classes import CreditsExhaustedError as CreditsExhaustedError
     from ._errors.classes import DeprecatedModelError as DeprecatedModelError
     from ._errors.classes import InsecureTransportError as InsecureTransportError
     from ._errors.classes import InvalidToolCallError as InvalidToolCallError
@@ -145,15 +151,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._errors.classes import ParameterError as ParameterError
     from ._errors.classes import PermissionDeniedError as PermissionDeniedError
     from ._errors.classes import RateLimitError as RateLimitError
+    from ._errors.classes import RateLimitTimeoutError as RateLimitTimeoutError
     from ._errors.classes import RequestTimeoutStatusError as RequestTimeoutStatusError
     from ._errors.classes import ResponseParseError as ResponseParseError
     from ._errors.classes import ServerError as ServerError
+    from ._errors.classes import StoreUnavailableError as StoreUnavailableError
     from ._errors.classes import StreamError as StreamError
     from ._errors.classes import StreamInterruptedError as StreamInterruptedError
     from ._extras import install_command as install_command
     from ._extras import missing_modules as missing_modules
     from ._extras import not_installed as not_installed
     from ._extras import require_extra as require_extra
+    from ._observe.fleet import FleetBudget as FleetBudget
+    from ._observe.ratelimit import RateLimiter as RateLimiter
     from ._observe.tally import UsageTally as UsageTally
     from ._observe.tally import track_usage as track_usage
     from ._observe.telemetry import configure_telemetry as configure_telemetry

@@ -63,6 +63,7 @@ class Call:
     model: str | None
     key: str | None
     observer: Any = None  # budget/telemetry of this call (`_observe.CallObserver`)
+    limiter: Any = None  # the client's shared rate limit (`_observe.ratelimit.RateLimiter`)
 
     def __repr__(self) -> str:
         return f"_Call({self.method} {self.url})"
@@ -262,8 +263,8 @@ def retry_delay(
 ) -> float:
     """The wait before the next attempt, logged at DEBUG."""
     delay = policy.delay(attempt, headers)
-    if call.observer is not None:  # the retry, as a span event
-        call.observer.retry(error, attempt, delay)
+    if call.observer is not None:  # the retry, as a span event; a shared 429 window
+        delay = call.observer.retry(error, attempt, delay)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
             "retrying %s %s in %.3f s after %s (attempt %d of %d)",
