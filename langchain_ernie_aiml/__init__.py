@@ -14,6 +14,7 @@ require_extra("langchain_ernie_aiml", "langchain", "langchain_core")
 
 _EXPORTS: dict[str, str] = {
     "ChatErnieAIML": "chat_models",
+    "ErnieRateLimiter": "_rate_limiter",
     "get_aiml_usage_callback": "_usage",
     "AIMLUsageCallback": "_usage",
     "ErnieAIMLAPIError": "_errors",
@@ -59,6 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._errors import ErnieAIMLStreamError as ErnieAIMLStreamError
     from ._errors import ErnieAIMLStreamInterruptedError as ErnieAIMLStreamInterruptedError
     from ._errors import ErnieAIMLTimeoutError as ErnieAIMLTimeoutError
+    from ._rate_limiter import ErnieRateLimiter as ErnieRateLimiter
     from ._usage import AIMLUsageCallback as AIMLUsageCallback
     from ._usage import get_aiml_usage_callback as get_aiml_usage_callback
     from .chat_models import ChatErnieAIML as ChatErnieAIML
