@@ -88,6 +88,8 @@ class FleetBudget(UsageTally):
     reserve: float | None = field(default=None, kw_only=True)
     fail_open: bool = field(default=False, kw_only=True)
     ttl: float = field(default=600.0, kw_only=True)
+    #: Whether `open()` created the budget on the store (False: it joined an existing one).
+    created: bool = field(default=False, init=False, repr=False, compare=False)
     _warned: bool = field(default=False, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -128,6 +130,7 @@ class FleetBudget(UsageTally):
             self._unavailable(exc)
             return self
         stored = answer[1:]
+        self.created = answer[0] == 1
         if answer[0] == 0 and not any(getattr(self, n) is not None for n in _LIMITS):
             for limit, value in zip(_LIMITS, stored, strict=False):
                 setattr(self, limit, _number(value, integral=limit in ("max_calls", "max_tokens")))
