@@ -10,7 +10,7 @@ export UV_LINK_MODE := copy
 # uv installs into $(VENV); uv (unlike pip) reads no pip config, so only PyPI is used
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install upgrade test lint typecheck fuzz test-matrix demo chat emulator bench wheel-check clean
+.PHONY: install upgrade test lint typecheck fuzz test-matrix test-fleet demo chat emulator bench wheel-check clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
@@ -31,14 +31,19 @@ lint: install
 	$(BIN)/ruff format --check .
 
 # the quick lane: lint, mypy --strict, then the whole suite with the quick Hypothesis profile
-# (tests/fuzz_budget.py)
+# (tests/fuzz_budget.py); the real-Redis fleet tests have their own target, test-fleet
 test: lint typecheck
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --ignore=tests/fleet
 	bash scripts/check_wheel.sh $(BIN)
 
 # mypy --strict over the core, both adapters and the CLI (settings in pyproject.toml)
 typecheck: install
 	$(BIN)/mypy
+
+# shared budgets and rate limits across real processes on a real redis-server (each test
+# starts its own on a free port); skipped without redis-server, failed without it under CI=true
+test-fleet: install
+	$(BIN)/python -m pytest -q tests/fleet
 
 # every property test with its full example count
 fuzz: install

@@ -143,8 +143,8 @@ class FleetBudget(UsageTally):
             if _same(have, want):
                 continue
             raise ParameterError(
-                f"{label}={want or None!r} differs from the shared budget {self.name!r} on the "
-                f"store ({label}={have or None!r}): open it with the same limits, with none "
+                f"{label}={_shown(label, want)} differs from the shared budget {self.name!r} on "
+                f"the store ({label}={_shown(label, have)}): open it with the same limits, with none "
                 "(to join it), or reset() it"
             )
         return self
@@ -396,6 +396,15 @@ def _number(value: str | None, *, integral: bool) -> Any:
         return None
     number = float(value)
     return int(number) if integral else number
+
+
+def _shown(label: str, setting: str | None) -> str:
+    """A stored setting as the user wrote it: 5, 0.5, 'day', True or None."""
+    if label == "hard_ceiling":
+        return str(setting == "1")
+    if not setting:
+        return "None"
+    return repr(setting) if label == "per" else f"{float(setting):g}"
 
 
 def _same(have: str | None, want: str) -> bool:
