@@ -1,7 +1,9 @@
 """Every ```python block in README.md runs, in order and in one namespace, against the emulator.
 
 So the README cannot rot. A block fenced as ```python no-run is shown but not executed.
-Test functions a block defines (the pytest example) are called too.
+Test functions a block defines (the pytest example) are called too. A block right after
+`<!-- readme-test: needs redis-server -->` runs when `redis-server` is installed, against one
+the test starts (its URL in `REDIS_URL`).
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import shutil
 import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,7 @@ import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 _BLOCK = re.compile(r"^```python[ \t]*(?P<flags>[^\n]*)\n(?P<code>.*?)^```[ \t]*$", re.M | re.S)
+NEEDS_REDIS = "<!-- readme-test: needs redis-server -->\n"
 
 
 def python_blocks() -> list[tuple[int, str]]:
@@ -40,14 +45,46 @@ def test_readme_has_enough_runnable_blocks() -> None:
     assert len(python_blocks()) >= 12
 
 
+def needs_redis_lines() -> set[int]:
+    """The line numbers of the blocks marked as needing a Redis server."""
+    text = README.read_text(encoding="utf-8")
+    return {
+        text.count("\n", 0, m.start()) + 1
+        for m in _BLOCK.finditer(text)
+        if text[: m.start()].endswith(NEEDS_REDIS)
+    }
+
+
+@pytest.fixture
+def readme_redis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], bool]]:
+    """Starts a redis-server (once) for the blocks that need one; False if there is none."""
+    servers: list[Any] = []
+
+    def start() -> bool:
+        if not servers:
+            if shutil.which("redis-server") is None:
+                return False
+            from fleet.fleet_support import RedisServer
+
+            servers.append(RedisServer(tmp_path).start())
+            monkeypatch.setenv("REDIS_URL", servers[0].url)
+        return True
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
 def test_readme_python_blocks_run_against_the_emulator(
-    emulator: Any, monkeypatch: pytest.MonkeyPatch
+    emulator: Any, monkeypatch: pytest.MonkeyPatch, readme_redis: Callable[[], bool]
 ) -> None:
     monkeypatch.setenv("AIML_API_KEY", "readme-test-key")
     monkeypatch.setenv("AIML_API_BASE", emulator.base_url)
     namespace: dict[str, Any] = {"__name__": "readme"}
     out = io.StringIO()
     for line, code in python_blocks():
+        if line in needs_redis_lines() and not readme_redis():
+            continue  # no redis-server here (CI installs one)
         with contextlib.redirect_stdout(out), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
@@ -67,3 +104,6 @@ def test_readme_python_blocks_run_against_the_emulator(
     assert "I received 2 attachments." in printed
     assert " calls, " in printed and " credits" in printed
     assert "Refusing to send the API key over http:// to 'example.com'" in printed
+    if shutil.which("redis-server"):  # the fleet example: three processes, one budget
+        assert "6 requests reached the server\nreadme-eval: 6 calls, " in printed
+        assert "{'max_calls': 0}" in printed
