@@ -107,6 +107,9 @@ class FleetBudget(UsageTally):
         if self.hard_ceiling and all(getattr(self, n) is None for n in _LIMITS):
             raise ParameterError("hard_ceiling=True needs a limit (max_credits, max_usd, ...)")
         self._prefix = f"ernie_aiml:budget:{{{self.name}}}"
+        from .fleet_call import SHARED_BUDGETS
+
+        SHARED_BUDGETS.opened = True
         self._keys = (f"{self._prefix}:cfg", f"{self._prefix}:stop", f"{self._prefix}:backoff")
 
     def __repr__(self) -> str:

@@ -26,6 +26,16 @@ if TYPE_CHECKING:
     from .ratelimit import RateLimiter
     from .tally import UsageTally
 
+
+class _Opened:
+    """Whether any shared budget was made in this process: until then, calls skip the scan
+    of their tallies for one (the in-process path stays as it was)."""
+
+    opened = False
+
+
+SHARED_BUDGETS = _Opened()
+
 #: The window a 429 opens when its call gave up without a retry delay of its own (seconds).
 FINAL_429_BACKOFF = 1.0
 

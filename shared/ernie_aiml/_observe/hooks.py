@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._types import Completion, Delta, Usage
+from . import fleet_call
 from . import telemetry as _telemetry
-from .fleet_call import start_fleet_call
 from .tally import UsageTally, active_tallies, admit, record_usage
 
 if TYPE_CHECKING:
@@ -145,9 +145,11 @@ def start_call(call: Call, body: Mapping[str, Any]) -> CallObserver | None:
     """
     tallies = active_tallies()
     instruments = _telemetry.current()
-    fleet = start_fleet_call(call, body, tallies) if tallies or call.limiter else None
-    if not tallies and instruments is None and fleet is None:
+    limiter = call.limiter
+    if not tallies and instruments is None and limiter is None:
         return None
+    shared = limiter is not None or (tallies and fleet_call.SHARED_BUDGETS.opened)
+    fleet = fleet_call.start_fleet_call(call, body, tallies) if shared else None
     if tallies:
         try:
             admit(tallies)
