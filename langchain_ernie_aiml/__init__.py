@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "ErnieAIMLBudgetExceededError": "_errors",
     "ErnieAIMLConflictError": "_errors",
     "ErnieAIMLConnectionError": "_errors",
+    "ErnieAIMLCreditsExhaustedError": "_errors",
     "ErnieAIMLContextOverflowError": "_errors",
     "ErnieAIMLDeprecatedModelError": "_errors",
     "ErnieAIMLNotFoundError": "_errors",
@@ -50,6 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._errors import ErnieAIMLConflictError as ErnieAIMLConflictError
     from ._errors import ErnieAIMLConnectionError as ErnieAIMLConnectionError
     from ._errors import ErnieAIMLContextOverflowError as ErnieAIMLContextOverflowError
+    from ._errors import ErnieAIMLCreditsExhaustedError as ErnieAIMLCreditsExhaustedError
     from ._errors import ErnieAIMLDeprecatedModelError as ErnieAIMLDeprecatedModelError
     from ._errors import ErnieAIMLNotFoundError as ErnieAIMLNotFoundError
     from ._errors import ErnieAIMLPermissionDeniedError as ErnieAIMLPermissionDeniedError
