@@ -24,28 +24,9 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from ernie_aiml import (
-    AIMLClient,
-    Message,
-    RateLimiter,
-    build_chat_request,
-    parse_completion,
-    track_usage,
-)
+from ernie_aiml import AIMLClient, RateLimiter, track_usage
 from ernie_aiml._observe.hooks import call_completed, start_call
-
-MODEL = "baidu/ernie-4.5-vl-424b-a47b"
-BODY = build_chat_request(MODEL, [Message(role="user", content="Hi")])
-ANSWER = {
-    "id": "cmpl-1",
-    "model": MODEL,
-    "choices": [
-        {"index": 0, "message": {"role": "assistant", "content": "Hello"}, "finish_reason": "stop"}
-    ],
-    "usage": {"prompt_tokens": 4, "completion_tokens": 6, "total_tokens": 10},
-    "meta": {"usage": {"credits_used": 16}},
-}
-COMPLETION = parse_completion(ANSWER)
+from observe import ANSWER, BODY, COMPLETION  # the same call and answer as observe.py
 
 
 def per_call(fn: Callable[[], Any], calls: int, rounds: int = 5) -> tuple[float, float]:

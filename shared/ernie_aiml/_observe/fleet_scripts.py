@@ -39,20 +39,26 @@ local function purge(tk, lk, lv, now)
   end
 end
 local function num(v) return tonumber(v) or 0 end
+local function put_settings(key, at)
+  redis.call('HSET', key, 'max_calls', ARGV[at], 'max_credits', ARGV[at + 1],
+    'max_usd', ARGV[at + 2], 'max_tokens', ARGV[at + 3], 'per', ARGV[at + 4], 'hard', ARGV[at + 5])
+end
 """
 
 #: KEYS: cfg. ARGV: max_calls, max_credits, max_usd, max_tokens ('' = none), per, hard.
 #: Creates the budget once; returns its stored settings (a late joiner never resets them).
-OPEN = """
+OPEN = (
+    _COMMON
+    + """
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'max_calls', ARGV[1], 'max_credits', ARGV[2], 'max_usd', ARGV[3],
-    'max_tokens', ARGV[4], 'per', ARGV[5], 'hard', ARGV[6])
+  put_settings(KEYS[1], 1)
   return {1, ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]}
 end
 local c = redis.call('HMGET', KEYS[1], 'max_calls', 'max_credits', 'max_usd', 'max_tokens',
   'per', 'hard')
 return {0, c[1], c[2], c[3], c[4], c[5], c[6]}
 """
+)
 
 #: KEYS: cfg, stop, backoff, rates. ARGV: prefix, lease id, ttl ms, worst-case tokens, model,
 #: reserve credits ('' = none), usd per credit, then OPEN's six settings (to re-create the
@@ -61,10 +67,7 @@ return {0, c[1], c[2], c[3], c[4], c[5], c[6]}
 ADMIT = (
     _COMMON
     + """
-if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], 'max_calls', ARGV[8], 'max_credits', ARGV[9], 'max_usd', ARGV[10],
-    'max_tokens', ARGV[11], 'per', ARGV[12], 'hard', ARGV[13])
-end
+if redis.call('EXISTS', KEYS[1]) == 0 then put_settings(KEYS[1], 8) end
 local stop = redis.call('GET', KEYS[2])
 if stop then return {'stopped', stop} end
 local cfg = redis.call('HMGET', KEYS[1], 'max_calls', 'max_credits', 'max_usd', 'max_tokens',
@@ -193,8 +196,7 @@ local per = redis.call('HGET', KEYS[1], 'per') or ARGV[6]
 local w = window(per, now_ms())
 local p = ARGV[1]
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], p .. ':t:' .. w, p .. ':l:' .. w, p .. ':lv:' .. w)
-redis.call('HSET', KEYS[1], 'max_calls', ARGV[2], 'max_credits', ARGV[3], 'max_usd', ARGV[4],
-  'max_tokens', ARGV[5], 'per', ARGV[6], 'hard', ARGV[7])
+put_settings(KEYS[1], 2)
 return 1
 """
 )
