@@ -164,3 +164,38 @@ def test_llama_index_waits_its_turn_through_its_field(emulator: Any, store: str,
     assert llm.complete("Hi").text
     assert 0.9 < _slots_ahead(store, name, 10_000) <= 1
     llm.close()
+
+
+def test_token_and_usd_limits_hold_across_the_fleet_tally(
+    client: AIMLClient, store: str, name: str
+) -> None:
+    with track_usage(max_tokens=15, store=store, name=name) as tokens:
+        client.chat(BODY)  # 10 tokens
+        client.chat(BODY)  # 20: crosses the line, completes and counts
+        with pytest.raises(ernie_aiml.BudgetExceededError, match="20 tokens used reached"):
+            client.chat(BODY)
+    assert tokens.snapshot().total_tokens == 20
+    with track_usage(max_usd=0.00001, store=store, name=f"{name}-usd") as usd:
+        client.chat(BODY)  # $0.000008
+        client.chat(BODY)
+        with pytest.raises(ernie_aiml.BudgetExceededError) as info:
+            client.chat(BODY)
+    assert (info.value.limit, info.value.spent) == ("max_usd", pytest.approx(0.000016))
+    assert usd.remaining() == {"max_usd": 0}
+
+
+def test_a_429_opens_the_window_a_rate_limiter_then_holds_calls_in(
+    emulator: Any, store: str, name: str
+) -> None:
+    limiter = RateLimiter(store=store, name=name, rpm=60_000)
+    slept: list[float] = []
+    policy = RetryPolicy(initial_delay=3.0, jitter=0.0, sleep=slept.append)
+    limited = AIMLClient(
+        api_key="k", base_url=emulator.base_url, rate_limiter=limiter, retry_policy=policy
+    )
+    emulator.enqueue(ErrorReply(429, "Too Many Requests"))
+    limited.chat(BODY)  # a 429, then the retry after the shared window
+    assert slept == [3.0]
+    wait = limiter.turn()  # another process's next call: held by what is left of the window
+    assert wait is not None and 2.0 < wait <= 3.0 * 1.25
+    limited.close()
