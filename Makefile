@@ -10,7 +10,7 @@ export UV_LINK_MODE := copy
 # uv installs into $(VENV); uv (unlike pip) reads no pip config, so only PyPI is used
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install upgrade test lint typecheck layers fuzz test-matrix demo chat emulator bench wheel-check clean
+.PHONY: install upgrade test lint typecheck layers fuzz test-matrix test-fleet demo chat emulator bench wheel-check clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# the quick lane: lint, mypy --strict, the layer contract, then the whole suite with the quick Hypothesis profile
-# (tests/fuzz_budget.py)
+# the quick lane: lint, mypy --strict, the layer contract, then the whole suite with the quick
+# Hypothesis profile (tests/fuzz_budget.py); the real-Redis fleet tests have their own target, test-fleet
 test: lint typecheck layers
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --ignore=tests/fleet
 	bash scripts/check_wheel.sh $(BIN)
 
 # mypy --strict over the core, both adapters and the CLI (settings in pyproject.toml)
@@ -43,6 +43,11 @@ typecheck: install
 # the layer contract: which package may import which ([tool.importlinter] in pyproject.toml)
 layers: install
 	$(BIN)/lint-imports
+
+# shared budgets and rate limits across real processes on a real redis-server (each test
+# starts its own on a free port); skipped without redis-server, failed without it under CI=true
+test-fleet: install
+	$(BIN)/python -m pytest -q tests/fleet
 
 # every property test with its full example count
 fuzz: install

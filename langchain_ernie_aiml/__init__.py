@@ -14,6 +14,7 @@ require_extra("langchain_ernie_aiml", "langchain", "langchain_core")
 
 _EXPORTS: dict[str, str] = {
     "ChatErnieAIML": "chat_models",
+    "ErnieRateLimiter": "_rate_limiter",
     "get_aiml_usage_callback": "_usage",
     "AIMLUsageCallback": "_usage",
     "ErnieAIMLAPIError": "_errors",
@@ -22,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "ErnieAIMLBudgetExceededError": "_errors",
     "ErnieAIMLConflictError": "_errors",
     "ErnieAIMLConnectionError": "_errors",
+    "ErnieAIMLCreditsExhaustedError": "_errors",
     "ErnieAIMLContextOverflowError": "_errors",
     "ErnieAIMLDeprecatedModelError": "_errors",
     "ErnieAIMLNotFoundError": "_errors",
@@ -49,6 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._errors import ErnieAIMLConflictError as ErnieAIMLConflictError
     from ._errors import ErnieAIMLConnectionError as ErnieAIMLConnectionError
     from ._errors import ErnieAIMLContextOverflowError as ErnieAIMLContextOverflowError
+    from ._errors import ErnieAIMLCreditsExhaustedError as ErnieAIMLCreditsExhaustedError
     from ._errors import ErnieAIMLDeprecatedModelError as ErnieAIMLDeprecatedModelError
     from ._errors import ErnieAIMLNotFoundError as ErnieAIMLNotFoundError
     from ._errors import ErnieAIMLPermissionDeniedError as ErnieAIMLPermissionDeniedError
@@ -59,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._errors import ErnieAIMLStreamError as ErnieAIMLStreamError
     from ._errors import ErnieAIMLStreamInterruptedError as ErnieAIMLStreamInterruptedError
     from ._errors import ErnieAIMLTimeoutError as ErnieAIMLTimeoutError
+    from ._rate_limiter import ErnieRateLimiter as ErnieRateLimiter
     from ._usage import AIMLUsageCallback as AIMLUsageCallback
     from ._usage import get_aiml_usage_callback as get_aiml_usage_callback
     from .chat_models import ChatErnieAIML as ChatErnieAIML

@@ -19,6 +19,7 @@ __all__ = [
     "ErnieAIMLConflictError",
     "ErnieAIMLConnectionError",
     "ErnieAIMLContextOverflowError",
+    "ErnieAIMLCreditsExhaustedError",
     "ErnieAIMLDeprecatedModelError",
     "ErnieAIMLNotFoundError",
     "ErnieAIMLPermissionDeniedError",
@@ -105,6 +106,12 @@ class ErnieAIMLBudgetExceededError(ernie_aiml.BudgetExceededError, lc.ModelError
     """A `track_usage(max_...=)` budget is spent: the call was refused before being sent."""
 
 
+class ErnieAIMLCreditsExhaustedError(
+    ernie_aiml.CreditsExhaustedError, ErnieAIMLBudgetExceededError
+):
+    """A shared budget stopped by AIML's 403 in some process of the fleet: not sent."""
+
+
 # Most specific first: the first core class the error is an instance of wins.
 _DUALS: tuple[tuple[type[ernie_aiml.AIMLError], type[ernie_aiml.AIMLError]], ...] = (
     (ernie_aiml.ContextOverflowError, ErnieAIMLContextOverflowError),
@@ -123,6 +130,7 @@ _DUALS: tuple[tuple[type[ernie_aiml.AIMLError], type[ernie_aiml.AIMLError]], ...
     (ernie_aiml.APIStatusError, ErnieAIMLAPIError),
     (ernie_aiml.StreamError, ErnieAIMLStreamError),
     (ernie_aiml.ResponseParseError, ErnieAIMLResponseParseError),
+    (ernie_aiml.CreditsExhaustedError, ErnieAIMLCreditsExhaustedError),
     (ernie_aiml.BudgetExceededError, ErnieAIMLBudgetExceededError),
 )
 _DUAL_CLASSES = frozenset(dual for _, dual in _DUALS)

@@ -18,6 +18,7 @@ from ernie_aiml import (
     AIMLClient,
     ChatSettings,
     ClientOwner,
+    RateLimiter,
     RetryPolicy,
     chat_request,
     check_client_options,
@@ -133,6 +134,14 @@ class ErnieAIML(ClientOwner, FunctionCallingLLM):
         exclude=True,
         repr=False,
         description="Full retry policy (backoff, sleep); overrides max_retries when set.",
+    )
+    rate_limiter: RateLimiter | None = Field(
+        default=None,
+        exclude=True,
+        description=(
+            "A rate limit shared by a fleet (ernie_aiml.RateLimiter: requests and tokens per "
+            "minute on Redis); every call waits its turn."
+        ),
     )
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict,

@@ -44,3 +44,13 @@ def test_core_client_loads_httpx_only_when_used() -> None:
 )
 def test_adapters_do_not_import_the_other_framework(statement: str, forbidden: set[str]) -> None:
     assert not _top(_modules_after(statement)) & forbidden
+
+
+def test_redis_is_imported_only_when_a_store_is_used() -> None:
+    unused = "import ernie_aiml\nwith ernie_aiml.track_usage(max_calls=1): ernie_aiml.AIMLClient"
+    assert "redis" not in _top(_modules_after(unused))
+    # a shared budget or rate limit made (validated) but not yet used: still no redis
+    made = (
+        "import ernie_aiml; ernie_aiml.RateLimiter(store='redis://127.0.0.1:1/0', name='a', rpm=1)"
+    )
+    assert "redis" not in _top(_modules_after(made))

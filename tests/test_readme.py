@@ -13,6 +13,9 @@ README itself, in an HTML comment on the line before its fence, with the reason:
     <!-- readme-test: skip: needs a Redis server on localhost:6379 -->
 
 It is then reported as skipped with that reason; there is no other way to leave a block out.
+A block that needs a Redis server says `<!-- readme-test: needs redis-server -->`: the test
+starts one of its own on a free port (its URL in `REDIS_URL`) and runs the block; without the
+binary it is skipped, except in CI, where it fails (`.ci/run` installs redis-server).
 The model table is checked against the catalog (`ernie-aiml models --markdown`).
 """
 
@@ -20,11 +23,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ernie_aiml.emulator import BodyCheck, Emulator, watch_bodies
@@ -33,7 +38,8 @@ from ernie_aiml_cli.app import catalog_markdown
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 _BLOCK = re.compile(
-    r"(?:^<!--[ \t]*readme-test:[ \t]*skip\b:?(?P<skip>[^\n]*?)-->[ \t]*\n)?"
+    r"(?:^<!--[ \t]*readme-test:[ \t]*(?:skip\b:?(?P<skip>[^\n]*?)|needs[ \t]+(?P<needs>[\w-]+)[ \t]*)"
+    r"-->[ \t]*\n)?"
     r"^```python(?P<flags>[^\n]*)\n(?P<code>.*?)^```[ \t]*$",
     re.M | re.S,
 )
@@ -49,6 +55,7 @@ class Block:
     code: str
     skip: str | None
     flags: str = ""
+    needs: str | None = None
 
 
 def python_blocks() -> list[Block]:
@@ -59,7 +66,7 @@ def python_blocks() -> list[Block]:
         line = text.count("\n", 0, match.start("code"))  # the fence's line, 1-based
         skip = match["skip"]
         reason = None if skip is None else skip.strip()
-        blocks.append(Block(line, match["code"], reason, match["flags"].strip()))
+        blocks.append(Block(line, match["code"], reason, match["flags"].strip(), match["needs"]))
     return blocks
 
 
@@ -123,17 +130,35 @@ def readme_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Results]:
     the bodies they sent."""
     checks: list[BodyCheck] = []
     unwatch = watch_bodies(checks.append)
+    redis = _redis_for_blocks(tmp_path_factory)
     try:
         with Emulator() as emu:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("AIML_", "AIMLAPI_"))}
             env.update(AIML_API_KEY="readme-test-key", AIML_API_BASE=emu.base_url)
-            runs = run_blocks(
-                [b for b in BLOCKS if b.skip is None], tmp_path_factory.mktemp("readme"), env
-            )
+            if redis is not None:
+                env["REDIS_URL"] = redis.url
+            runnable = [b for b in BLOCKS if b.skip is None and (b.needs is None or redis)]
+            runs = run_blocks(runnable, tmp_path_factory.mktemp("readme"), env)
     finally:
         unwatch()
+        if redis is not None:
+            redis.stop()
     bad = [f"{c.model}: {c.problem or c.unlisted}" for c in checks if not c.valid or c.unlisted]
     yield Results(runs, bad)
+
+
+def _redis_for_blocks(factory: pytest.TempPathFactory) -> Any:
+    """A redis-server of the test's own for the blocks that need one (None without the binary,
+    outside CI; in CI its absence fails)."""
+    if not any(b.needs == "redis-server" for b in BLOCKS):
+        return None
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail("redis-server is missing in CI: .ci/run installs it")
+        return None
+    from fleet.fleet_support import RedisServer
+
+    return RedisServer(factory.mktemp("redis")).start()
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"README.md:{b.line}" for b in BLOCKS])
@@ -145,6 +170,9 @@ def test_readme_block_runs_alone(block: Block, readme_runs: Results) -> None:
     if block.skip is not None:
         assert block.skip, f"README.md:{block.line}: a skipped block must say why"
         pytest.skip(block.skip)
+    assert block.needs in (None, "redis-server"), f"README.md:{block.line}: unknown need"
+    if block.line not in readme_runs.runs:
+        pytest.skip(f"needs {block.needs}, which is not installed here")
     run = readme_runs.runs[block.line]
     assert run.returncode == 0, f"README.md:{block.line} failed alone:\n{run.stderr}"
     assert run.stderr == "", f"README.md:{block.line} printed on stderr:\n{run.stderr}"
@@ -162,6 +190,9 @@ def test_readme_blocks_print_what_the_readme_says(readme_runs: Results) -> None:
     assert "Refusing to send the API key over http:// to 'example.com'" in printed
     assert "chat baidu/ernie-5.0 " in printed  # the span
     assert printed.count("README test passed: test_") == 3
+    if shutil.which("redis-server"):  # the fleet example: three processes, one budget
+        assert "6 requests reached the server\nreadme-eval: 6 calls, " in printed
+        assert "{'max_calls': 0}" in printed
 
 
 def test_readme_streams_print_thinking_apart_from_the_answer(readme_runs: Results) -> None:

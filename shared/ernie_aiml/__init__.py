@@ -33,6 +33,9 @@ _EXPORTS: dict[str, str] = {
     "InsecureTransportError": "_errors.classes",
     "ParameterError": "_errors.classes",
     "BudgetExceededError": "_errors.classes",
+    "CreditsExhaustedError": "_errors.classes",
+    "StoreUnavailableError": "_errors.classes",
+    "RateLimitTimeoutError": "_errors.classes",
     "APIStatusError": "_errors.classes",
     "BadRequestError": "_errors.classes",
     "ContextOverflowError": "_errors.classes",
@@ -82,9 +85,9 @@ _EXPORTS: dict[str, str] = {
     "normalize_tool_choice": "_wire.tools",
     "check_cache_control": "_wire.cache",
     "mark_last_tool": "_wire.cache",
-    "count_tokens": "_wire.tokens",
-    "count_request_tokens": "_wire.tokens",
-    "tokenize": "_wire.tokens",
+    "count_tokens": "_tokens",
+    "count_request_tokens": "_tokens",
+    "tokenize": "_tokens",
     "count_prompt_tokens": "_wire.count",
     "text_message_tokens": "_wire.count",
     "image_part": "_wire.content",
@@ -117,6 +120,8 @@ _EXPORTS: dict[str, str] = {
     # accounting
     "UsageTally": "_observe.tally",
     "track_usage": "_observe.tally",
+    "FleetBudget": "_observe.fleet",
+    "RateLimiter": "_observe.ratelimit",
     # tracing
     "configure_telemetry": "_observe.telemetry",
 }
@@ -148,6 +153,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._errors.classes import ConfigurationError as ConfigurationError
     from ._errors.classes import ConflictError as ConflictError
     from ._errors.classes import ContextOverflowError as ContextOverflowError
+    from ._errors.classes import CreditsExhaustedError as CreditsExhaustedError
     from ._errors.classes import DeprecatedModelError as DeprecatedModelError
     from ._errors.classes import InsecureTransportError as InsecureTransportError
     from ._errors.classes import InvalidToolCallError as InvalidToolCallError
@@ -156,15 +162,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._errors.classes import ParameterError as ParameterError
     from ._errors.classes import PermissionDeniedError as PermissionDeniedError
     from ._errors.classes import RateLimitError as RateLimitError
+    from ._errors.classes import RateLimitTimeoutError as RateLimitTimeoutError
     from ._errors.classes import RequestTimeoutStatusError as RequestTimeoutStatusError
     from ._errors.classes import ResponseParseError as ResponseParseError
     from ._errors.classes import ServerError as ServerError
+    from ._errors.classes import StoreUnavailableError as StoreUnavailableError
     from ._errors.classes import StreamError as StreamError
     from ._errors.classes import StreamInterruptedError as StreamInterruptedError
     from ._extras import install_command as install_command
     from ._extras import missing_modules as missing_modules
     from ._extras import not_installed as not_installed
     from ._extras import require_extra as require_extra
+    from ._observe.fleet import FleetBudget as FleetBudget
+    from ._observe.ratelimit import RateLimiter as RateLimiter
     from ._observe.tally import UsageTally as UsageTally
     from ._observe.tally import track_usage as track_usage
     from ._observe.telemetry import configure_telemetry as configure_telemetry
@@ -174,6 +184,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._settings import find_api_key as find_api_key
     from ._settings import resolve_api_key as resolve_api_key
     from ._settings import resolve_base_url as resolve_base_url
+    from ._tokens import count_request_tokens as count_request_tokens
+    from ._tokens import count_tokens as count_tokens
+    from ._tokens import tokenize as tokenize
     from ._transport.client import AIMLClient as AIMLClient
     from ._transport.owner import ClientOwner as ClientOwner
     from ._transport.retry import RetryPolicy as RetryPolicy
@@ -217,9 +230,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._wire.response import wire_usage as wire_usage
     from ._wire.response_format import json_schema_format as json_schema_format
     from ._wire.response_format import normalize_response_format as normalize_response_format
-    from ._wire.tokens import count_request_tokens as count_request_tokens
-    from ._wire.tokens import count_tokens as count_tokens
-    from ._wire.tokens import tokenize as tokenize
     from ._wire.tool_calls import entry_fields as entry_fields
     from ._wire.tool_calls import tool_call_entry as tool_call_entry
     from ._wire.tools import normalize_tool as normalize_tool

@@ -20,7 +20,7 @@ from ernie_aiml import (
     normalize_tool,
     track_usage,
 )
-from ernie_aiml._wire.tokens import count_request_tokens
+from ernie_aiml._tokens import count_request_tokens
 from ernie_aiml.emulator import model_specs
 from support import OTel
 

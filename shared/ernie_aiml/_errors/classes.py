@@ -99,6 +99,20 @@ class BudgetExceededError(AIMLError):
         return self.body.get("spent") if isinstance(self.body, dict) else None
 
 
+class CreditsExhaustedError(BudgetExceededError):
+    """A shared budget is stopped: a process of the fleet got AIML's 403 (out of credits, or
+    the key's spend limit); every process refuses its calls until the budget is `reset()`."""
+
+
+class StoreUnavailableError(AIMLError):
+    """The store of a shared budget or rate limit (Redis) cannot be reached, and the budget
+    fails closed (the default): the call was not sent."""
+
+
+class RateLimitTimeoutError(AIMLError):
+    """A shared rate limit would make the call wait longer than its `max_wait`: not sent."""
+
+
 # ----------------------------------------------------------- server answers
 
 

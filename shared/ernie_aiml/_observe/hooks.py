@@ -15,11 +15,16 @@ never the transport's objects: the transport calls down into this layer, never t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._types import AnswerSummary, Completion, Delta, Usage
+from . import fleet_call
 from . import telemetry as _telemetry
 from .tally import UsageTally, active_tallies, admit, record_usage
+
+if TYPE_CHECKING:
+    from .fleet_call import FleetCall
+    from .ratelimit import RateLimiter
 
 
 class CallObserver:
@@ -28,6 +33,7 @@ class CallObserver:
     __slots__ = (
         "credits_used",
         "ended",
+        "fleet",
         "inference_id",
         "recorded",
         "request_id",
@@ -37,8 +43,14 @@ class CallObserver:
         "usd_spent",
     )
 
-    def __init__(self, tallies: tuple[UsageTally, ...], trace: _telemetry.CallTrace | None) -> None:
+    def __init__(
+        self,
+        tallies: tuple[UsageTally, ...],
+        trace: _telemetry.CallTrace | None,
+        fleet: FleetCall | None = None,
+    ) -> None:
         self.tallies = tallies
+        self.fleet = fleet
         self.trace = trace
         self.recorded = False
         self.ended = False
@@ -48,10 +60,14 @@ class CallObserver:
         self.inference_id: str | None = None
         self.request_id: str | None = None
 
-    def retry(self, error: BaseException | None, attempt: int, delay: float) -> None:
-        """A failed attempt is retried after `delay` seconds."""
+    def retry(self, error: BaseException | None, attempt: int, delay: float) -> float:
+        """A failed attempt is retried after `delay` seconds (longer if a shared 429 window
+        is open): returns the wait."""
+        if self.fleet is not None:
+            delay = self.fleet.retry(error, delay)
         if self.trace is not None:
             self.trace.retry(error, attempt, delay)
+        return delay
 
     def record(
         self, usage: Usage | None, credits_used: float | None, usd_spent: float | None
@@ -63,6 +79,8 @@ class CallObserver:
         self.usage, self.credits_used, self.usd_spent = usage, credits_used, usd_spent
         for tally in self.tallies:
             tally.add(usage, credits_used, usd_spent)
+        if self.fleet is not None:
+            self.fleet.record(usage, credits_used, usd_spent)
 
     def see(self, delta: Delta) -> None:
         """A streamed delta went by (only called when tracing)."""
@@ -90,13 +108,20 @@ class CallObserver:
         """The call raised: count it as far as the server reported, and end the span."""
         if self.ended:
             return
+        fleet = self.fleet
         if self.recorded:
             for tally in self.tallies:
                 tally.mark_failed()
+            if fleet is not None:
+                fleet.mark_failed()
         else:
             self.recorded = True
             for tally in self.tallies:
                 tally.add(None, failed=True)
+            if fleet is not None:
+                fleet.record(None, None, None, failed=True)
+        if fleet is not None:
+            fleet.failed(error)
         self.request_id = getattr(error, "request_id", None) or self.request_id
         self._end(error)
 
@@ -116,17 +141,33 @@ class CallObserver:
 # ---------------------------------------------------------------------- hooks
 
 
-def start_call(url: str, body: Mapping[str, Any]) -> CallObserver | None:
+def start_call(
+    url: str,
+    body: Mapping[str, Any],
+    *,
+    limiter: RateLimiter | None = None,
+    model: str | None = None,
+) -> CallObserver | None:
     """Admit a chat call to `url` (raises `BudgetExceededError` if a budget is spent);
-    None if nothing observes it."""
+    None if nothing observes it.
+
+    Shared budgets and a shared rate limit (`fleet_call.py`) admit it first, on their store.
+    """
     tallies = active_tallies()
     instruments = _telemetry.current()
-    if not tallies and instruments is None:
+    if not tallies and instruments is None and limiter is None:
         return None
+    shared = limiter is not None or (tallies and fleet_call.SHARED_BUDGETS.opened)
+    fleet = fleet_call.start_fleet_call(limiter, model, body, tallies) if shared else None
     if tallies:
-        admit(tallies)
+        try:
+            admit(tallies)
+        except BaseException:
+            if fleet is not None:
+                fleet.cancel()
+            raise
     trace = _telemetry.CallTrace(instruments, url, body) if instruments is not None else None
-    return CallObserver(tallies, trace)
+    return CallObserver(tallies, trace, fleet)
 
 
 def call_completed(observer: CallObserver | None, completion: Completion) -> None:

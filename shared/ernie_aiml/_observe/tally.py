@@ -12,7 +12,8 @@ LlamaIndex workflow steps inherit them. A thread started while the block is open
 reports to the open blocks too; threads that already ran when the block opened (an
 existing pool's workers) do only when run with `contextvars.copy_context().run`.
 `scope="process"` counts (and caps) every call made in the process while the block is open,
-whatever its thread.
+whatever its thread. With `store="redis://…"` and `name=`, the block's budget is shared by
+every process that opens that name on that store (`fleet.py`).
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ import contextvars
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .._errors.classes import BudgetExceededError, ParameterError
 from .._types import Usage
+
+if TYPE_CHECKING:
+    from .fleet import FleetBudget
 
 _ACTIVE: contextvars.ContextVar[tuple[UsageTally, ...]] = contextvars.ContextVar(
     "ernie_aiml_usage_tallies", default=()
@@ -145,7 +149,7 @@ class UsageTally:
         return self.summary()
 
 
-@contextmanager
+@overload
 def track_usage(
     *,
     max_credits: float | None = None,
@@ -153,19 +157,77 @@ def track_usage(
     max_calls: int | None = None,
     max_tokens: int | None = None,
     scope: Literal["context", "process"] = "context",
-) -> Iterator[UsageTally]:
+    store: None = None,
+) -> AbstractContextManager[UsageTally]: ...
+
+
+@overload
+def track_usage(
+    *,
+    max_credits: float | None = None,
+    max_usd: float | None = None,
+    max_calls: int | None = None,
+    max_tokens: int | None = None,
+    scope: Literal["context", "process"] = "context",
+    store: str,
+    name: str,
+    per: Literal["day"] | None = None,
+    hard_ceiling: bool = False,
+    reserve: float | None = None,
+    fail_open: bool = False,
+    ttl: float = 600.0,
+) -> AbstractContextManager[FleetBudget]: ...
+
+
+def track_usage(
+    *,
+    max_credits: float | None = None,
+    max_usd: float | None = None,
+    max_calls: int | None = None,
+    max_tokens: int | None = None,
+    scope: Literal["context", "process"] = "context",
+    store: str | None = None,
+    **shared: Any,
+) -> AbstractContextManager[UsageTally]:
     """Sum (and optionally cap) tokens and credits of every call made in this block.
 
     With a limit, the first call after the budget is spent raises `BudgetExceededError`
     before anything is sent; a call in flight always completes and is counted. Nested
     blocks each enforce their own limits. `scope="context"` (default) covers this context
     and the tasks it starts; `scope="process"` every thread of the process.
+
+    With `store` (a Redis URL) and `name`, the budget is shared by every process that opens
+    that name on that store (`FleetBudget`: `name`, `per`, `hard_ceiling`, `reserve`,
+    `fail_open`, `ttl`); it is created on the store, or joined, when the block opens.
     """
     if scope not in ("context", "process"):
         raise ParameterError(f"scope must be 'context' or 'process' (got {scope!r})")
-    tally = UsageTally(
-        max_credits=max_credits, max_usd=max_usd, max_calls=max_calls, max_tokens=max_tokens
-    )
+    if store is None:
+        if shared:
+            raise ParameterError(f"{next(iter(shared))} needs store= (a Redis URL)")
+        tally = UsageTally(
+            max_credits=max_credits, max_usd=max_usd, max_calls=max_calls, max_tokens=max_tokens
+        )
+        return _track(tally, scope)
+    from .fleet import FleetBudget
+
+    try:
+        budget = FleetBudget(
+            max_credits=max_credits,
+            max_usd=max_usd,
+            max_calls=max_calls,
+            max_tokens=max_tokens,
+            store=store,
+            **shared,
+        )
+    except TypeError as exc:  # an unknown or missing keyword
+        raise ParameterError(f"track_usage: {exc}") from None
+    return _track(budget.open(), scope)
+
+
+@contextmanager
+def _track(tally: UsageTally, scope: str) -> Iterator[UsageTally]:
+    """Make `tally` active for this block (this context, or every thread)."""
     if scope == "process":
         with _process_scope(tally):
             yield tally

@@ -42,7 +42,10 @@ class Attempts:
     def start(self) -> CallObserver | None:
         """Admit the call once (`BudgetExceededError` if a budget is spent) before sending."""
         if self.observer is _UNSTARTED:
-            self.observer = start_call(self.first.url, self.body)
+            first = self.first
+            self.observer = start_call(
+                first.url, self.body, limiter=first.limiter, model=first.model
+            )
         return self.observer
 
     @property

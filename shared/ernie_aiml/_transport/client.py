@@ -15,8 +15,9 @@ from typing import Any
 
 import httpx
 
-from .._errors.classes import ResponseParseError
+from .._errors.classes import ParameterError, ResponseParseError
 from .._observe.hooks import call_completed
+from .._observe.ratelimit import RateLimiter
 from .._settings import (
     DEFAULT_MAX_RETRIES,
     check_transport_security,
@@ -57,7 +58,8 @@ class AIMLClient:
     One pooled `httpx.Client` (made on first use, under a lock) and one `httpx.AsyncClient`
     per running event loop; caller-supplied clients are used as they are and never closed
     here. The key is resolved at the first request (`MissingAPIKeyError` if there is none).
-    `retry_policy`, when given, is used as is and `max_retries` is ignored.
+    `retry_policy`, when given, is used as is and `max_retries` is ignored. `rate_limiter`
+    (`ernie_aiml.RateLimiter`) gives every chat call a turn on a rate limit shared by a fleet.
     """
 
     def __init__(
@@ -72,7 +74,13 @@ class AIMLClient:
         http_async_client: httpx.AsyncClient | None = None,
         allow_insecure_http: bool = False,
         retry_policy: RetryPolicy | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
+        if rate_limiter is not None and not isinstance(rate_limiter, RateLimiter):
+            raise ParameterError(
+                f"rate_limiter must be an ernie_aiml.RateLimiter (got {type(rate_limiter).__name__})"
+            )
+        self.rate_limiter = rate_limiter
         self.base_url = resolve_base_url(base_url)
         self.timeout = resolve_timeout(timeout)
         self.allow_insecure_http = allow_insecure_http
@@ -264,7 +272,10 @@ class AIMLClient:
         url = self.base_url + path
         check_transport_security(url, allow_insecure_http=self.allow_insecure_http)
         headers = self._headers(accept, content is not None, key, client_request_id)
-        return Call(method, url, content, headers, self._timeout_for(timeout), model_of(body), key)
+        call = Call(method, url, content, headers, self._timeout_for(timeout), model_of(body), key)
+        if path == _CHAT:
+            call.limiter = self.rate_limiter
+        return call
 
     def _headers(
         self, accept: str, has_body: bool, key: str | None, client_request_id: str | None

@@ -26,6 +26,7 @@ from .._errors.classes import (
 )
 from .._errors.from_status import error_from_response
 from .._observe.hooks import CallObserver
+from .._observe.ratelimit import RateLimiter
 from .._version import __version__
 from .retry import RetryPolicy
 
@@ -64,6 +65,7 @@ class Call:
     model: str | None
     key: str | None
     observer: CallObserver | None = None  # budget and telemetry of this call
+    limiter: RateLimiter | None = None  # the client's shared rate limit
 
     def __repr__(self) -> str:
         return f"_Call({self.method} {self.url})"
@@ -263,8 +265,8 @@ def retry_delay(
 ) -> float:
     """The wait before the next attempt, logged at DEBUG."""
     delay = policy.delay(attempt, headers)
-    if call.observer is not None:  # the retry, as a span event
-        call.observer.retry(error, attempt, delay)
+    if call.observer is not None:  # the retry, as a span event; a shared 429 window
+        delay = call.observer.retry(error, attempt, delay)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
             "retrying %s %s in %.3f s after %s (attempt %d of %d)",

@@ -18,12 +18,23 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 
 from .._errors.classes import MissingAPIKeyError
+from .._observe.ratelimit import RateLimiter
 from .._settings import DEFAULT_MAX_RETRIES, KEY_ENV_VARS, find_api_key
 from .client import AIMLClient
 
 #: Building a client is rare (once per instance): one lock for all instances is enough.
 _BUILD_LOCK = threading.Lock()
 _CALLER_CLIENTS = ("http_client", "http_async_client")
+
+
+def _core_limiter(limiter: Any) -> RateLimiter | None:
+    """The shared rate limit the client applies: the core's own, or what a framework's wrapper
+    (LangChain's `ErnieRateLimiter`, whose slot langchain-core takes) leaves to the client;
+    None for a framework's other limiters, which the framework applies itself."""
+    if isinstance(limiter, RateLimiter):
+        return limiter
+    transport: Any = getattr(limiter, "transport_limiter", None)
+    return transport if isinstance(transport, RateLimiter) else None
 
 
 class ClientOwner:
@@ -58,6 +69,7 @@ class ClientOwner:
             default_headers=getattr(self, "default_headers", None),
             http_client=self.http_client,
             http_async_client=self.http_async_client,
+            rate_limiter=_core_limiter(getattr(self, "rate_limiter", None)),
         )
 
     def _take_client(self) -> AIMLClient | None:

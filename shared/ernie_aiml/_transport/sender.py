@@ -17,6 +17,7 @@ from collections.abc import AsyncGenerator
 import httpx
 
 from .._errors.classes import AIMLError
+from .._observe.fleet_call import ahold, hold
 from .http import (
     Call,
     aread_and_close,
@@ -203,6 +204,7 @@ class Sender:
     def send(self, call: Call, *, stream: bool, attempt: int = 0) -> tuple[httpx.Response, int]:
         """Send with retries; returns the 2xx response and the 0-based attempt that got it."""
         client = self.sync_client()
+        hold(call.observer)  # a shared rate limit's turn, or a 429 window another process opened
         policy = self.retry_policy
         while True:
             request = call.request(client)
@@ -229,6 +231,7 @@ class Sender:
     ) -> tuple[httpx.Response, int]:
         """Async `send`."""
         client = await self._guarded_async_client()
+        await ahold(call.observer)
         policy = self.retry_policy
         while True:
             request = call.request(client)

@@ -13,15 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._types import Message
-from .call import ChatSettings, chat_request
-from .tokens import (
+from .._tokens import (
     MESSAGE_TOKENS,
     REQUEST_TOKENS,
     count_message_tokens,
     count_texts,
     count_tool_tokens,
 )
+from .._types import Message
+from .call import ChatSettings, chat_request
 from .tools import normalize_tool
 
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from .._wire.tokens import count_request_tokens
+from .._tokens import count_request_tokens
 
 TTL_SECONDS: dict[str, float] = {"5m": 300.0, "1h": 3600.0}
 

@@ -82,7 +82,7 @@ class RecordedRequest:
     """One request the emulator received: headers lower-cased, `json` None if not JSON.
 
     `problem` is the spec's 400 detail for a chat body that fails validation (None when it
-    validates, or was not checked).
+    validates, or was not checked). `received` is when it arrived (`time.monotonic()`).
     """
 
     method: str
@@ -92,3 +92,4 @@ class RecordedRequest:
     body: bytes = b""
     query: str = ""
     problem: str | None = None
+    received: float = 0.0

@@ -12,6 +12,7 @@ import asyncio
 import json
 import re
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -57,7 +58,9 @@ class Emulator:
     streams without `[DONE]` (`done=True` adds it), the cost in USD as well as credits
     (`x-aimlapi-usd-spent` on JSON answers, `meta.usage.usd_spent` in a stream's last chunk;
     `usd_spent=False` sends credits only), id and name on every tool-call fragment
-    (`repeat_call_ids=False`: only the first).
+    (`repeat_call_ids=False`: only the first). `charges` is its ledger of credits charged:
+    one entry per answer that carried `meta.usage.credits_used` (the default answers and
+    scripted ones alike), added when the answer was sent.
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class Emulator:
         self.prompt_cache = PromptCache()
         self._queue: deque[Reply] = deque()
         self._requests: list[RecordedRequest] = []
+        self._charges: list[float] = []
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -115,6 +119,26 @@ class Emulator:
         return [r for r in self.requests if r.path in CHAT_PATHS]
 
     @property
+    def charges(self) -> list[float]:
+        """The credits charged per answer sent, oldest first (a snapshot)."""
+        with self._lock:
+            return list(self._charges)
+
+    @property
+    def credits_charged(self) -> float:
+        """The credits of every answer sent so far."""
+        return sum(self.charges)
+
+    def _charge(self, answer: Any) -> None:
+        """Note the credits an answer (a body or a stream's events) carries, if any."""
+        credits = sum(
+            _credits_of(part) for part in (answer if isinstance(answer, list) else [answer])
+        )
+        if credits:
+            with self._lock:
+                self._charges.append(credits)
+
+    @property
     def open_connections(self) -> int:
         """How many client connections the server holds open right now (for leak checks)."""
         return len(self._connections)
@@ -136,6 +160,7 @@ class Emulator:
         with self._lock:
             self._queue.clear()
             self._requests.clear()
+            self._charges.clear()
 
     def start(self) -> Emulator:
         """Bind the port and serve in a background daemon thread (idempotent)."""
@@ -309,7 +334,9 @@ class Emulator:
                 usd_spent=self.usd_spent,
                 cached=cached,
             )
-            return await _send_sse(http, self.status, events, self.done, extra)
+            sent = await _send_sse(http, self.status, events, self.done, extra)
+            self._charge(events)
+            return sent
         payload = completion_body(
             model=model,
             content=answer.content,
@@ -323,7 +350,9 @@ class Emulator:
         headers = [*extra, ("x-aimlapi-credits-used", str(credits))]
         if self.usd_spent:
             headers.append(("x-aimlapi-usd-spent", usd_header(credits)))
-        return await _send_json(http, self.status, payload, headers)
+        sent = await _send_json(http, self.status, payload, headers)
+        self._charge(payload)
+        return sent
 
     async def _scripted(
         self, reply: Reply, record: RecordedRequest, http: HTTPConnection, extra: _Headers
@@ -338,13 +367,25 @@ class Emulator:
         if isinstance(reply, JSONReply):
             if reply.cut_after is not None:
                 return await _send_cut_json(http, reply, headers)
-            return await _send_json(http, reply.status, reply.body, headers)
+            sent = await _send_json(http, reply.status, reply.body, headers)
+            self._charge(reply.body)
+            return sent
         if isinstance(reply, ErrorReply):
             body = error_body(reply.status, reply.message, record.path)
             return await _send_json(http, reply.status, body, headers)
         if isinstance(reply, RawReply):
             return await _send_bytes(http, reply.status, reply.body, reply.content_type, headers)
-        return await _send_scripted_sse(http, reply, headers)
+        sent = await _send_scripted_sse(http, reply, headers)
+        self._charge(list(reply.events))
+        return sent
+
+
+def _credits_of(answer: Any) -> float:
+    """`meta.usage.credits_used` of a body or stream event (0 when it has none)."""
+    meta = answer.get("meta") if isinstance(answer, dict) else None
+    usage = meta.get("usage") if isinstance(meta, dict) else None
+    credits = usage.get("credits_used") if isinstance(usage, dict) else None
+    return credits if isinstance(credits, (int, float)) else 0
 
 
 # ------------------------------------------------------------------ helpers
@@ -352,7 +393,15 @@ class Emulator:
 
 def _record(raw: RawRequest) -> RecordedRequest:
     path, _, query = raw.target.partition("?")
-    return RecordedRequest(raw.method, path, raw.headers, json_body(raw.body), raw.body, query)
+    return RecordedRequest(
+        raw.method,
+        path,
+        raw.headers,
+        json_body(raw.body),
+        raw.body,
+        query,
+        received=time.monotonic(),
+    )
 
 
 def _has_key(headers: dict[str, str]) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from .._wire.tokens import count_request_tokens
+from .._tokens import count_request_tokens
 
 #: What the server echoes as `model` for ids it renames (keyed by canonical id).
 _ECHO_NAMES: dict[str, str] = {
