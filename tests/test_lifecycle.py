@@ -65,11 +65,6 @@ def extra_field_name(cls: type) -> str:
 # ------------------------------------------------------------------ one request path
 
 
-# LangChain itself warns that a known parameter belongs in a field, not in `model_kwargs`.
-EXPLICIT = pytest.mark.filterwarnings("ignore:Parameters .* should be specified explicitly")
-
-
-@EXPLICIT
 @pytest.mark.parametrize("cls", ADAPTERS, ids=IDS)
 def test_extra_fields_are_validated_like_fields(cls: type) -> None:
     field = extra_field_name(cls)
@@ -79,7 +74,6 @@ def test_extra_fields_are_validated_like_fields(cls: type) -> None:
         make(cls, **{field: {"temperature": 9}})
 
 
-@EXPLICIT
 @pytest.mark.parametrize("cls", ADAPTERS, ids=IDS)
 def test_thinking_switch_in_extra_fields_refused_for_a_model_without_one(cls: type) -> None:
     field = extra_field_name(cls)
@@ -90,7 +84,6 @@ def test_thinking_switch_in_extra_fields_refused_for_a_model_without_one(cls: ty
         make(cls, model="baidu/ernie-4.5-vl-424b-a47b", **{field: {"enable_thinking": True}})
 
 
-@EXPLICIT
 @pytest.mark.parametrize("cls", ADAPTERS, ids=IDS)
 def test_same_settings_same_body(cls: type, emulator: Emulator) -> None:
     field = extra_field_name(cls)
@@ -416,7 +409,6 @@ def test_finished_event_loops_are_not_kept(emulator: Emulator) -> None:
     assert llm.aiml_client._sender._made == []
 
 
-@EXPLICIT
 @pytest.mark.parametrize("cls", ADAPTERS, ids=IDS)
 def test_a_parameter_given_twice_is_refused_alike(cls: type) -> None:
     field = extra_field_name(cls)
