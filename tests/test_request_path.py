@@ -210,6 +210,7 @@ def test_constructor_arguments_in_the_extra_fields_are_refused(cls: type, key: s
     assert "value" not in str(info.value)
 
 
+@pytest.mark.unlisted_keys
 @pytest.mark.parametrize("cls", ADAPTERS, ids=IDS)
 def test_other_extra_fields_go_to_the_wire_as_given(cls: type, emulator: Emulator) -> None:
     given = {"provider": "baidu", "x_trace": {"a": 1}}
@@ -236,6 +237,7 @@ def test_a_misspelled_argument_is_refused_naming_the_closest(cls: type) -> None:
     )
 
 
+@pytest.mark.unlisted_keys
 @pytest.mark.parametrize("cls", ADAPTERS, ids=IDS)
 def test_an_unknown_argument_warns_and_is_sent(cls: type, emulator: Emulator) -> None:
     given = {"x_flag": True}
