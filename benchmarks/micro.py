@@ -80,14 +80,18 @@ def _transport_chunk_rows(data: str) -> list[Row]:
         from ernie_aiml._transport.sse import ServerSentEvent
         from ernie_aiml._transport.stream_state import StreamState, _loads
 
-        state = StreamState.__new__(StreamState)  # no connection: only `delta` is timed
-        state.inference_id, state.done, state.ended = None, False, False
+        state = StreamState(None, {}, False)  # type: ignore[arg-type]  # no connection
         event = ServerSentEvent(data=data)
     except Exception as exc:
-        return [("core", "StreamState.delta", f"n/a ({exc!r})")]
+        return [("core", "StreamState.next_delta", f"n/a ({exc!r})")]
+
+    def one_event() -> Any:
+        state._events = iter((event,))
+        return state.next_delta()
+
     return [
         ("core", "stream_state._loads(content chunk), the C scanner", lambda: _loads(data)),
-        ("core", "StreamState.delta(content event)", lambda: state.delta(event)),
+        ("core", "StreamState.next_delta (one content event fed)", one_event),
     ]
 
 
@@ -123,9 +127,11 @@ def _langchain_chunk_rows(content_delta: Any, reasoning_delta: Any) -> list[Row]
         )
     )
     try:
-        from langchain_ernie_aiml._messages import StreamCalls, delta_to_chunk
+        from ernie_aiml import ToolCallAccumulator
 
-        calls = StreamCalls()
+        from langchain_ernie_aiml._messages import delta_to_chunk
+
+        calls = ToolCallAccumulator()
 
         rows.append(
             (

@@ -205,53 +205,58 @@ class Sender:
         """Send with retries; returns the 2xx response and the 0-based attempt that got it."""
         client = self.sync_client()
         hold(call.observer)  # a shared rate limit's turn, or a 429 window another process opened
-        policy = self.retry_policy
         while True:
             request = call.request(client)
-            retry_headers: httpx.Headers | None = None
-            cause: BaseException | None = None
             try:
                 response = client.send(request, stream=stream, follow_redirects=False)
             except httpx.TransportError as exc:
-                error: AIMLError = transport_error(exc, call, attempt, request)
-                cause = exc
+                delay = self._failed(
+                    transport_error(exc, call, attempt, request), exc, call, attempt
+                )
             else:
                 log_response(call, response, attempt)
                 if response.is_success:
                     return response, attempt
                 error = status_error(response, read_and_close(response), call)
-                retry_headers = response.headers
-            if not policy.should_retry(error, attempt):
-                raise error from cause
-            policy.sleep(retry_delay(policy, call, error, attempt, retry_headers))
+                delay = self._failed(error, None, call, attempt, response.headers)
+            self.retry_policy.sleep(delay)
             attempt += 1
 
     async def asend(
         self, call: Call, *, stream: bool, attempt: int = 0
     ) -> tuple[httpx.Response, int]:
-        """Async `send`."""
+        """Async `send`: the same decisions (`_failed`), awaiting only the I/O."""
         client = await self._guarded_async_client()
         await ahold(call.observer)
-        policy = self.retry_policy
         while True:
             request = call.request(client)
-            retry_headers: httpx.Headers | None = None
-            cause: BaseException | None = None
             try:
                 response = await client.send(request, stream=stream, follow_redirects=False)
             except httpx.TransportError as exc:
-                error: AIMLError = transport_error(exc, call, attempt, request)
-                cause = exc
+                delay = self._failed(
+                    transport_error(exc, call, attempt, request), exc, call, attempt
+                )
             else:
                 log_response(call, response, attempt)
                 if response.is_success:
                     return response, attempt
                 error = status_error(response, await aread_and_close(response), call)
-                retry_headers = response.headers
-            if not policy.should_retry(error, attempt):
-                raise error from cause
-            await policy.async_sleep(retry_delay(policy, call, error, attempt, retry_headers))
+                delay = self._failed(error, None, call, attempt, response.headers)
+            await self.retry_policy.async_sleep(delay)
             attempt += 1
+
+    def _failed(
+        self,
+        error: AIMLError,
+        cause: BaseException | None,
+        call: Call,
+        attempt: int,
+        headers: httpx.Headers | None = None,
+    ) -> float:
+        """The retry decision after a failed attempt: the wait before the next, or raise."""
+        if not self.retry_policy.should_retry(error, attempt):
+            raise error from cause
+        return retry_delay(self.retry_policy, call, error, attempt, headers)
 
 
 async def _aclose_entry(entry: _LoopClient) -> None:

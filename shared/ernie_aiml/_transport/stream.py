@@ -124,8 +124,8 @@ class _BaseStream:
         ):
             raise state.read_error(exc) from exc
         delay = self._sender.retry_policy.delay(self._attempt, None)
-        if self._call.observer is not None:  # the retry, as a span event
-            self._call.observer.retry(None, self._attempt, delay)
+        if self._call.observer is not None:  # the retry, as a span event; a shared 429 window
+            delay = self._call.observer.retry(None, self._attempt, delay)
         self._attempt += 1
         self._response = self._state = self._next = None
         return delay

@@ -126,46 +126,46 @@ class StreamState:
     # ------------------------------------------------------------------ deltas out
 
     def next_delta(self) -> Delta | None:
-        """The next Delta of what was fed; None: feed more, or (`over`) stop reading."""
+        """The next Delta of what was fed; None: feed more, or (`over`) stop reading.
+
+        The per-chunk hot path, one call per Delta: an empty event is skipped, `[DONE]` ends
+        the stream, anything else is one `json.loads` and one `parse_delta`.
+        """
         for event in self._events:
-            delta = self.delta(event)
-            if delta is not None:
+            data = event.data
+            if not data:
+                continue
+            if data == "[DONE]":
+                self._done()
+                return None
+            chunk = self._decode(data)
+            try:
+                delta = parse_delta(chunk)
+            except AIMLError as exc:
+                error = self._scrubbed(exc, data)
+            else:
+                if delta.finish_reason is not None or delta.usage is not None:
+                    self._ending(delta, chunk)
+                if delta.credits_used is not None:
+                    self.credits_used = delta.credits_used
+                if delta.usd_spent is not None:
+                    self.usd_spent = delta.usd_spent
                 self.yielded = True
                 see = self.see
                 if see is not None:
                     see(delta)
                 return delta
-            if self.over:
-                return None
+            # Raised outside the handler so that the unscrubbed original is not its __context__.
+            raise error
         if self._eof and not self.over:
             self.end()
         return None
 
-    def delta(self, event: ServerSentEvent) -> Delta | None:
-        """The Delta of one event, or None for an empty event or `[DONE]`."""
-        data = event.data
-        if not data:
-            return None
-        if data == "[DONE]":
-            self.done = self.over = True
-            self._events = _NO_EVENTS
-            self._check_usage()
-            return None
-        chunk = self._decode(data)
-        try:
-            delta = parse_delta(chunk)
-        except AIMLError as exc:
-            error = self._scrubbed(exc, data)
-        else:
-            if delta.finish_reason is not None or delta.usage is not None:
-                self._ending(delta, chunk)
-            if delta.credits_used is not None:
-                self.credits_used = delta.credits_used
-            if delta.usd_spent is not None:
-                self.usd_spent = delta.usd_spent
-            return delta
-        # Raised outside the handler so that the unscrubbed original is not its __context__.
-        raise error
+    def _done(self) -> None:
+        """`data: [DONE]`: the stream is over; what follows it is dropped."""
+        self.done = self.over = True
+        self._events = _NO_EVENTS
+        self._check_usage()
 
     def _ending(self, delta: Delta, chunk: dict[str, Any]) -> None:
         """A chunk with the finish reason or the usage: the stream may now be over."""
