@@ -142,8 +142,8 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
     @model_validator(mode="after")
     def _validate_ernie_aiml_params(self) -> Self:
         """Key present and the retry budget sane, before any request."""
-        if self.api_key is None:
-            self.api_key = SecretStr(ernie_aiml.resolve_api_key(None))
+        key = self.api_key.get_secret_value() if self.api_key is not None else None
+        self.api_key = SecretStr(ernie_aiml.resolve_api_key(key))  # checked where it is read
         if self.max_retries < 0:
             raise ernie_aiml.ParameterError(f"max_retries must be >= 0 (got {self.max_retries})")
         ernie_aiml.check_model(self.model_name, stacklevel=4)

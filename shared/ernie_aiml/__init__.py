@@ -54,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "resolve_api_key": "_settings",
     "resolve_base_url": "_settings",
     "find_api_key": "_settings",
+    "APIKeyWhitespaceWarning": "_settings",
     # catalog
     "DEFAULT_MODEL": "_catalog",
     "ModelInfo": "_catalog",
@@ -158,6 +159,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._observe.tally import track_usage as track_usage
     from ._observe.telemetry import configure_telemetry as configure_telemetry
     from ._settings import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+    from ._settings import APIKeyWhitespaceWarning as APIKeyWhitespaceWarning
     from ._settings import find_api_key as find_api_key
     from ._settings import resolve_api_key as resolve_api_key
     from ._settings import resolve_base_url as resolve_base_url

@@ -18,6 +18,7 @@ import httpx
 from .._errors.classes import ResponseParseError
 from .._observe.hooks import call_completed
 from .._settings import (
+    check_api_key,
     check_transport_security,
     find_api_key,
     resolve_api_key,
@@ -76,7 +77,8 @@ class AIMLClient:
         self.timeout = resolve_timeout(timeout)
         self.allow_insecure_http = allow_insecure_http
         self.default_headers = check_headers(default_headers)
-        self._api_key_arg = secret_text(api_key)
+        key = secret_text(api_key)
+        self._api_key_arg = check_api_key(key) if key and key.strip() else None
         self._api_key: str | None = None
         self._timeout_given = timeout is not None
         self._base_headers = {"User-Agent": USER_AGENT, **self.default_headers}

@@ -26,6 +26,7 @@ from .._errors.classes import (
 )
 from .._errors.from_status import error_from_response
 from .._version import __version__
+from .mask import masker
 from .retry import RetryPolicy
 
 logger = logging.getLogger("ernie_aiml")
@@ -34,10 +35,8 @@ USER_AGENT = f"ernie-aiml/{__version__}"
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream"
 SNIPPET = 200
-#: Shortest key that is masked in what a server echoes. AIML keys are 32 characters; a
-#: shorter "key" (a placeholder such as "k" in tests or demos) is no credential, and masking
-#: it would garble every message it happens to occur in ("Body valida***ion error").
-MIN_SCRUB_LENGTH = 8
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _TIMEOUT_KINDS: tuple[tuple[type[httpx.TimeoutException], str], ...] = (
     (httpx.ConnectTimeout, "connect"),
@@ -68,22 +67,21 @@ class Call:
         return f"_Call({self.method} {self.url})"
 
     def scrub(self, text: str) -> str:
-        """`text` with the key masked, should a server or library ever echo it.
-
-        Only a key of at least `MIN_SCRUB_LENGTH` characters is masked.
-        """
-        key = self.key
-        if key and len(key) >= MIN_SCRUB_LENGTH and key in text:
-            return text.replace(key, "***")
-        return text
+        """`text` with the key masked in every form, should a server or library echo it
+        (`mask.Masker`; a key shorter than `mask.MIN_SCRUB_LENGTH` is no credential)."""
+        mask = masker(self.key)
+        return text if mask is None else mask.text(text)
 
     def scrub_bytes(self, data: bytes) -> bytes:
         """`scrub` for a raw body."""
-        key = self.key
-        if not key or len(key) < MIN_SCRUB_LENGTH:
-            return data
-        raw = key.encode()
-        return data.replace(raw, b"***") if raw in data else data
+        mask = masker(self.key)
+        return data if mask is None else mask.bytes(data)
+
+    def scrub_headers(self, response: httpx.Response) -> None:
+        """Mask the key in `response`'s headers in place, before anything reads them."""
+        mask = masker(self.key)
+        if mask is not None:
+            mask.headers(response)
 
     def request(self, client: httpx.Client | httpx.AsyncClient) -> httpx.Request:
         """A fresh httpx request for one attempt, with every header of this call."""
@@ -119,6 +117,11 @@ def check_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
                 f"default_headers must map strings to strings (got {name!r}: "
                 f"{type(value).__name__})"
             )
+        if not _HEADER_NAME.fullmatch(name) or not _HEADER_VALUE.fullmatch(value):
+            raise ParameterError(
+                f"default_headers[{name!a}] must be a token name and a value of printable "
+                "ASCII without line breaks (its value is not shown)"
+            )
         result[name] = value
     return result
 
@@ -138,7 +141,13 @@ def encode(body: Mapping[str, Any]) -> bytes:
         text = _ENCODER.encode(body)
     except (TypeError, ValueError) as exc:
         raise ParameterError(f"the request body is not JSON-serialisable: {exc}") from exc
-    return text.encode("utf-8")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800") in a prompt, tool, model
+        raise ParameterError(
+            f"the request holds a lone surrogate ({text[exc.start : exc.end]!a}), which is not "
+            "valid Unicode text: fix the string it came from"
+        ) from None
 
 
 def model_of(body: Mapping[str, Any] | None) -> str | None:

@@ -214,6 +214,7 @@ class Sender:
                 error: AIMLError = transport_error(exc, call, attempt, request)
                 cause = exc
             else:
+                call.scrub_headers(response)
                 log_response(call, response, attempt)
                 if response.is_success:
                     return response, attempt
@@ -240,6 +241,7 @@ class Sender:
                 error: AIMLError = transport_error(exc, call, attempt, request)
                 cause = exc
             else:
+                call.scrub_headers(response)
                 log_response(call, response, attempt)
                 if response.is_success:
                     return response, attempt

@@ -17,6 +17,7 @@ from .._errors.classes import AIMLError, ResponseParseError, StreamInterruptedEr
 from .._types import Delta, Usage
 from .._wire.response import parse_delta
 from .http import SNIPPET, Call, timeout_kind
+from .mask import masker
 from .sse import ServerSentEvent
 
 # the C scanner `json.loads` ends up in (set by `JSONDecoder.__init__`: typeshed omits it)
@@ -26,7 +27,16 @@ _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 class StreamState:
     """Per-connection bookkeeping of a stream: how it ended, its usage, its inference id."""
 
-    __slots__ = ("call", "credits_used", "done", "ended", "inference_id", "usage", "usd_spent")
+    __slots__ = (
+        "call",
+        "credits_used",
+        "done",
+        "ended",
+        "inference_id",
+        "mask",
+        "usage",
+        "usd_spent",
+    )
 
     def __init__(self, call: Call, response: httpx.Response) -> None:
         self.call = call
@@ -36,6 +46,7 @@ class StreamState:
         self.usage: Usage | None = None
         self.credits_used: float | None = None
         self.usd_spent: float | None = None
+        self.mask = masker(call.key)  # an echoed key never reaches a Delta, error or span
 
     @property
     def finished(self) -> bool:
@@ -52,6 +63,8 @@ class StreamState:
         data = event.data
         if not data:
             return None
+        if self.mask is not None:
+            data = self.mask.text(data)
         if data == "[DONE]":
             self.done = True
             self._check_usage()
