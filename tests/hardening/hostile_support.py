@@ -141,8 +141,9 @@ def answer(content: str = "Hello.", reasoning: str | None = None, **extra: Any) 
     }
 
 
-def events(content: str = "Hello.", reasoning: str | None = None) -> list[bytes]:
-    """A complete streamed answer: content (and reasoning) deltas, finish, usage, [DONE]."""
+def events(content: str = "Hello.", reasoning: str | None = None, **extra: Any) -> list[bytes]:
+    """A complete streamed answer: content (and reasoning) deltas, finish, usage (with
+    `extra` fields, `usage` and `meta` included), [DONE]."""
     delta: dict[str, Any] = {"role": "assistant", "content": content}
     if reasoning is not None:
         delta["reasoning_content"] = reasoning
@@ -158,6 +159,7 @@ def events(content: str = "Hello.", reasoning: str | None = None) -> list[bytes]
             "model": MODEL,
             "choices": [],
             "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+            **extra,
         },
     ]
     return [b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks] + [b"data: [DONE]\n\n"]

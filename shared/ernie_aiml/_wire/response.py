@@ -126,32 +126,39 @@ def _usage(obj: Mapping[str, Any] | None) -> Usage | None:
     prompt = obj.get("prompt_tokens")
     completion = obj.get("completion_tokens")
     total = obj.get("total_tokens")
-    if type(prompt) is not int or type(completion) is not int or type(total) is not int:
+    if (
+        type(prompt) is not int
+        or type(completion) is not int
+        or type(total) is not int
+        or (prompt | completion | total) < 0  # any negative: a lying server's count
+    ):
         prompt = _count(obj, "prompt_tokens", prompt)
         completion = _count(obj, "completion_tokens", completion)
         total = _count(obj, "total_tokens", total)
     completion_details = obj.get("completion_tokens_details")
     reasoning = completion_details.get("reasoning_tokens") if completion_details else None
-    if reasoning is not None and type(reasoning) is not int:
+    if reasoning is not None and (type(reasoning) is not int or reasoning < 0):
         _count(obj, "completion_tokens_details.reasoning_tokens", reasoning)
     prompt_details = obj.get("prompt_tokens_details")
     cached = prompt_details.get("cached_tokens") if prompt_details else None
     if cached is None:
         cached = obj.get("prompt_cache_hit_tokens")
-        if cached is not None and type(cached) is not int:
+        if cached is not None and (type(cached) is not int or cached < 0):
             _count(obj, "prompt_cache_hit_tokens", cached)
-    elif type(cached) is not int:
+    elif type(cached) is not int or cached < 0:
         _count(obj, "prompt_tokens_details.cached_tokens", cached)
     # positional: prompt, completion, total, reasoning, cached (cheaper than keywords)
     return Usage(prompt or 0, completion or 0, total or 0, reasoning, cached)
 
 
 def _count(usage: Mapping[str, Any], name: str, value: Any) -> int | None:
-    """A token count as sent: an int or null; any other JSON type is a parse error."""
-    if value is None or (type(value) is int):
+    """A token count as sent: an int >= 0 or null; anything else is a parse error (a
+    negative count would lower a budget's running total)."""
+    if value is None or (type(value) is int and value >= 0):
         return value
     raise ResponseParseError(
-        f"usage.{name} must be an integer (got {type(value).__name__} {value!r})", body=usage
+        f"usage.{name} must be an integer >= 0 (got {type(value).__name__} {value!r})",
+        body=usage,
     )
 
 
@@ -166,34 +173,40 @@ def _meta_cost(obj: Mapping[str, Any]) -> tuple[Any, Any]:
         return None, None
     credits = usage.get("credits_used")
     usd = usage.get("usd_spent")
-    if credits is not None and type(credits) not in _NUMBER_TYPES:
-        _amount(usage, "credits_used", credits)
-    if usd is not None and type(usd) not in _NUMBER_TYPES:
-        _amount(usage, "usd_spent", usd)
+    # `not 0 <= x < inf` also catches NaN, which makes every budget comparison false
+    if credits is not None and (type(credits) not in _NUMBER_TYPES or not 0 <= credits < _INF):
+        _amount("meta.usage.credits_used", credits, usage)
+    if usd is not None and (type(usd) not in _NUMBER_TYPES or not 0 <= usd < _INF):
+        _amount("meta.usage.usd_spent", usd, usage)
     return credits, usd
 
 
 _NUMBER_TYPES = (int, float)
+_INF = float("inf")
 
 
-def _amount(usage: Mapping[str, Any], name: str, value: Any) -> None:
-    """The error for a cost in `meta.usage` that is not a JSON number."""
+def _amount(name: str, value: Any, body: Any) -> None:
+    """The error for a cost that is not a finite number >= 0 (a lying server's budget)."""
     raise ResponseParseError(
-        f"meta.usage.{name} must be a number (got {type(value).__name__} {value!r})", body=usage
+        f"{name} must be a finite number >= 0 (got {type(value).__name__} {value!r})", body=body
     )
 
 
-def _number(text: str | None, kind: type) -> Any:
-    """A header value as int/float; None when absent or not a number."""
+def _number(text: str | None, kind: type, name: str) -> Any:
+    """A header value as int/float; None when absent or not a number; a NaN, infinite or
+    negative one is a `ResponseParseError` (it would switch a budget off or lower it)."""
     if text is None:
         return None
     try:
-        return kind(text.strip())
+        value = kind(text.strip())
     except ValueError:
         try:
-            return float(text)
+            value = float(text)
         except ValueError:
             return None
+    if not 0 <= value < _INF:
+        _amount(f"the {name} header", text, None)
+    return value
 
 
 # ------------------------------------------------------------------ completion
@@ -242,9 +255,9 @@ def _completion(body: Mapping[str, Any], headers: Mapping[str, str] | None) -> C
     lowered = _lower_keys(headers)
     found = lowered.get if lowered else _absent
     if credits is None:
-        credits = _number(found(CREDITS_HEADER), int)
+        credits = _number(found(CREDITS_HEADER), int, CREDITS_HEADER)
     if usd is None:
-        usd = _number(found(USD_HEADER), float)
+        usd = _number(found(USD_HEADER), float, USD_HEADER)
     return Completion(
         content=_text(content),
         reasoning=message.get("reasoning_content") or message.get("reasoning") or None,
