@@ -48,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "StreamInterruptedError": "_errors.classes",
     "StreamError": "_errors.classes",
     "ResponseParseError": "_errors.classes",
+    "ResponseTooLargeError": "_errors.classes",
     "InvalidToolCallError": "_errors.classes",
     # settings
     "DEFAULT_BASE_URL": "_settings",
@@ -55,6 +56,9 @@ _EXPORTS: dict[str, str] = {
     "resolve_base_url": "_settings",
     "find_api_key": "_settings",
     "APIKeyWhitespaceWarning": "_settings",
+    "Limits": "_limits",
+    "limits": "_limits",
+    "configure_limits": "_limits",
     # catalog
     "DEFAULT_MODEL": "_catalog",
     "ModelInfo": "_catalog",
@@ -148,6 +152,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._errors.classes import RateLimitError as RateLimitError
     from ._errors.classes import RequestTimeoutStatusError as RequestTimeoutStatusError
     from ._errors.classes import ResponseParseError as ResponseParseError
+    from ._errors.classes import ResponseTooLargeError as ResponseTooLargeError
     from ._errors.classes import ServerError as ServerError
     from ._errors.classes import StreamError as StreamError
     from ._errors.classes import StreamInterruptedError as StreamInterruptedError
@@ -155,6 +160,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._extras import missing_modules as missing_modules
     from ._extras import not_installed as not_installed
     from ._extras import require_extra as require_extra
+    from ._limits import Limits as Limits
+    from ._limits import configure_limits as configure_limits
+    from ._limits import limits as limits
     from ._observe.tally import UsageTally as UsageTally
     from ._observe.tally import track_usage as track_usage
     from ._observe.telemetry import configure_telemetry as configure_telemetry

@@ -191,9 +191,17 @@ def build(mode: str, url: str, key: str = KEY, max_retries: int = 0, **kwargs: A
 
 
 async def run(
-    mode: str, target: Any, body: dict[str, Any] | None = None, messages: Any = None
+    mode: str, target: Any, body: dict[str, Any] | None = None, messages: Any = None, **kw: Any
 ) -> str:
-    """One call in `mode` on `target` (from `build`); the text of all it returned."""
+    """One call in `mode` on `target` (from `build`); the text of all it returned; `kw` go
+    to the adapters' call (tools, say)."""
+    return "\n".join(_text(item) for item in await results(mode, target, body, messages, **kw))
+
+
+async def results(
+    mode: str, target: Any, body: dict[str, Any] | None = None, messages: Any = None, **kw: Any
+) -> list[Any]:
+    """Everything one call in `mode` returned: the answer, or every chunk of a stream."""
     out: list[Any] = []
     if mode.startswith("core"):
         body = body or BODY
@@ -212,26 +220,32 @@ async def run(
     elif mode.startswith("lc"):
         prompt = messages if messages is not None else "hi"
         if mode == "lc-invoke":
-            out.append(target.invoke(prompt))
+            out.append(target.invoke(prompt, **kw))
         elif mode == "lc-ainvoke":
-            out.append(await target.ainvoke(prompt))
+            out.append(await target.ainvoke(prompt, **kw))
         elif mode == "lc-stream":
-            out.extend(target.stream(prompt))
+            out.extend(target.stream(prompt, **kw))
         else:
-            out.extend([c async for c in target.astream(prompt)])
+            out.extend([c async for c in target.astream(prompt, **kw)])
     else:
         from llama_index.core.base.llms.types import ChatMessage
 
         msgs = messages if messages is not None else [ChatMessage(role="user", content="hi")]
         if mode == "li-chat":
-            out.append(target.chat(msgs))
+            out.append(target.chat(msgs, **kw))
         elif mode == "li-achat":
-            out.append(await target.achat(msgs))
+            out.append(await target.achat(msgs, **kw))
         elif mode == "li-stream":
-            out.extend(target.stream_chat(msgs))
+            out.extend(target.stream_chat(msgs, **kw))
         else:
-            out.extend([r async for r in await target.astream_chat(msgs)])
-    return "\n".join(_text(item) for item in out)
+            out.extend([r async for r in await target.astream_chat(msgs, **kw)])
+    return out
+
+
+def sse_chunks(chunks: list[dict[str, Any]], done: bool = True) -> list[bytes]:
+    """SSE `data:` events of `chunks` (then `[DONE]`)."""
+    out = [b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks]
+    return out + ([b"data: [DONE]\n\n"] if done else [])
 
 
 def _text(item: Any) -> str:

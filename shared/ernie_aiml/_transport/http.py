@@ -139,7 +139,7 @@ def encode(body: Mapping[str, Any]) -> bytes:
     """Compact UTF-8 JSON of a request body; ParameterError if it is not serialisable."""
     try:
         text = _ENCODER.encode(body)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise ParameterError(f"the request body is not JSON-serialisable: {exc}") from exc
     try:
         return text.encode("utf-8")
@@ -243,7 +243,7 @@ def json_body(response: httpx.Response, call: Call) -> dict[str, Any]:
     raw = call.scrub_bytes(response.content)
     try:
         obj = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond reason
         snippet = raw[:SNIPPET].decode("utf-8", errors="replace")
         raise _parse_error(response, f"answer is not JSON: {snippet!r}") from exc
     if not isinstance(obj, dict):

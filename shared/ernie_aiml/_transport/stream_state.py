@@ -15,7 +15,8 @@ import httpx
 
 from .._errors.classes import AIMLError, ResponseParseError, StreamInterruptedError
 from .._types import Delta, Usage
-from .._wire.response import parse_delta
+from .._wire.accumulate import ToolCallIndexes
+from .._wire.response import error_event, parse_delta
 from .http import SNIPPET, Call, timeout_kind
 from .mask import masker
 from .sse import ServerSentEvent
@@ -32,6 +33,7 @@ class StreamState:
         "credits_used",
         "done",
         "ended",
+        "indexes",
         "inference_id",
         "mask",
         "usage",
@@ -47,6 +49,7 @@ class StreamState:
         self.credits_used: float | None = None
         self.usd_spent: float | None = None
         self.mask = masker(call.key)  # an echoed key never reaches a Delta, error or span
+        self.indexes: ToolCallIndexes | None = None  # made at the first tool-call fragment
 
     @property
     def finished(self) -> bool:
@@ -65,6 +68,8 @@ class StreamState:
             return None
         if self.mask is not None:
             data = self.mask.text(data)
+        if event.event == "error":
+            raise error_event(data, self.inference_id)
         if data == "[DONE]":
             self.done = True
             self._check_usage()
@@ -75,6 +80,10 @@ class StreamState:
         except AIMLError as exc:
             error = self._scrubbed(exc, data)
         else:
+            if delta.tool_call_chunks:
+                if self.indexes is None:
+                    self.indexes = ToolCallIndexes()
+                self.indexes.fix(delta.tool_call_chunks)
             if delta.finish_reason is not None or delta.usage is not None:
                 delta.inference_id = self.inference_id
                 self.ended = True
@@ -91,7 +100,7 @@ class StreamState:
     def _decode(self, data: str) -> dict[str, Any]:
         try:
             chunk = _loads(data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond reason
             raise self._parse_error("not valid JSON", data) from exc
         if type(chunk) is not dict:
             raise self._parse_error("not a JSON object", data)
@@ -182,5 +191,5 @@ def _loads(data: str) -> Any:
 def _loads_or_none(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None

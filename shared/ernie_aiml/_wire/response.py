@@ -7,6 +7,7 @@ a field that is absent. Every `meta`/details field is optional: AIML omits them 
 from __future__ import annotations
 
 import json
+import reprlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,7 +38,7 @@ def parse_arguments(raw: str) -> tuple[dict[str, Any] | None, str | None]:
         return {}, None
     try:
         value = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond reason
         return None, f"arguments are not valid JSON: {exc}"
     if not isinstance(value, dict):
         return None, f"arguments are not a JSON object (got {type(value).__name__})"
@@ -258,9 +259,12 @@ def _completion(body: Mapping[str, Any], headers: Mapping[str, str] | None) -> C
         credits = _number(found(CREDITS_HEADER), int, CREDITS_HEADER)
     if usd is None:
         usd = _number(found(USD_HEADER), float, USD_HEADER)
+    reasoning = message.get("reasoning_content") or message.get("reasoning") or None
+    if type(reasoning) not in _TEXT_OR_NONE:
+        raise _odd_text("message.reasoning_content", reasoning)
     return Completion(
         content=_text(content),
-        reasoning=message.get("reasoning_content") or message.get("reasoning") or None,
+        reasoning=reasoning,
         tool_calls=tool_calls,
         invalid_tool_calls=invalid,
         finish_reason=choice.get("finish_reason"),
@@ -304,7 +308,7 @@ def _text(content: Any) -> str:
             for p in content
             if isinstance(p, Mapping) and p.get("type") == "text"
         )
-    return str(content)
+    raise _odd_text("message.content", content)
 
 
 # ----------------------------------------------------------------------- delta
@@ -330,17 +334,51 @@ def _stream_error(chunk: Mapping[str, Any]) -> StreamError:
     )
 
 
+def error_event(data: str, inference_id: str | None = None) -> StreamError:
+    """The `StreamError` of an SSE `event: error`: the server's message (JSON or plain text)."""
+    try:
+        obj = json.loads(data)
+    except (ValueError, RecursionError):
+        obj = None
+    if isinstance(obj, Mapping):
+        if not obj.get("error") and "message" not in obj:
+            obj = {"error": dict(obj)}
+        error = _stream_error(obj)
+        if error.request_id is None and inference_id is not None:
+            error = StreamError(
+                error.message, status_code=error.status_code, request_id=inference_id, body=obj
+            )
+        return error
+    return StreamError(data[:_EVENT_TEXT] or "error in stream", request_id=inference_id)
+
+
+#: How much of a plain-text error event is kept in the message.
+_EVENT_TEXT = 1000
+
+
 def _tool_call_chunks(entries: list[Any]) -> list[ToolCallChunk]:
-    """Every `delta.tool_calls` entry as a fragment keyed by `index` (position if missing)."""
+    """Every `delta.tool_calls` entry as a fragment keyed by `index` (position if missing).
+
+    An index that is not an integer >= 0 (`"0"`, `1.5`), an id or name that is not text, or a
+    type other than "function" is a `ResponseParseError`: no fragment lands in the wrong call.
+    """
     out = []
     for position, entry in enumerate(entries):
         index = entry.get("index")
+        if (
+            (index is not None and (type(index) is not int or index < 0))
+            or entry.get("type", "function") not in _CALL_TYPES
+            or type(entry.get("id", "")) not in _TEXT_OR_NONE
+        ):
+            raise _odd_fragment(entry)
         function = entry.get("function")
         if function:
             arguments = function.get("arguments")
             if arguments is not None and not isinstance(arguments, str):
                 arguments = json.dumps(arguments, ensure_ascii=False)
             name = function.get("name")
+            if type(name) not in _TEXT_OR_NONE:
+                raise _odd_fragment(entry)
         else:
             arguments = name = None
         out.append(
@@ -353,6 +391,26 @@ def _tool_call_chunks(entries: list[Any]) -> list[ToolCallChunk]:
             )
         )
     return out
+
+
+_CALL_TYPES = frozenset({"function", None})
+_TEXT_OR_NONE = frozenset({str, type(None)})
+
+
+def _odd_fragment(entry: Any) -> ResponseParseError:
+    """A tool-call fragment whose index, type, id or name has the wrong JSON type."""
+    return ResponseParseError(
+        "stream tool-call fragment must have an integer index >= 0, type 'function' and text "
+        f"id and name (got {reprlib.repr(entry)})",
+        body=entry,
+    )
+
+
+def _odd_text(field: str, value: Any) -> ResponseParseError:
+    """A stream delta's text field (`content`, `reasoning_content`) that is not text."""
+    return ResponseParseError(
+        f"{field} must be a string or null (got {type(value).__name__})", body={field: value}
+    )
 
 
 def parse_delta(chunk: Mapping[str, Any]) -> Delta:
@@ -380,8 +438,14 @@ def _delta(chunk: Mapping[str, Any]) -> Delta:
         choice = choices[0]
         delta = choice.get("delta")
         if delta:
-            out.content = delta.get("content")
-            out.reasoning = delta.get("reasoning_content") or delta.get("reasoning") or None
+            content = out.content = delta.get("content")
+            reasoning = out.reasoning = (
+                delta.get("reasoning_content") or delta.get("reasoning") or None
+            )
+            if type(content) not in _TEXT_OR_NONE:
+                raise _odd_text("delta.content", content)
+            if type(reasoning) not in _TEXT_OR_NONE:
+                raise _odd_text("delta.reasoning_content", reasoning)
             out.role = delta.get("role")
             entries = delta.get("tool_calls")
             if entries:
