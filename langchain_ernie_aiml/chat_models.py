@@ -89,6 +89,9 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
     """ernie-5.0 only: maximum reasoning tokens (>= 100), with thinking on."""
     timeout: float | httpx.Timeout | None = None
     """Seconds (the read timeout) or an `httpx.Timeout`."""
+    deadline: float | None = None
+    """Total seconds one call may take, retries and the whole answer included (the core's
+    two hours if unset); past it, `APITimeoutError`."""
     max_retries: int = 2
     """Retries after the first attempt, done once, in the core's transport."""
     retry_policy: RetryPolicy | None = Field(default=None, exclude=True, repr=False)

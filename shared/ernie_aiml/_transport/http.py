@@ -23,9 +23,11 @@ from .._errors.classes import (
     APITimeoutError,
     ParameterError,
     ResponseParseError,
+    ResponseTooLargeError,
 )
 from .._errors.from_status import error_from_response
 from .._version import __version__
+from .guard import Deadline
 from .mask import masker
 from .retry import RetryPolicy
 
@@ -62,6 +64,7 @@ class Call:
     model: str | None
     key: str | None
     observer: Any = None  # budget/telemetry of this call (`_observe.CallObserver`)
+    deadline: Deadline | None = None  # the whole logical call's (`guard.Deadline`)
 
     def __repr__(self) -> str:
         return f"_Call({self.method} {self.url})"
@@ -85,12 +88,16 @@ class Call:
 
     def request(self, client: httpx.Client | httpx.AsyncClient) -> httpx.Request:
         """A fresh httpx request for one attempt, with every header of this call."""
+        timeout = self.timeout
+        if self.deadline is not None:  # no single wait may outlast the call's deadline
+            base = client.timeout if timeout is httpx.USE_CLIENT_DEFAULT else timeout
+            timeout = self.deadline.cap(base)
         return client.build_request(
             self.method,
             self.url,
             content=self.content,
             headers=self.headers,
-            timeout=self.timeout,
+            timeout=timeout,
         )
 
 
@@ -219,10 +226,11 @@ def status_error(response: httpx.Response, body: bytes, call: Call) -> APIStatus
 
 
 def read_and_close(response: httpx.Response) -> bytes:
-    """The body of an error answer (empty if the connection broke) and release it."""
+    """The body of an error answer (empty if the connection broke or it passed
+    `Limits.error_bytes`) and release it."""
     try:
         return response.read()
-    except httpx.TransportError:
+    except (httpx.TransportError, ResponseTooLargeError):
         return b""
     finally:
         response.close()
@@ -232,7 +240,7 @@ async def aread_and_close(response: httpx.Response) -> bytes:
     """Async `read_and_close`."""
     try:
         return await response.aread()
-    except httpx.TransportError:
+    except (httpx.TransportError, ResponseTooLargeError):
         return b""
     finally:
         await response.aclose()

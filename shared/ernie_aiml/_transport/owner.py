@@ -56,6 +56,7 @@ class ClientOwner:
             max_retries=getattr(self, "max_retries", 2),
             retry_policy=getattr(self, "retry_policy", None),
             default_headers=getattr(self, "default_headers", None),
+            deadline=getattr(self, "deadline", None),
             http_client=self.http_client,
             http_async_client=self.http_async_client,
         )

@@ -17,6 +17,8 @@ from collections.abc import AsyncGenerator
 import httpx
 
 from .._errors.classes import AIMLError
+from .guard import asend as guarded_asend
+from .guard import send as guarded_send
 from .http import (
     Call,
     aread_and_close,
@@ -209,7 +211,7 @@ class Sender:
             retry_headers: httpx.Headers | None = None
             cause: BaseException | None = None
             try:
-                response = client.send(request, stream=stream, follow_redirects=False)
+                response = guarded_send(client, request, call.deadline, stream)
             except httpx.TransportError as exc:
                 error: AIMLError = transport_error(exc, call, attempt, request)
                 cause = exc
@@ -236,7 +238,7 @@ class Sender:
             retry_headers: httpx.Headers | None = None
             cause: BaseException | None = None
             try:
-                response = await client.send(request, stream=stream, follow_redirects=False)
+                response = await guarded_asend(client, request, call.deadline, stream)
             except httpx.TransportError as exc:
                 error: AIMLError = transport_error(exc, call, attempt, request)
                 cause = exc
