@@ -176,6 +176,20 @@ class _Counter:
         )
         self.decoders = [] if odd else [_Inflater(coding) for coding in codings]
 
+    @property
+    def plain(self) -> bool:
+        """Whether reads pass as they are (nothing to decode or refuse)."""
+        return not self.decoders and self.refusal is None
+
+    def check(self, raw: bytes) -> None:
+        """Count one read that passes as it is; raise past the deadline or the limit."""
+        deadline = self.deadline
+        if deadline is not None and time.monotonic() > deadline.at:
+            raise deadline.error()
+        self.seen += len(raw)
+        if self.seen > self.limit:
+            self.count(b"")
+
     def pieces(self, raw: bytes) -> Iterator[bytes]:
         """The decoded pieces of one raw read, each counted."""
         if self.refusal is not None:
@@ -256,16 +270,10 @@ class _Guarded(httpx.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         counter = self._counter
-        if (
-            not counter.decoders and counter.refusal is None
-        ):  # the usual case: one check per read, no inner loop
-            deadline = counter.deadline
+        if counter.plain:  # the usual case: one check per read, no inner loop
+            check = counter.check
             for raw in self._inner:
-                if deadline is not None and time.monotonic() > deadline.at:
-                    raise deadline.error()
-                counter.seen += len(raw)
-                if counter.seen > counter.limit:
-                    counter.count(b"")
+                check(raw)
                 yield raw
             return
         for raw in self._inner:
@@ -285,14 +293,10 @@ class _AsyncGuarded(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         counter = self._counter
-        if not counter.decoders and counter.refusal is None:
-            deadline = counter.deadline
+        if counter.plain:
+            check = counter.check
             async for raw in self._inner:
-                if deadline is not None and time.monotonic() > deadline.at:
-                    raise deadline.error()
-                counter.seen += len(raw)
-                if counter.seen > counter.limit:
-                    counter.count(b"")
+                check(raw)
                 yield raw
             return
         async for raw in self._inner:
