@@ -100,6 +100,9 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
     """ernie-5.0 only: maximum reasoning tokens (>= 100), with thinking on."""
     timeout: float | httpx.Timeout | None = None
     """Seconds (the read timeout) or an `httpx.Timeout`."""
+    deadline: float | None = None
+    """Total seconds one call may take, retries and the whole answer included (the core's
+    two hours if unset); past it, `APITimeoutError`."""
     max_retries: int = DEFAULT_MAX_RETRIES
     """Retries after the first attempt, done once, in the core's transport."""
     retry_policy: RetryPolicy | None = Field(default=None, exclude=True, repr=False)
@@ -158,9 +161,9 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
 
     @model_validator(mode="after")
     def _validate_ernie_aiml_params(self) -> Self:
-        """Key present before any request."""
-        if self.api_key is None:
-            self.api_key = SecretStr(ernie_aiml.resolve_api_key(None))
+        """Key present and checked where it is read, before any request."""
+        key = self.api_key.get_secret_value() if self.api_key is not None else None
+        self.api_key = SecretStr(ernie_aiml.resolve_api_key(key))
         ernie_aiml.check_model(self.model_name, stacklevel=4)
         return self
 

@@ -63,6 +63,11 @@ def to_core_message(message: ChatMessage) -> Message:
         raise ParameterError(
             f"message role {role_value!r} is not supported; use one of {sorted(_ROLES)}"
         )
+    if not message.blocks and role in ("user", "system"):  # `content=b"..."` leaves no block
+        raise ParameterError(
+            f"a {role} message has no content (LlamaIndex drops bytes content: decode it to "
+            "text, or send it as an ImageBlock or DocumentBlock)"
+        )
     parts: list[Part] = []
     reasoning: list[str] = []
     tool_calls: list[ToolCall | InvalidToolCall] = []

@@ -116,6 +116,11 @@ class ErnieAIML(ClientOwner, FunctionCallingLLM):
         default=None,
         description="Read timeout in seconds, or an httpx.Timeout; the core's defaults if unset.",
     )
+    deadline: float | None = Field(
+        default=None,
+        description="Total seconds one call may take, retries and the whole answer included "
+        "(the core's two hours if unset); past it, APITimeoutError.",
+    )
     max_retries: int = Field(
         default=DEFAULT_MAX_RETRIES,
         description="Retries after the first attempt (2 means 3 attempts).",

@@ -52,6 +52,7 @@ _EXPORTS: dict[str, str] = {
     "StreamInterruptedError": "_errors.classes",
     "StreamError": "_errors.classes",
     "ResponseParseError": "_errors.classes",
+    "ResponseTooLargeError": "_errors.classes",
     "InvalidToolCallError": "_errors.classes",
     # settings
     "DEFAULT_BASE_URL": "_settings",
@@ -60,6 +61,10 @@ _EXPORTS: dict[str, str] = {
     "find_api_key": "_settings",
     "DEFAULT_MAX_RETRIES": "_settings",
     "check_client_options": "_settings",
+    "APIKeyWhitespaceWarning": "_settings",
+    "Limits": "_limits",
+    "limits": "_limits",
+    "configure_limits": "_limits",
     # catalog
     "DEFAULT_MODEL": "_catalog",
     "ModelInfo": "_catalog",
@@ -165,6 +170,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._errors.classes import RateLimitTimeoutError as RateLimitTimeoutError
     from ._errors.classes import RequestTimeoutStatusError as RequestTimeoutStatusError
     from ._errors.classes import ResponseParseError as ResponseParseError
+    from ._errors.classes import ResponseTooLargeError as ResponseTooLargeError
     from ._errors.classes import ServerError as ServerError
     from ._errors.classes import StoreUnavailableError as StoreUnavailableError
     from ._errors.classes import StreamError as StreamError
@@ -173,6 +179,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._extras import missing_modules as missing_modules
     from ._extras import not_installed as not_installed
     from ._extras import require_extra as require_extra
+    from ._limits import Limits as Limits
+    from ._limits import configure_limits as configure_limits
+    from ._limits import limits as limits
     from ._observe.fleet import FleetBudget as FleetBudget
     from ._observe.ratelimit import RateLimiter as RateLimiter
     from ._observe.tally import UsageTally as UsageTally
@@ -180,6 +189,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._observe.telemetry import configure_telemetry as configure_telemetry
     from ._settings import DEFAULT_BASE_URL as DEFAULT_BASE_URL
     from ._settings import DEFAULT_MAX_RETRIES as DEFAULT_MAX_RETRIES
+    from ._settings import APIKeyWhitespaceWarning as APIKeyWhitespaceWarning
     from ._settings import check_client_options as check_client_options
     from ._settings import find_api_key as find_api_key
     from ._settings import resolve_api_key as resolve_api_key

@@ -11,6 +11,7 @@ import functools
 import ipaddress
 import math
 import os
+import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,17 +29,54 @@ DEFAULT_MAX_RETRIES = 2
 
 
 def resolve_api_key(api_key: str | None = None) -> str:
-    """The key to use, or `MissingAPIKeyError` naming both environment variables."""
-    if api_key:
-        return api_key
+    """The key to use (checked by `check_api_key`), or `MissingAPIKeyError` naming both
+    environment variables."""
+    if api_key and api_key.strip():
+        return check_api_key(api_key, "api_key")
     for name in KEY_ENV_VARS:
         value = os.environ.get(name)
-        if value:
-            return value
+        if value and value.strip():
+            return check_api_key(value, name)
     raise MissingAPIKeyError(
         "No AI/ML API key: pass api_key=... or set AIML_API_KEY (or AIMLAPI_API_KEY). "
         "OPENAI_API_KEY is never used."
     )
+
+
+def check_api_key(key: str, source: str = "api_key") -> str:
+    """`key` as it can be sent: surrounding whitespace stripped (a secret file's newline,
+    a CRLF `.env`) with a `APIKeyWhitespaceWarning`; a `Bearer ` prefix, control, space or
+    non-ASCII characters refused with a `ParameterError` that never contains the key."""
+    stripped = key.strip()
+    if stripped.isascii() and stripped.isprintable() and " " not in stripped:
+        if stripped != key:
+            warnings.warn(
+                f"{source} had surrounding whitespace (such as a trailing newline); it was "
+                "stripped before use",
+                APIKeyWhitespaceWarning,
+                stacklevel=3,
+            )
+        return stripped
+    if stripped[:7].lower() == "bearer ":
+        raise _key_error(source, "starts with 'Bearer ': pass the key alone (the package adds it)")
+    index, char = next((i, c) for i, c in enumerate(stripped) if _bad_key_char(c))
+    kind = "a space" if char == " " else "a control" if char.isascii() else "a non-ASCII"
+    raise _key_error(source, f"contains {kind} character at position {index}")
+
+
+def _bad_key_char(char: str) -> bool:
+    return char == " " or not (char.isascii() and char.isprintable())
+
+
+def _key_error(source: str, what: str) -> ParameterError:
+    """The refusal of a malformed key: says where it came from and what is wrong, never the key."""
+    return ParameterError(
+        f"{source} {what}; an AI/ML API key is visible ASCII only (nothing was sent)"
+    )
+
+
+class APIKeyWhitespaceWarning(UserWarning):
+    """The key had surrounding whitespace (a trailing newline, say); it was stripped."""
 
 
 def find_api_key(api_key: str | None = None) -> str | None:

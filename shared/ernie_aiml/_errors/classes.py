@@ -193,6 +193,11 @@ class ResponseParseError(AIMLError):
     """A 2xx answer whose body or stream event is not the JSON AIML documents."""
 
 
+class ResponseTooLargeError(ResponseParseError):
+    """An answer, error body, stream or SSE event passed a size limit (`ernie_aiml.limits()`);
+    the message names the limit and how to raise it. Never retried."""
+
+
 class InvalidToolCallError(ResponseParseError, ValueError):
     """A finished answer's tool call cannot be run: no name, or arguments that are not a
     complete JSON object (e.g. cut off by `max_tokens`, `finish_reason="length"`)."""

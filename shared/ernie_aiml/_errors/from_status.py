@@ -123,7 +123,7 @@ def _json_object(text: str) -> Mapping[str, Any] | None:
         return None
     try:
         obj = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):  # shown as text instead
         return None
     return obj if isinstance(obj, dict) else None
 

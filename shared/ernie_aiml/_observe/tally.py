@@ -80,8 +80,8 @@ class UsageTally:
             integral = name in ("max_calls", "max_tokens")
             kinds = (int,) if integral else (int, float)
             if value is not None and (
-                isinstance(value, bool) or not isinstance(value, kinds) or value < 0
-            ):
+                isinstance(value, bool) or not isinstance(value, kinds) or not value >= 0
+            ):  # `not >= 0`: NaN too, which would make every comparison with it false
                 what = "an integer" if integral else "a number"
                 raise ParameterError(f"{name} must be {what} >= 0 (got {value!r})")
 
@@ -103,15 +103,16 @@ class UsageTally:
             self.calls += 1
             if failed:
                 self.failed_calls += 1
+            # never lowered, never NaN: the parser refuses such values, this holds regardless
             if usage is not None:
-                self.prompt_tokens += usage.prompt_tokens
-                self.completion_tokens += usage.completion_tokens
-                self.total_tokens += usage.total_tokens
-                self.reasoning_tokens += usage.reasoning_tokens or 0
-                self.cached_tokens += usage.cached_tokens or 0
-            if credits_used:
+                self.prompt_tokens += max(usage.prompt_tokens, 0)
+                self.completion_tokens += max(usage.completion_tokens, 0)
+                self.total_tokens += max(usage.total_tokens, 0)
+                self.reasoning_tokens += max(usage.reasoning_tokens or 0, 0)
+                self.cached_tokens += max(usage.cached_tokens or 0, 0)
+            if credits_used is not None and credits_used > 0:
                 self.credits_used += credits_used
-            if usd_spent:
+            if usd_spent is not None and usd_spent > 0:
                 self.usd_spent += usd_spent
 
     def mark_failed(self) -> None:

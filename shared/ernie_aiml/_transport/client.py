@@ -20,6 +20,7 @@ from .._observe.hooks import call_completed
 from .._observe.ratelimit import RateLimiter
 from .._settings import (
     DEFAULT_MAX_RETRIES,
+    check_api_key,
     check_transport_security,
     find_api_key,
     resolve_api_key,
@@ -30,6 +31,7 @@ from .._types import Completion
 from .._wire.response import parse_completion
 from .attempts import Attempts
 from .fallback import asend_with_tool_fallback, send_with_tool_fallback
+from .guard import ACCEPT_ENCODING, DEFAULT_DEADLINE, Deadline, check_deadline
 from .http import (
     JSON_TYPE,
     SSE_TYPE,
@@ -75,6 +77,7 @@ class AIMLClient:
         allow_insecure_http: bool = False,
         retry_policy: RetryPolicy | None = None,
         rate_limiter: RateLimiter | None = None,
+        deadline: float | None = None,
     ) -> None:
         if rate_limiter is not None and not isinstance(rate_limiter, RateLimiter):
             raise ParameterError(
@@ -82,10 +85,13 @@ class AIMLClient:
             )
         self.rate_limiter = rate_limiter
         self.base_url = resolve_base_url(base_url)
+        #: Seconds one whole call may take, retries and every byte of the answer included.
+        self.deadline = check_deadline(deadline) or DEFAULT_DEADLINE
         self.timeout = resolve_timeout(timeout)
         self.allow_insecure_http = allow_insecure_http
         self.default_headers = check_headers(default_headers)
-        self._api_key_arg = secret_text(api_key)
+        key = secret_text(api_key)
+        self._api_key_arg = check_api_key(key) if key and key.strip() else None
         self._api_key: str | None = None
         self._timeout_given = timeout is not None
         self._base_headers = {"User-Agent": USER_AGENT, **self.default_headers}
@@ -120,13 +126,14 @@ class AIMLClient:
         *,
         client_request_id: str | None = None,
         timeout: TimeoutTypes = None,
+        deadline: float | None = None,
     ) -> Completion:
         """POST a non-streamed chat completion; retries per policy; records usage.
 
         A refused forced `tool_choice` is retried with the fallback bodies; the label of
         the one that worked is `Completion.tool_choice_fallback`.
         """
-        attempts = self._attempts(non_stream(body), JSON_TYPE, client_request_id, timeout)
+        attempts = self._attempts(non_stream(body), JSON_TYPE, client_request_id, timeout, deadline)
 
         def send(wire: dict[str, Any]) -> Completion:
             call = attempts.call_for(wire)
@@ -150,9 +157,10 @@ class AIMLClient:
         *,
         client_request_id: str | None = None,
         timeout: TimeoutTypes = None,
+        deadline: float | None = None,
     ) -> Completion:
         """Async `chat`."""
-        attempts = self._attempts(non_stream(body), JSON_TYPE, client_request_id, timeout)
+        attempts = self._attempts(non_stream(body), JSON_TYPE, client_request_id, timeout, deadline)
 
         async def send(wire: dict[str, Any]) -> Completion:
             call = attempts.call_for(wire)
@@ -176,6 +184,7 @@ class AIMLClient:
         *,
         client_request_id: str | None = None,
         timeout: TimeoutTypes = None,
+        deadline: float | None = None,
     ) -> ChatStream:
         """A streamed chat completion; connects on first iteration or on entering `with`.
 
@@ -183,7 +192,8 @@ class AIMLClient:
         (`ChatStream.tool_choice_fallback` names the one that worked).
         """
         return ChatStream(
-            self._sender, self._attempts(streaming(body), SSE_TYPE, client_request_id, timeout)
+            self._sender,
+            self._attempts(streaming(body), SSE_TYPE, client_request_id, timeout, deadline),
         )
 
     def astream(
@@ -192,10 +202,12 @@ class AIMLClient:
         *,
         client_request_id: str | None = None,
         timeout: TimeoutTypes = None,
+        deadline: float | None = None,
     ) -> AsyncChatStream:
         """Async `stream`; connects on first iteration or on entering `async with`."""
         return AsyncChatStream(
-            self._sender, self._attempts(streaming(body), SSE_TYPE, client_request_id, timeout)
+            self._sender,
+            self._attempts(streaming(body), SSE_TYPE, client_request_id, timeout, deadline),
         )
 
     def list_models(self, *, timeout: TimeoutTypes = None) -> list[dict[str, Any]]:
@@ -238,11 +250,16 @@ class AIMLClient:
         accept: str,
         client_request_id: str | None,
         timeout: TimeoutTypes,
+        deadline: float | None = None,
     ) -> Attempts:
-        """One chat call, prepared now (bad input fails here, before anything is sent)."""
+        """One chat call, prepared now (bad input fails here, before anything is sent); its
+        deadline runs from now, across retries and fallbacks."""
+        total = Deadline(check_deadline(deadline) or self.deadline)
 
         def prepare(wire: dict[str, Any]) -> Call:
-            return self._prepare("POST", _CHAT, wire, accept, client_request_id, timeout)
+            call = self._prepare("POST", _CHAT, wire, accept, client_request_id, timeout)
+            call.deadline = total
+            return call
 
         return Attempts(prepare(body), body, prepare)
 
@@ -285,6 +302,7 @@ class AIMLClient:
         if client_request_id is not None:
             headers["X-Client-Request-Id"] = client_request_id
         headers["Accept"] = accept
+        headers["Accept-Encoding"] = ACCEPT_ENCODING  # what `guard` decodes with a limit
         if has_body:
             headers["Content-Type"] = JSON_TYPE
         if key:

@@ -23,11 +23,14 @@ from .._errors.classes import (
     APITimeoutError,
     ParameterError,
     ResponseParseError,
+    ResponseTooLargeError,
 )
 from .._errors.from_status import error_from_response
 from .._observe.hooks import CallObserver
 from .._observe.ratelimit import RateLimiter
 from .._version import __version__
+from .guard import Deadline
+from .mask import masker
 from .retry import RetryPolicy
 
 logger = logging.getLogger("ernie_aiml")
@@ -36,10 +39,8 @@ USER_AGENT = f"ernie-aiml/{__version__}"
 JSON_TYPE = "application/json"
 SSE_TYPE = "text/event-stream"
 SNIPPET = 200
-#: Shortest key that is masked in what a server echoes. AIML keys are 32 characters; a
-#: shorter "key" (a placeholder such as "k" in tests or demos) is no credential, and masking
-#: it would garble every message it happens to occur in ("Body valida***ion error").
-MIN_SCRUB_LENGTH = 8
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 _CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _TIMEOUT_KINDS: tuple[tuple[type[httpx.TimeoutException], str], ...] = (
     (httpx.ConnectTimeout, "connect"),
@@ -66,36 +67,40 @@ class Call:
     key: str | None
     observer: CallObserver | None = None  # budget and telemetry of this call
     limiter: RateLimiter | None = None  # the client's shared rate limit
+    deadline: Deadline | None = None  # the whole logical call's (`guard.Deadline`)
 
     def __repr__(self) -> str:
         return f"_Call({self.method} {self.url})"
 
     def scrub(self, text: str) -> str:
-        """`text` with the key masked, should a server or library ever echo it.
-
-        Only a key of at least `MIN_SCRUB_LENGTH` characters is masked.
-        """
-        key = self.key
-        if key and len(key) >= MIN_SCRUB_LENGTH and key in text:
-            return text.replace(key, "***")
-        return text
+        """`text` with the key masked in every form, should a server or library echo it
+        (`mask.Masker`; a key shorter than `mask.MIN_SCRUB_LENGTH` is no credential)."""
+        mask = masker(self.key)
+        return text if mask is None else mask.text(text)
 
     def scrub_bytes(self, data: bytes) -> bytes:
         """`scrub` for a raw body."""
-        key = self.key
-        if not key or len(key) < MIN_SCRUB_LENGTH:
-            return data
-        raw = key.encode()
-        return data.replace(raw, b"***") if raw in data else data
+        mask = masker(self.key)
+        return data if mask is None else mask.bytes(data)
+
+    def scrub_headers(self, response: httpx.Response) -> None:
+        """Mask the key in `response`'s headers in place, before anything reads them."""
+        mask = masker(self.key)
+        if mask is not None:
+            mask.headers(response)
 
     def request(self, client: httpx.Client | httpx.AsyncClient) -> httpx.Request:
         """A fresh httpx request for one attempt, with every header of this call."""
+        timeout = self.timeout
+        if self.deadline is not None:  # no single wait may outlast the call's deadline
+            base = client.timeout if timeout is httpx.USE_CLIENT_DEFAULT else timeout
+            timeout = self.deadline.cap(base)
         return client.build_request(
             self.method,
             self.url,
             content=self.content,
             headers=self.headers,
-            timeout=self.timeout,
+            timeout=timeout,
         )
 
 
@@ -122,6 +127,11 @@ def check_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
                 f"default_headers must map strings to strings (got {name!r}: "
                 f"{type(value).__name__})"
             )
+        if not _HEADER_NAME.fullmatch(name) or not _HEADER_VALUE.fullmatch(value):
+            raise ParameterError(
+                f"default_headers[{name!a}] must be a token name and a value of printable "
+                "ASCII without line breaks (its value is not shown)"
+            )
         result[name] = value
     return result
 
@@ -139,9 +149,15 @@ def encode(body: Mapping[str, Any]) -> bytes:
     """Compact UTF-8 JSON of a request body; ParameterError if it is not serialisable."""
     try:
         text = _ENCODER.encode(body)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise ParameterError(f"the request body is not JSON-serialisable: {exc}") from exc
-    return text.encode("utf-8")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800") in a prompt, tool, model
+        raise ParameterError(
+            f"the request holds a lone surrogate ({text[exc.start : exc.end]!a}), which is not "
+            "valid Unicode text: fix the string it came from"
+        ) from None
 
 
 def model_of(body: Mapping[str, Any] | None) -> str | None:
@@ -213,10 +229,11 @@ def status_error(response: httpx.Response, body: bytes, call: Call) -> APIStatus
 
 
 def read_and_close(response: httpx.Response) -> bytes:
-    """The body of an error answer (empty if the connection broke) and release it."""
+    """The body of an error answer (empty if the connection broke or it passed
+    `Limits.error_bytes`) and release it."""
     try:
         return response.read()
-    except httpx.TransportError:
+    except (httpx.TransportError, ResponseTooLargeError):
         return b""
     finally:
         response.close()
@@ -226,7 +243,7 @@ async def aread_and_close(response: httpx.Response) -> bytes:
     """Async `read_and_close`."""
     try:
         return await response.aread()
-    except httpx.TransportError:
+    except (httpx.TransportError, ResponseTooLargeError):
         return b""
     finally:
         await response.aclose()
@@ -237,7 +254,7 @@ def json_body(response: httpx.Response, call: Call) -> dict[str, Any]:
     raw = call.scrub_bytes(response.content)
     try:
         obj = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond reason
         snippet = raw[:SNIPPET].decode("utf-8", errors="replace")
         raise _parse_error(response, f"answer is not JSON: {snippet!r}") from exc
     if not isinstance(obj, dict):

@@ -67,6 +67,7 @@ class ClientOwner:
             max_retries=getattr(self, "max_retries", DEFAULT_MAX_RETRIES),
             retry_policy=getattr(self, "retry_policy", None),
             default_headers=getattr(self, "default_headers", None),
+            deadline=getattr(self, "deadline", None),
             http_client=self.http_client,
             http_async_client=self.http_async_client,
             rate_limiter=_core_limiter(getattr(self, "rate_limiter", None)),

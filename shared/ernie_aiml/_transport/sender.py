@@ -18,6 +18,8 @@ import httpx
 
 from .._errors.classes import AIMLError
 from .._observe.fleet_call import ahold, hold
+from .guard import asend as guarded_asend
+from .guard import send as guarded_send
 from .http import (
     Call,
     aread_and_close,
@@ -208,12 +210,13 @@ class Sender:
         while True:
             request = call.request(client)
             try:
-                response = client.send(request, stream=stream, follow_redirects=False)
+                response = guarded_send(client, request, call.deadline, stream)
             except httpx.TransportError as exc:
                 delay = self._failed(
                     transport_error(exc, call, attempt, request), exc, call, attempt
                 )
             else:
+                call.scrub_headers(response)
                 log_response(call, response, attempt)
                 if response.is_success:
                     return response, attempt
@@ -231,12 +234,13 @@ class Sender:
         while True:
             request = call.request(client)
             try:
-                response = await client.send(request, stream=stream, follow_redirects=False)
+                response = await guarded_asend(client, request, call.deadline, stream)
             except httpx.TransportError as exc:
                 delay = self._failed(
                     transport_error(exc, call, attempt, request), exc, call, attempt
                 )
             else:
+                call.scrub_headers(response)
                 log_response(call, response, attempt)
                 if response.is_success:
                     return response, attempt

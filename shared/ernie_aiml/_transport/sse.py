@@ -5,12 +5,18 @@ read and an LF that starts the next are one line end), `:` comments, multi-line 
 joined with newlines, `event`, `id` and `retry` fields. Only complete lines are decoded,
 so a UTF-8 character split across reads is never mangled. It sits on the streaming hot
 path: line ends are found with `bytes` methods, never a per-byte loop, and a read that is
-exactly one `data: ...` event (what AIML sends) skips line splitting altogether.
+exactly one `data: ...` event (what AIML sends) skips line splitting altogether. An
+unfinished line is kept as a list of reads (joined once its end arrives: linear, never
+quadratic), and a line or event longer than `Limits.event_bytes` is a
+`ResponseTooLargeError`, so a line that never ends cannot exhaust memory.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .._errors.classes import ResponseTooLargeError
+from .._limits import limits
 
 _BOM = "\ufeff"
 
@@ -28,10 +34,24 @@ class ServerSentEvent:
 class SSEDecoder:
     """Turns a byte stream into `ServerSentEvent`s, one network read at a time."""
 
-    __slots__ = ("_buffer", "_data", "_event", "_last_id", "_pending_cr", "_retry", "_started")
+    __slots__ = (
+        "_buffer",
+        "_buffered",
+        "_data",
+        "_data_size",
+        "_event",
+        "_last_id",
+        "_max",
+        "_pending_cr",
+        "_retry",
+        "_started",
+    )
 
-    def __init__(self) -> None:
-        self._buffer = b""  # an incomplete line, never containing a line end
+    def __init__(self, *, max_event_bytes: int | None = None) -> None:
+        self._max = max_event_bytes or limits().event_bytes
+        self._buffer: list[bytes] = []  # the reads of an incomplete line (no line end)
+        self._buffered = 0  # their length
+        self._data_size = 0  # characters in `_data`
         self._pending_cr = False  # the last read ended in CR: an LF next is part of it
         self._started = False  # past the first line (a leading BOM is dropped)
         self._data: list[str] = []
@@ -60,16 +80,22 @@ class SSEDecoder:
             self._pending_cr = False
             if chunk[:1] == b"\n":
                 chunk = chunk[1:]
-        data = self._buffer + chunk if self._buffer else chunk
+        if b"\n" not in chunk and b"\r" not in chunk:  # the line goes on: keep the read
+            if chunk:
+                self._buffer.append(chunk)
+                self._buffered += len(chunk)
+                if self._buffered > self._max:
+                    raise self._too_large("line")
+            return []
+        data = b"".join((*self._buffer, chunk)) if self._buffer else chunk
         if b"\r" in data:
             if data[-1:] == b"\r":
                 self._pending_cr = True
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         end = data.rfind(b"\n")
-        if end < 0:
-            self._buffer = data
-            return []
-        self._buffer = data[end + 1 :]
+        rest = data[end + 1 :]
+        self._buffer = [rest] if rest else []
+        self._buffered = len(rest)
         text = data[:end].decode("utf-8", errors="replace")
         if not self._started:
             self._started = True
@@ -80,11 +106,12 @@ class SSEDecoder:
         """At end of stream: the last line and an event left without its blank line."""
         lines = []
         if self._buffer:
-            text = self._buffer.decode("utf-8", errors="replace")
+            text = b"".join(self._buffer).decode("utf-8", errors="replace")
             if not self._started:
                 text = text.removeprefix(_BOM)
             lines.append(text)
-            self._buffer = b""
+            self._buffer = []
+            self._buffered = 0
         self._started = True
         self._pending_cr = False
         lines.append("")
@@ -94,17 +121,32 @@ class SSEDecoder:
         events: list[ServerSentEvent] = []
         data = self._data
         for line in lines:
+            if len(line) > self._max:
+                raise self._too_large("line")
             if line.startswith("data:"):
                 data.append(line[6:] if line[5:6] == " " else line[5:])
+                self._data_size += len(line)
+                if self._data_size > self._max:
+                    raise self._too_large("event")
             elif not line:
                 if data:
                     events.append(self._dispatch("\n".join(data)))
                     data.clear()
+                    self._data_size = 0
                 self._event = None
                 self._retry = None
             elif line[0] != ":":
                 self._field(line)
         return events
+
+    def _too_large(self, what: str) -> ResponseTooLargeError:
+        """The error for a line or event past the limit (nothing more of it is kept)."""
+        self._buffer = []
+        self._data.clear()
+        return ResponseTooLargeError(
+            f"an SSE {what} longer than {self._max} bytes (limit event_bytes; raise it with "
+            "ernie_aiml.configure_limits(event_bytes=...))"
+        )
 
     def _dispatch(self, data: str) -> ServerSentEvent:
         """The event with `data` and the fields seen since the last one, which are reset."""

@@ -22,8 +22,10 @@ import httpx
 
 from .._errors.classes import AIMLError, ResponseParseError, StreamInterruptedError
 from .._types import AnswerSummary, Delta, Usage
-from .._wire.response import parse_delta
+from .._wire.accumulate import ToolCallIndexes
+from .._wire.response import error_event, parse_delta
 from .http import SNIPPET, Call, timeout_kind
+from .mask import masker
 from .sse import ServerSentEvent, SSEDecoder
 
 # the C scanner `json.loads` ends up in (set by `JSONDecoder.__init__`: typeshed omits it)
@@ -48,7 +50,9 @@ class StreamState:
         "done",
         "ended",
         "finish_reason",
+        "indexes",
         "inference_id",
+        "mask",
         "over",
         "request_id",
         "see",
@@ -78,6 +82,8 @@ class StreamState:
         self._decoder = SSEDecoder()
         self._events: Iterator[ServerSentEvent] = _NO_EVENTS
         self._eof = False
+        self.mask = masker(call.key)  # an echoed key never reaches a Delta, error or span
+        self.indexes: ToolCallIndexes | None = None  # made at the first tool-call fragment
 
     @property
     def finished(self) -> bool:
@@ -135,6 +141,11 @@ class StreamState:
             data = event.data
             if not data:
                 continue
+            mask = self.mask
+            if mask is not None:
+                data = mask.text(data)
+            if event.event == "error":
+                raise error_event(data, self.inference_id)
             if data == "[DONE]":
                 self._done()
                 return None
@@ -144,6 +155,11 @@ class StreamState:
             except AIMLError as exc:
                 error = self._scrubbed(exc, data)
             else:
+                if delta.tool_call_chunks:
+                    indexes = self.indexes
+                    if indexes is None:
+                        indexes = self.indexes = ToolCallIndexes()
+                    indexes.fix(delta.tool_call_chunks)
                 if delta.finish_reason is not None or delta.usage is not None:
                     self._ending(delta, chunk)
                 if delta.credits_used is not None:
@@ -183,7 +199,7 @@ class StreamState:
     def _decode(self, data: str) -> dict[str, Any]:
         try:
             chunk = _loads(data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond reason
             raise self._parse_error("not valid JSON", data) from exc
         if type(chunk) is not dict:
             raise self._parse_error("not a JSON object", data)
@@ -265,5 +281,5 @@ def _loads(data: str) -> Any:
 def _loads_or_none(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None

@@ -102,3 +102,35 @@ class ToolCallAccumulator:
             make_tool_call(index, slot.id, slot.name, "".join(slot.arguments), slot.extra_content)
             for index, slot in sorted(self._slots.items())
         ]
+
+
+class ToolCallIndexes:
+    """Keeps apart two calls a stream sends at one `index` under different ids.
+
+    Fragments are merged by index downstream (LangChain's chunk merging, `ToolCallAccumulator`),
+    so a second id at a used index would merge two calls into one that could run the wrong
+    tool. The second call moves to a fresh index (its later id-less fragments follow it); a
+    server index that meets a moved one moves too. A well-formed stream is left as sent.
+    """
+
+    __slots__ = ("_ids", "_table", "_used")
+
+    def __init__(self) -> None:
+        self._table: dict[int, int] = {}  # the server's index -> the index passed on
+        self._ids: dict[int, str | None] = {}  # the server's index -> its current call's id
+        self._used: set[int] = set()
+
+    def fix(self, chunks: Iterable[ToolCallChunk]) -> None:
+        """Re-index the fragments of one delta in place."""
+        for chunk in chunks:
+            index = chunk.index
+            out = self._table.get(index)
+            known = self._ids.get(index)
+            if out is None or (chunk.id is not None and known is not None and chunk.id != known):
+                out = index if out is None and index not in self._used else max(self._used) + 1
+                self._table[index] = out
+                self._ids[index] = chunk.id
+                self._used.add(out)
+            elif known is None:
+                self._ids[index] = chunk.id
+            chunk.index = out

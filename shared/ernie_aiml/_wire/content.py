@@ -12,6 +12,7 @@ import binascii
 from typing import Any
 
 from .._errors.classes import ParameterError
+from .._limits import limits
 from .._types import FilePart, ImagePart
 
 IMAGE_MIME_TYPES: tuple[str, ...] = ("image/jpeg", "image/png", "image/gif", "image/webp")
@@ -80,8 +81,20 @@ def parse_data_url(url: str, what: str) -> tuple[str, str]:
     return (_mime(fields[0]) if fields[0].strip() else ""), payload
 
 
+def check_size(size: int, what: str) -> None:
+    """Refuse base64 data of more than `limits().image_bytes` characters before it is copied
+    into a body (each copy of a 100 MB image costs 100 MB more)."""
+    limit = limits().image_bytes
+    if size > limit:
+        raise ParameterError(
+            f"{what}: {size} characters of base64 data, more than the limit image_bytes="
+            f"{limit} (raise it with ernie_aiml.configure_limits(image_bytes=...))"
+        )
+
+
 def image_mime(b64: str, mime_type: str | None) -> str:
     """The MIME type to send for base64 image data: the given one if AIML takes it, else sniffed."""
+    check_size(len(b64), "image")
     if mime_type:
         mime = _mime(mime_type)
         if mime not in IMAGE_MIME_TYPES:
@@ -148,6 +161,7 @@ def image_part(
     elif data is not None:
         if not data:
             raise ParameterError("image_part: data is empty")
+        check_size((len(data) + 2) // 3 * 4, "image_part")
         base64 = b64lib.b64encode(data).decode("ascii")
     if not base64:
         raise ParameterError("image_part: base64 data is empty")
@@ -156,6 +170,7 @@ def image_part(
 
 def pdf_data(b64: str, mime_type: str | None) -> None:
     """Refuse anything that is not a PDF: by declared type, then by its magic bytes (always)."""
+    check_size(len(b64), "file")
     if mime_type and _mime(mime_type) != PDF_MIME_TYPE:
         raise ParameterError(f"file: unsupported type {mime_type!r}; AIML takes PDF files only")
     sniffed = sniff_mime(_b64_head(b64, "file"))
@@ -180,6 +195,7 @@ def file_part(
             raise ParameterError("file_part: file_id is empty")
         return FilePart(base64=None, filename=filename, file_id=file_id)
     if data is not None:
+        check_size((len(data) + 2) // 3 * 4, "file_part")
         base64 = b64lib.b64encode(data).decode("ascii")
     elif base64 is not None and base64[:5].lower() == "data:":
         declared, base64 = parse_data_url(base64, "file")

@@ -7,6 +7,7 @@ a field that is absent. Every `meta`/details field is optional: AIML omits them 
 from __future__ import annotations
 
 import json
+import reprlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,7 +38,7 @@ def parse_arguments(raw: str) -> tuple[dict[str, Any] | None, str | None]:
         return {}, None
     try:
         value = json.loads(raw)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond reason
         return None, f"arguments are not valid JSON: {exc}"
     if not isinstance(value, dict):
         return None, f"arguments are not a JSON object (got {type(value).__name__})"
@@ -126,32 +127,39 @@ def _usage(obj: Mapping[str, Any] | None) -> Usage | None:
     prompt = obj.get("prompt_tokens")
     completion = obj.get("completion_tokens")
     total = obj.get("total_tokens")
-    if type(prompt) is not int or type(completion) is not int or type(total) is not int:
+    if (
+        type(prompt) is not int
+        or type(completion) is not int
+        or type(total) is not int
+        or (prompt | completion | total) < 0  # any negative: a lying server's count
+    ):
         prompt = _count(obj, "prompt_tokens", prompt)
         completion = _count(obj, "completion_tokens", completion)
         total = _count(obj, "total_tokens", total)
     completion_details = obj.get("completion_tokens_details")
     reasoning = completion_details.get("reasoning_tokens") if completion_details else None
-    if reasoning is not None and type(reasoning) is not int:
+    if reasoning is not None and (type(reasoning) is not int or reasoning < 0):
         _count(obj, "completion_tokens_details.reasoning_tokens", reasoning)
     prompt_details = obj.get("prompt_tokens_details")
     cached = prompt_details.get("cached_tokens") if prompt_details else None
     if cached is None:
         cached = obj.get("prompt_cache_hit_tokens")
-        if cached is not None and type(cached) is not int:
+        if cached is not None and (type(cached) is not int or cached < 0):
             _count(obj, "prompt_cache_hit_tokens", cached)
-    elif type(cached) is not int:
+    elif type(cached) is not int or cached < 0:
         _count(obj, "prompt_tokens_details.cached_tokens", cached)
     # positional: prompt, completion, total, reasoning, cached (cheaper than keywords)
     return Usage(prompt or 0, completion or 0, total or 0, reasoning, cached)
 
 
 def _count(usage: Mapping[str, Any], name: str, value: Any) -> int | None:
-    """A token count as sent: an int or null; any other JSON type is a parse error."""
-    if value is None or (type(value) is int):
+    """A token count as sent: an int >= 0 or null; anything else is a parse error (a
+    negative count would lower a budget's running total)."""
+    if value is None or (type(value) is int and value >= 0):
         return value
     raise ResponseParseError(
-        f"usage.{name} must be an integer (got {type(value).__name__} {value!r})", body=usage
+        f"usage.{name} must be an integer >= 0 (got {type(value).__name__} {value!r})",
+        body=usage,
     )
 
 
@@ -166,34 +174,40 @@ def _meta_cost(obj: Mapping[str, Any]) -> tuple[Any, Any]:
         return None, None
     credits = usage.get("credits_used")
     usd = usage.get("usd_spent")
-    if credits is not None and type(credits) not in _NUMBER_TYPES:
-        _amount(usage, "credits_used", credits)
-    if usd is not None and type(usd) not in _NUMBER_TYPES:
-        _amount(usage, "usd_spent", usd)
+    # `not 0 <= x < inf` also catches NaN, which makes every budget comparison false
+    if credits is not None and (type(credits) not in _NUMBER_TYPES or not 0 <= credits < _INF):
+        _amount("meta.usage.credits_used", credits, usage)
+    if usd is not None and (type(usd) not in _NUMBER_TYPES or not 0 <= usd < _INF):
+        _amount("meta.usage.usd_spent", usd, usage)
     return credits, usd
 
 
 _NUMBER_TYPES = (int, float)
+_INF = float("inf")
 
 
-def _amount(usage: Mapping[str, Any], name: str, value: Any) -> None:
-    """The error for a cost in `meta.usage` that is not a JSON number."""
+def _amount(name: str, value: Any, body: Any) -> None:
+    """The error for a cost that is not a finite number >= 0 (a lying server's budget)."""
     raise ResponseParseError(
-        f"meta.usage.{name} must be a number (got {type(value).__name__} {value!r})", body=usage
+        f"{name} must be a finite number >= 0 (got {type(value).__name__} {value!r})", body=body
     )
 
 
-def _number(text: str | None, kind: type) -> Any:
-    """A header value as int/float; None when absent or not a number."""
+def _number(text: str | None, kind: type, name: str) -> Any:
+    """A header value as int/float; None when absent or not a number; a NaN, infinite or
+    negative one is a `ResponseParseError` (it would switch a budget off or lower it)."""
     if text is None:
         return None
     try:
-        return kind(text.strip())
+        value = kind(text.strip())
     except ValueError:
         try:
-            return float(text)
+            value = float(text)
         except ValueError:
             return None
+    if not 0 <= value < _INF:
+        _amount(f"the {name} header", text, None)
+    return value
 
 
 # ------------------------------------------------------------------ completion
@@ -242,12 +256,15 @@ def _completion(body: Mapping[str, Any], headers: Mapping[str, str] | None) -> C
     lowered = _lower_keys(headers)
     found = lowered.get if lowered else _absent
     if credits is None:
-        credits = _number(found(CREDITS_HEADER), int)
+        credits = _number(found(CREDITS_HEADER), int, CREDITS_HEADER)
     if usd is None:
-        usd = _number(found(USD_HEADER), float)
+        usd = _number(found(USD_HEADER), float, USD_HEADER)
+    reasoning = message.get("reasoning_content") or message.get("reasoning") or None
+    if type(reasoning) not in _TEXT_OR_NONE:
+        raise _odd_text("message.reasoning_content", reasoning)
     return Completion(
         content=_text(content),
-        reasoning=message.get("reasoning_content") or message.get("reasoning") or None,
+        reasoning=reasoning,
         tool_calls=tool_calls,
         invalid_tool_calls=invalid,
         finish_reason=choice.get("finish_reason"),
@@ -291,7 +308,7 @@ def _text(content: Any) -> str:
             for p in content
             if isinstance(p, Mapping) and p.get("type") == "text"
         )
-    return str(content)
+    raise _odd_text("message.content", content)
 
 
 # ----------------------------------------------------------------------- delta
@@ -317,17 +334,51 @@ def _stream_error(chunk: Mapping[str, Any]) -> StreamError:
     )
 
 
+def error_event(data: str, inference_id: str | None = None) -> StreamError:
+    """The `StreamError` of an SSE `event: error`: the server's message (JSON or plain text)."""
+    try:
+        obj = json.loads(data)
+    except (ValueError, RecursionError):
+        obj = None
+    if isinstance(obj, Mapping):
+        if not obj.get("error") and "message" not in obj:
+            obj = {"error": dict(obj)}
+        error = _stream_error(obj)
+        if error.request_id is None and inference_id is not None:
+            error = StreamError(
+                error.message, status_code=error.status_code, request_id=inference_id, body=obj
+            )
+        return error
+    return StreamError(data[:_EVENT_TEXT] or "error in stream", request_id=inference_id)
+
+
+#: How much of a plain-text error event is kept in the message.
+_EVENT_TEXT = 1000
+
+
 def _tool_call_chunks(entries: list[Any]) -> list[ToolCallChunk]:
-    """Every `delta.tool_calls` entry as a fragment keyed by `index` (position if missing)."""
+    """Every `delta.tool_calls` entry as a fragment keyed by `index` (position if missing).
+
+    An index that is not an integer >= 0 (`"0"`, `1.5`), an id or name that is not text, or a
+    type other than "function" is a `ResponseParseError`: no fragment lands in the wrong call.
+    """
     out = []
     for position, entry in enumerate(entries):
         index = entry.get("index")
+        if (
+            (index is not None and (type(index) is not int or index < 0))
+            or entry.get("type", "function") not in _CALL_TYPES
+            or type(entry.get("id", "")) not in _TEXT_OR_NONE
+        ):
+            raise _odd_fragment(entry)
         function = entry.get("function")
         if function:
             arguments = function.get("arguments")
             if arguments is not None and not isinstance(arguments, str):
                 arguments = json.dumps(arguments, ensure_ascii=False)
             name = function.get("name")
+            if type(name) not in _TEXT_OR_NONE:
+                raise _odd_fragment(entry)
         else:
             arguments = name = None
         out.append(
@@ -340,6 +391,26 @@ def _tool_call_chunks(entries: list[Any]) -> list[ToolCallChunk]:
             )
         )
     return out
+
+
+_CALL_TYPES = frozenset({"function", None})
+_TEXT_OR_NONE = frozenset({str, type(None)})
+
+
+def _odd_fragment(entry: Any) -> ResponseParseError:
+    """A tool-call fragment whose index, type, id or name has the wrong JSON type."""
+    return ResponseParseError(
+        "stream tool-call fragment must have an integer index >= 0, type 'function' and text "
+        f"id and name (got {reprlib.repr(entry)})",
+        body=entry,
+    )
+
+
+def _odd_text(field: str, value: Any) -> ResponseParseError:
+    """A stream delta's text field (`content`, `reasoning_content`) that is not text."""
+    return ResponseParseError(
+        f"{field} must be a string or null (got {type(value).__name__})", body={field: value}
+    )
 
 
 def parse_delta(chunk: Mapping[str, Any]) -> Delta:
@@ -367,8 +438,14 @@ def _delta(chunk: Mapping[str, Any]) -> Delta:
         choice = choices[0]
         delta = choice.get("delta")
         if delta:
-            out.content = delta.get("content")
-            out.reasoning = delta.get("reasoning_content") or delta.get("reasoning") or None
+            content = out.content = delta.get("content")
+            reasoning = out.reasoning = (
+                delta.get("reasoning_content") or delta.get("reasoning") or None
+            )
+            if type(content) not in _TEXT_OR_NONE:
+                raise _odd_text("delta.content", content)
+            if type(reasoning) not in _TEXT_OR_NONE:
+                raise _odd_text("delta.reasoning_content", reasoning)
             out.role = delta.get("role")
             entries = delta.get("tool_calls")
             if entries:

@@ -8,11 +8,13 @@ property that happens to be called `title`), inline every `$ref` and drop the de
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
 from .._errors.classes import ParameterError
+from .._limits import limits
 from .cache import check_cache_control
 
 EMPTY_PARAMETERS: dict[str, Any] = {"type": "object", "properties": {}}
@@ -36,6 +38,8 @@ _SUBSCHEMA = frozenset(
 _SUBSCHEMA_LIST = frozenset({"anyOf", "oneOf", "allOf", "prefixItems", "items"})
 _SUBSCHEMA_MAP = frozenset({"properties", "patternProperties", "dependentSchemas"})
 _DEFINITIONS = ("$defs", "definitions")
+#: The specs' rule for a function name: a-z, A-Z, 0-9, `_` and `-`, at most 64 characters.
+_TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class _Inliner:
@@ -45,6 +49,8 @@ class _Inliner:
         self.label = label
         self.root = root
         self.resolving: list[str] = []
+        self.nodes = 0
+        self.max_nodes = limits().schema_nodes
 
     def fail(self, text: str) -> ParameterError:
         """A `ParameterError` that names the tool."""
@@ -54,6 +60,13 @@ class _Inliner:
         """A normalised copy of one schema (booleans and odd values pass unchanged)."""
         if not isinstance(node, Mapping):
             return copy.deepcopy(node)
+        self.nodes += 1
+        if self.nodes > self.max_nodes:  # `$ref`s used twice per level double each level
+            raise self.fail(
+                f"schema expands to more than {self.max_nodes} nodes once its $refs are "
+                "inlined (limit schema_nodes; raise it with "
+                "ernie_aiml.configure_limits(schema_nodes=...))"
+            )
         ref = node.get("$ref")
         if ref is not None:
             return self.inline(ref, node)
@@ -116,7 +129,10 @@ def normalize_schema(
     label = f"{prefix}: {field}"
     if not isinstance(schema, Mapping):
         raise ParameterError(f"{label} must be a JSON schema object (got {schema!r})")
-    out = _Inliner(prefix, schema).schema(schema)
+    try:
+        out = _Inliner(prefix, schema).schema(schema)
+    except RecursionError:
+        raise ParameterError(f"{label} is nested too deeply to be a JSON schema") from None
     kind = out.get("type") if isinstance(out, dict) else None
     if kind is None and isinstance(out, dict) and ("properties" in out or not out):
         out = {"type": "object", "properties": {}, **out}
@@ -156,6 +172,11 @@ def normalize_tool(tool: Mapping[str, Any]) -> dict[str, Any]:
     name = function.get("name")
     if not isinstance(name, str) or not name:
         raise ParameterError(f"a tool needs a non-empty name (got {name!r})")
+    if not _TOOL_NAME.fullmatch(name):
+        raise ParameterError(
+            f"tool name {name[:80]!a}{'...' if len(name) > 80 else ''} must be 1 to 64 "
+            "characters from a-z A-Z 0-9 _ - (the API's rule for function names)"
+        )
     out: dict[str, Any] = {"name": name}
     description = function.get("description")
     if description is not None:

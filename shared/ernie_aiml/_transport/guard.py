@@ -1,0 +1,309 @@
+"""The byte-level guard on every response body: size limits, decompression, the deadline.
+
+`guard(response, call, stream)` swaps the response's byte stream for one that decodes gzip
+and deflate itself, in bounded pieces (a gzip bomb inflates 1 MiB at a time and stops at the
+limit, never all at once), counts decoded bytes as they arrive against the limit for this
+kind of body (`Limits.answer_bytes`, `error_bytes` or `stream_bytes`) and checks the call's
+total deadline at every read. Everything downstream (`read()`, `iter_raw()`, the SSE decoder)
+reads through it unchanged; the `content-encoding` header is dropped since the bytes are
+decoded here. A body compressed in a way we did not ask for (`Accept-Encoding: gzip, deflate`)
+is refused rather than handed to a decoder without a limit.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+
+from .._errors.classes import APITimeoutError, ParameterError, ResponseTooLargeError
+from .._limits import limits
+
+#: What we accept: the two encodings decoded here in bounded pieces.
+ACCEPT_ENCODING = "gzip, deflate"
+#: Largest piece one decompression step may produce.
+_PIECE = 1024 * 1024
+_SSE = "text/event-stream"
+
+
+def guard(response: httpx.Response, deadline: Deadline | None, stream: bool) -> None:
+    """Route `response`'s body through the limits and the deadline (in place, once)."""
+    headers = response.headers
+    if not response.is_success:
+        name = "error_bytes"
+    elif stream and headers.get("content-type", "").startswith(_SSE):
+        name = "stream_bytes"
+    else:
+        name = "answer_bytes"
+    counter = _Counter(name, getattr(limits(), name), deadline, headers.get("content-encoding"))
+    if "content-encoding" in headers:
+        del headers["content-encoding"]  # decoded here, not again by httpx
+    body = response.stream
+    if isinstance(body, httpx.SyncByteStream):
+        response.stream = _Guarded(body, counter)
+    elif isinstance(body, httpx.AsyncByteStream):
+        response.stream = _AsyncGuarded(body, counter)
+
+
+def send(
+    client: httpx.Client, request: httpx.Request, deadline: Deadline | None, stream: bool
+) -> httpx.Response:
+    """`client.send` with the body guarded; a non-streamed 2xx body is read here (within
+    the caller's retry handling, as httpx would)."""
+    response = client.send(request, stream=True, follow_redirects=False)
+    guard(response, deadline, stream)
+    if not stream and response.is_success:
+        try:
+            response.read()
+        finally:
+            response.close()
+    return response
+
+
+async def asend(
+    client: httpx.AsyncClient, request: httpx.Request, deadline: Deadline | None, stream: bool
+) -> httpx.Response:
+    """Async `send`."""
+    response = await client.send(request, stream=True, follow_redirects=False)
+    guard(response, deadline, stream)
+    if not stream and response.is_success:
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+    return response
+
+
+#: The total deadline of one call by default: two hours, far beyond a long reasoning answer
+#: (64k tokens at 20 tokens/s is under an hour), yet a server dripping bytes is cut off.
+DEFAULT_DEADLINE = 7200.0
+
+
+def check_deadline(value: float | None) -> float | None:
+    """`deadline` as given (None: the default), after checking it is a number of seconds > 0."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < _INF:
+        raise ParameterError(f"deadline must be a number of seconds > 0 (got {value!r})")
+    return float(value)
+
+
+_INF = float("inf")
+
+
+class Deadline:
+    """The total time one call may take, from its start: `APITimeoutError` once it passed."""
+
+    __slots__ = ("at", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        """Seconds left (0 when passed)."""
+        return max(self.at - time.monotonic(), 0.0)
+
+    def check(self) -> None:
+        """Raise `APITimeoutError` with the figure once the deadline has passed."""
+        if time.monotonic() > self.at:
+            raise self.error()
+
+    def error(self) -> APITimeoutError:
+        """The error for a call that ran past its deadline."""
+        return APITimeoutError(
+            f"the call ran past its total deadline of {self.seconds:g} s (deadline=; a server "
+            "that keeps sending slowly never resets it)"
+        )
+
+    def cap(self, timeout: httpx.Timeout) -> httpx.Timeout:
+        """`timeout` with no field above the time left (so a silent server is cut at the
+        deadline, not a read timeout later)."""
+        left = self.remaining()
+        if left <= 0:
+            raise self.error()
+        if left >= _longest(timeout):  # the usual case: nothing to cap
+            return timeout
+        return httpx.Timeout(
+            connect=_min(timeout.connect, left),
+            read=_min(timeout.read, left),
+            write=_min(timeout.write, left),
+            pool=_min(timeout.pool, left),
+        )
+
+
+def _longest(timeout: httpx.Timeout) -> float:
+    fields = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+    return max(float("inf") if f is None else f for f in fields)
+
+
+def _min(value: float | None, left: float) -> float:
+    return left if value is None else min(value, left)
+
+
+def _codings(header: str | None) -> list[str]:
+    """The codings to undo, last applied first."""
+    if not header:
+        return []
+    codings = [c.strip().lower() for c in header.split(",")]
+    return [c for c in codings if c and c != "identity"][::-1]
+
+
+class _Counter:
+    """Decodes and counts one body's bytes; raises once the limit or the deadline passed."""
+
+    __slots__ = ("deadline", "decoders", "limit", "name", "refusal", "seen")
+
+    def __init__(
+        self, name: str, limit: int, deadline: Deadline | None, encoding: str | None
+    ) -> None:
+        self.name = name
+        self.limit = limit
+        self.deadline = deadline
+        self.seen = 0
+        codings = _codings(encoding)
+        odd = [c for c in codings if c not in _INFLATERS]
+        #: An encoding not asked for: refused at the first read, never decoded unbounded.
+        self.refusal = (
+            ResponseTooLargeError(
+                f"the answer is compressed with {odd[0]!r}, which was not asked for "
+                f"(Accept-Encoding: {ACCEPT_ENCODING}); it is not decoded without a size limit"
+            )
+            if odd
+            else None
+        )
+        self.decoders = [] if odd else [_Inflater(coding) for coding in codings]
+
+    @property
+    def plain(self) -> bool:
+        """Whether reads pass as they are (nothing to decode or refuse)."""
+        return not self.decoders and self.refusal is None
+
+    def check(self, raw: bytes) -> None:
+        """Count one read that passes as it is; raise past the deadline or the limit."""
+        deadline = self.deadline
+        if deadline is not None and time.monotonic() > deadline.at:
+            raise deadline.error()
+        self.seen += len(raw)
+        if self.seen > self.limit:
+            self.count(b"")
+
+    def pieces(self, raw: bytes) -> Iterator[bytes]:
+        """The decoded pieces of one raw read, each counted."""
+        if self.refusal is not None:
+            raise self.refusal
+        if self.deadline is not None:
+            self.deadline.check()
+        if not self.decoders:
+            self.count(raw)
+            yield raw
+            return
+        yield from self._decode(raw, 0)
+
+    def _decode(self, data: bytes, level: int) -> Iterator[bytes]:
+        if level == len(self.decoders):
+            self.count(data)
+            yield data
+            return
+        for piece in self.decoders[level].feed(data):
+            yield from self._decode(piece, level + 1)
+
+    def tail(self) -> Iterator[bytes]:
+        """What the decoders still hold at the end of the body."""
+        for level, decoder in enumerate(self.decoders):
+            rest = decoder.flush()
+            if rest:
+                yield from self._decode(rest, level + 1)
+
+    def count(self, data: bytes) -> None:
+        self.seen += len(data)
+        if self.seen > self.limit:
+            raise ResponseTooLargeError(
+                f"the server sent more than {self.limit} decoded bytes (limit {self.name}; "
+                f"raise it with ernie_aiml.configure_limits({self.name}=...)); nothing more "
+                "is read"
+            )
+
+
+_INFLATERS = frozenset({"gzip", "x-gzip", "deflate"})
+
+
+class _Inflater:
+    """gzip or deflate, undone at most `_PIECE` bytes at a time."""
+
+    __slots__ = ("_coding", "_first", "_z")
+
+    def __init__(self, coding: str) -> None:
+        self._coding = coding
+        wbits = zlib.MAX_WBITS | 16 if coding != "deflate" else zlib.MAX_WBITS
+        self._z = zlib.decompressobj(wbits)
+        self._first = True
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        try:
+            while data:
+                out = self._z.decompress(data, _PIECE)
+                self._first = False
+                data = self._z.unconsumed_tail
+                if out:
+                    yield out
+        except zlib.error as exc:
+            if self._coding == "deflate" and self._first:  # raw deflate, as some servers send
+                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+                self._first = False
+                yield from self.feed(data)
+                return
+            raise httpx.DecodingError(f"{self._coding} data is corrupt: {exc}") from None
+
+    def flush(self) -> bytes:
+        return self._z.flush(_PIECE)
+
+
+class _Guarded(httpx.SyncByteStream):
+    """A sync body read through a `_Counter`."""
+
+    def __init__(self, inner: httpx.SyncByteStream, counter: _Counter) -> None:
+        self._inner = inner
+        self._counter = counter
+
+    def __iter__(self) -> Iterator[bytes]:
+        counter = self._counter
+        if counter.plain:  # the usual case: one check per read, no inner loop
+            check = counter.check
+            for raw in self._inner:
+                check(raw)
+                yield raw
+            return
+        for raw in self._inner:
+            yield from counter.pieces(raw)
+        yield from counter.tail()
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncGuarded(httpx.AsyncByteStream):
+    """An async body read through a `_Counter`."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, counter: _Counter) -> None:
+        self._inner = inner
+        self._counter = counter
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        counter = self._counter
+        if counter.plain:
+            check = counter.check
+            async for raw in self._inner:
+                check(raw)
+                yield raw
+            return
+        async for raw in self._inner:
+            for piece in counter.pieces(raw):
+                yield piece
+        for piece in counter.tail():
+            yield piece
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

@@ -1,0 +1,80 @@
+"""Masking the key in whatever a server sends back, in every form it can take there.
+
+The one place that does it: response headers (request and inference ids, a redirect's
+`Location`, everything LangChain copies into `response_metadata`), bodies (answers, error
+bodies, stream events, before they are parsed, so no decoded string, error, span or
+`JSONDecodeError.doc` ever holds the key) and messages. A JSON body may spell the key with
+`\\u00XX` escapes (or `\\/`); those forms are masked too. The checks are two substring
+searches when nothing matches, so they sit on the per-chunk path.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import httpx
+
+#: Shortest key that is masked in what a server echoes. AIML keys are 32 characters; a
+#: shorter "key" (a placeholder such as "k" in tests or demos) is no credential, and masking
+#: it would garble every message it happens to occur in ("Body valida***ion error").
+MIN_SCRUB_LENGTH = 8
+MASK = "***"
+#: JSON may escape any character this way; `/` also as `\/` (`"` and `\` are never in a key).
+_ESCAPE = "\\u00"
+
+
+class Masker:
+    """Masks one key in text, bytes and headers (made once per key, cached)."""
+
+    __slots__ = ("_escaped", "_escaped_bytes", "_key", "_key_bytes")
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+        self._key_bytes = key.encode("ascii", errors="replace")
+        pattern = "".join(_char_pattern(char) for char in key)
+        self._escaped = re.compile(pattern)
+        self._escaped_bytes = re.compile(pattern.encode("ascii", errors="replace"))
+
+    def text(self, text: str) -> str:
+        """`text` with the key masked, raw or JSON-escaped."""
+        if self._key in text:
+            text = text.replace(self._key, MASK)
+        if _ESCAPE in text or "\\/" in text:
+            text = self._escaped.sub(MASK, text)
+        return text
+
+    def bytes(self, data: bytes) -> bytes:
+        """`text` for a raw body."""
+        if self._key_bytes in data:
+            data = data.replace(self._key_bytes, MASK.encode())
+        if b"\\u00" in data or b"\\/" in data:
+            data = self._escaped_bytes.sub(MASK.encode(), data)
+        return data
+
+    def headers(self, response: httpx.Response) -> None:
+        """Mask the key in `response`'s header values, in place (nothing to do: no copy)."""
+        raw = response.headers.raw
+        key = self._key_bytes
+        if any(key in value for _, value in raw):
+            response.headers = httpx.Headers(
+                [(name, value.replace(key, MASK.encode())) for name, value in raw]
+            )
+
+
+def _char_pattern(char: str) -> str:
+    """One key character, raw or as a JSON `\\u00XX` escape (hex digits in either case)."""
+    code = f"{ord(char):04x}"
+    hexes = "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in code)
+    forms = [re.escape(char), f"\\\\+u{hexes}"]  # `\\+`: escaped once or more
+    if char == "/":
+        forms.append(r"\\+/")
+    return f"(?:{'|'.join(forms)})"
+
+
+@functools.lru_cache(maxsize=32)
+def masker(key: str | None) -> Masker | None:
+    """The `Masker` of `key`; None when there is nothing worth masking (no or a short key)."""
+    if not key or len(key) < MIN_SCRUB_LENGTH:
+        return None
+    return Masker(key)

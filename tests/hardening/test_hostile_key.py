@@ -1,0 +1,232 @@
+"""The key never leaks to a hostile server's echo, and a malformed key never leaves.
+
+Issue 22 §1 and issue 21 "The key": a key with surrounding whitespace is stripped (with one
+warning) and sent as it should be; a `Bearer ` prefix, an inner control character or a
+non-ASCII character is a `ParameterError` that names neither the key nor anything of it,
+before anything is sent, from the constructor or the environment, in the core and both
+adapters. A server that echoes the key in any header, body, escape form or stream event
+never gets it into an answer, an error (or its chain), metadata or a span.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import ernie_aiml
+import pytest
+from hardening_support import KEY, all_text
+from hostile_support import (
+    MODES,
+    STREAM_MODES,
+    HostileServer,
+    answer,
+    build,
+    either,
+    events,
+    head,
+    json_reply,
+    run,
+    sse_reply,
+)
+
+FRAMEWORKS = ["core", "lc", "li"]
+#: `KEY` with every character a JSON `\u00XX` escape (what `ensure_ascii`-happy servers may do).
+ESCAPED = "".join(f"\\u{ord(c):04x}" for c in KEY)
+
+
+def ok() -> HostileServer:
+    return HostileServer(
+        either(lambda: json_reply(json.dumps(answer()).encode()), lambda: sse_reply(events()))
+    )
+
+
+@pytest.fixture
+def server() -> Iterator[HostileServer]:
+    srv = ok()
+    yield srv
+    srv.close()
+
+
+def authorization(server: HostileServer) -> list[str]:
+    found = []
+    for request in server.requests:
+        for line in request.head.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            if name.lower() == b"authorization":
+                found.append(value.strip().decode())
+    return found
+
+
+# ------------------------------------------------------------------ the key as it is read
+
+
+@pytest.mark.parametrize("spaced", [KEY + "\n", KEY + "\r\n", f"  {KEY}\t"], ids=repr)
+@pytest.mark.parametrize("mode", MODES)
+async def test_surrounding_whitespace_is_stripped_once_and_the_key_sent_clean(
+    server: HostileServer, mode: str, spaced: str
+) -> None:
+    with pytest.warns(ernie_aiml.APIKeyWhitespaceWarning, match="stripped") as record:
+        target = build(mode, server.base_url, key=spaced)
+        await run(mode, target)
+    assert len(record) == 1
+    assert KEY not in str(record[0].message)
+    assert authorization(server) == [f"Bearer {KEY}"]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_whitespace_in_the_environment_is_stripped(
+    server: HostileServer, framework: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIML_API_KEY", KEY + "\r\n")
+    mode = {"core": "core-chat", "lc": "lc-invoke", "li": "li-chat"}[framework]
+    with pytest.warns(ernie_aiml.APIKeyWhitespaceWarning, match="AIML_API_KEY"):
+        await run(mode, build(mode, server.base_url, key=None))  # type: ignore[arg-type]
+    assert authorization(server) == [f"Bearer {KEY}"]
+
+
+BAD_KEYS = {
+    "bearer": (f"Bearer {KEY}", "starts with 'Bearer '"),
+    "bearer-lower": (f"bearer {KEY}", "starts with 'Bearer '"),
+    "inner-newline": (KEY[:10] + "\n" + KEY[10:], "control character at position 10"),
+    "inner-cr": (KEY[:10] + "\r" + KEY[10:], "control character at position 10"),
+    "nul": (KEY + "\0", f"control character at position {len(KEY)}"),
+    "non-ascii": (KEY + "é", f"non-ASCII character at position {len(KEY)}"),
+    "surrogate": (KEY + "\ud800", f"non-ASCII character at position {len(KEY)}"),
+    "inner-space": (KEY[:4] + " " + KEY[4:], "space character at position 4"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_KEYS))
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_malformed_key_is_refused_at_the_constructor(
+    server: HostileServer, framework: str, case: str
+) -> None:
+    bad, what = BAD_KEYS[case]
+    mode = {"core": "core-chat", "lc": "lc-invoke", "li": "li-chat"}[framework]
+    with pytest.raises(ernie_aiml.ParameterError, match="api_key") as info:
+        build(mode, server.base_url, key=bad)
+    assert what in str(info.value)
+    text = all_text(info.value)
+    assert KEY not in text and KEY[10:] not in text and bad not in text
+    assert server.requests == []
+
+
+#: What an environment variable can hold (no NUL, no lone surrogate).
+ENV_CASES = [case for case in BAD_KEYS if case not in ("nul", "surrogate")]
+
+
+@pytest.mark.parametrize("case", ENV_CASES)
+@pytest.mark.parametrize("mode", MODES)
+async def test_malformed_key_in_the_environment_is_refused_before_sending(
+    server: HostileServer, mode: str, case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad, what = BAD_KEYS[case]
+    monkeypatch.setenv("AIMLAPI_API_KEY", bad)
+    with pytest.raises(ernie_aiml.ParameterError, match="AIMLAPI_API_KEY") as info:
+        await run(mode, build(mode, server.base_url, key=None))  # type: ignore[arg-type]
+    assert what in str(info.value)
+    assert KEY not in all_text(info.value) and KEY[10:] not in all_text(info.value)
+    assert server.requests == []
+
+
+# ------------------------------------------------------------------ echoes
+
+
+def echo_headers() -> dict[str, str]:
+    return {"x_request_id": f"req-{KEY}", "x_inference_id": f"inf-{KEY}", "x_echo": KEY}
+
+
+def assert_clean(text: str) -> None:
+    assert KEY not in text
+    assert ESCAPED not in text
+    assert KEY.encode().hex() not in text
+
+
+def _echoing_plain() -> Iterator[bytes]:
+    body = json.dumps(answer(f"echo {KEY}", reasoning=f"why {KEY}")).replace(KEY, ESCAPED, 1)
+    return json_reply(body.encode(), **echo_headers())
+
+
+def _echoing_stream() -> Iterator[bytes]:
+    chunks = events(f"echo {KEY} and {ESCAPED}", reasoning=f"why {KEY}")
+    return sse_reply(chunks, **echo_headers())
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_echoed_key_never_reaches_answers_metadata_or_spans(mode: str, otel: Any) -> None:
+    server = HostileServer(either(_echoing_plain, _echoing_stream))
+    try:
+        text = await run(mode, build(mode, server.base_url))
+    finally:
+        server.close()
+    assert "echo ***" in text and "why ***" in text  # the answer is kept, the key masked
+    assert "req-***" in text or "inf-***" in text or mode.startswith("li")
+    assert_clean(text)
+    spans = [repr(dict(span.attributes or {})) + repr(span.events) for span in otel.spans]
+    assert spans and all(KEY not in s for s in spans)
+
+
+ERRORS = {
+    "status-json": lambda: json_reply(
+        json.dumps({"message": f"bad key {KEY} / {ESCAPED}", "requestId": KEY}).encode(),
+        status=401,
+        **echo_headers(),
+    ),
+    "status-text": lambda: json_reply(f"<h1>{KEY}</h1>".encode(), status=500, **echo_headers()),
+    "redirect": lambda: json_reply(
+        b"", status=307, location=f"https://evil.example/?k={KEY}", **echo_headers()
+    ),
+    "not-json": lambda: json_reply(f'{{"k": "{KEY}", oops'.encode(), **echo_headers()),
+    "escaped-not-json": lambda: json_reply(f'{{"k": "{ESCAPED}", oops'.encode()),
+}
+
+
+@pytest.mark.parametrize("case", list(ERRORS))
+@pytest.mark.parametrize("mode", MODES)
+async def test_echoed_key_never_reaches_errors(mode: str, case: str, otel: Any) -> None:
+    reply = ERRORS[case]
+    server = HostileServer(lambda request: reply())
+    try:
+        with pytest.raises(Exception) as info:
+            await run(mode, build(mode, server.base_url))
+    finally:
+        server.close()
+    assert isinstance(info.value, ernie_aiml.AIMLError) or mode.startswith("lc")
+    text = all_text(info.value)
+    current: BaseException | None = info.value
+    while current is not None:  # JSONDecodeError.doc and any other attribute of the chain
+        text += repr(vars(current)) + repr(getattr(current, "doc", ""))
+        current = current.__cause__ or current.__context__
+    assert_clean(text)
+    spans = [repr(dict(span.attributes or {})) + repr(span.events) for span in otel.spans]
+    assert all(KEY not in s for s in spans)
+
+
+@pytest.mark.parametrize("mode", STREAM_MODES)
+async def test_echoed_key_in_a_bad_stream_event_is_masked(mode: str) -> None:
+    bad = [b'data: {"k": "' + KEY.encode() + b'", oops\n\n']
+    server = HostileServer(lambda request: sse_reply(bad, **echo_headers()))
+    try:
+        with pytest.raises(Exception) as info:
+            await run(mode, build(mode, server.base_url))
+    finally:
+        server.close()
+    text = all_text(info.value)
+    current: BaseException | None = info.value
+    while current is not None:
+        text += repr(vars(current)) + repr(getattr(current, "doc", ""))
+        current = current.__cause__ or current.__context__
+    assert_clean(text)
+
+
+def test_headers_never_reach_the_sent_request_unchecked(server: HostileServer) -> None:
+    for headers in ({"X-A": "a\r\nb"}, {"X-A": "\ud800"}, {"X A": "v"}, {"X-A": "é"}):
+        with pytest.raises(ernie_aiml.ParameterError, match="default_headers"):
+            ernie_aiml.AIMLClient(api_key=KEY, base_url=server.base_url, default_headers=headers)
+    assert server.requests == []
+
+
+def test_head_helper_is_http() -> None:
+    assert head(200).startswith(b"HTTP/1.1 200")
