@@ -280,9 +280,10 @@ BAD_VALUES: dict[str, list[Any]] = {
     "timeout": [-1, 0, "5", True, float("inf"), httpx.Timeout(5.0, connect=-1)],
     "max_retries": [-1, "2", True, 1.5],
     "base_url": ["127.0.0.1:8765/v1", "localhost:8765/v1", "ftp://example.com/v1", "https://"],
+    "deadline": [-1, 0, "60", True, float("nan"), float("inf")],
 }
 CASES = [(name, value) for name, values in BAD_VALUES.items() for value in values]
-CLIENT_PARAMS = frozenset({"timeout", "max_retries", "base_url"})
+CLIENT_PARAMS = frozenset({"timeout", "max_retries", "base_url", "deadline"})
 
 
 def _core(name: str, value: Any) -> None:

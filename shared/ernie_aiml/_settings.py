@@ -150,6 +150,15 @@ def check_max_retries(max_retries: Any) -> int:
     return max_retries
 
 
+def check_deadline(value: float | None) -> float | None:
+    """`deadline` as given (None: the default), after checking it is a number of seconds > 0."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ParameterError(f"deadline must be a number of seconds > 0 (got {value!r})")
+    return float(value)
+
+
 def check_client_options(values: dict[str, Any]) -> None:
     """The adapters' constructor arguments that configure the client, checked as given."""
     if values.get("base_url") is not None:
@@ -157,6 +166,7 @@ def check_client_options(values: dict[str, Any]) -> None:
     check_timeout(values.get("timeout"))
     if "max_retries" in values:
         check_max_retries(values["max_retries"])
+    check_deadline(values.get("deadline"))
 
 
 def resolve_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:

@@ -21,6 +21,7 @@ from .._observe.ratelimit import RateLimiter
 from .._settings import (
     DEFAULT_MAX_RETRIES,
     check_api_key,
+    check_deadline,
     check_transport_security,
     find_api_key,
     resolve_api_key,
@@ -31,7 +32,7 @@ from .._types import Completion
 from .._wire.response import parse_completion
 from .attempts import Attempts
 from .fallback import asend_with_tool_fallback, send_with_tool_fallback
-from .guard import ACCEPT_ENCODING, DEFAULT_DEADLINE, Deadline, check_deadline
+from .guard import ACCEPT_ENCODING, DEFAULT_DEADLINE, Deadline
 from .http import (
     JSON_TYPE,
     SSE_TYPE,

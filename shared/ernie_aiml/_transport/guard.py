@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 
-from .._errors.classes import APITimeoutError, ParameterError, ResponseTooLargeError
+from .._errors.classes import APITimeoutError, ResponseTooLargeError
 from .._limits import limits
 
 #: What we accept: the two encodings decoded here in bounded pieces.
@@ -79,18 +79,6 @@ async def asend(
 #: The total deadline of one call by default: two hours, far beyond a long reasoning answer
 #: (64k tokens at 20 tokens/s is under an hour), yet a server dripping bytes is cut off.
 DEFAULT_DEADLINE = 7200.0
-
-
-def check_deadline(value: float | None) -> float | None:
-    """`deadline` as given (None: the default), after checking it is a number of seconds > 0."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < _INF:
-        raise ParameterError(f"deadline must be a number of seconds > 0 (got {value!r})")
-    return float(value)
-
-
-_INF = float("inf")
 
 
 class Deadline:
