@@ -35,10 +35,12 @@ def _run(name: str, tmp_path: Path) -> str:
     client.execute(env=_kernel_env())
     texts = []
     for cell in nb.cells:
-        for output in cell.get("outputs", []):
+        outputs = cell.get("outputs", [])
+        for output in outputs:
             assert output.get("output_type") != "error", output
-            texts.append(output.get("text", ""))
-            texts.append(output.get("data", {}).get("text/plain", ""))
+        # a busy kernel may split one print across stream outputs: join those as printed
+        texts.append("".join(o.get("text", "") for o in outputs if o["output_type"] == "stream"))
+        texts.extend(o.get("data", {}).get("text/plain", "") for o in outputs)
     return "\n".join(texts)
 
 
