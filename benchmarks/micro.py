@@ -58,7 +58,8 @@ def chunk_rows() -> list[Row]:
     raw = _event_bytes(content)
     rows.append(("floor", "json.loads(content chunk)", lambda: json.loads(data)))
     try:
-        from ernie_aiml import SSEDecoder, parse_delta
+        from ernie_aiml._transport.sse import SSEDecoder
+        from ernie_aiml._wire.response import parse_delta
 
         decoder = SSEDecoder()
         rows.append(("core", "SSEDecoder.feed(one event)", lambda: decoder.feed(raw)))
@@ -127,7 +128,7 @@ def _langchain_chunk_rows(content_delta: Any, reasoning_delta: Any) -> list[Row]
         )
     )
     try:
-        from ernie_aiml import ToolCallAccumulator
+        from ernie_aiml.integration import ToolCallAccumulator
 
         from langchain_ernie_aiml._messages import delta_to_chunk
 
@@ -177,7 +178,7 @@ def _llama_chunk_rows(chunks: list[dict[str, Any]]) -> list[Row]:
         )
     )
     try:
-        from ernie_aiml import parse_delta
+        from ernie_aiml._wire.response import parse_delta
 
         from llama_index_ernie_aiml._stream import StreamFolder
 
@@ -210,7 +211,8 @@ def call_rows() -> list[Row]:
     rows.append(("floor", "json.loads(completion body)", lambda: json.loads(text)))
     try:
         import ernie_aiml
-        from ernie_aiml import Message, build_chat_request, parse_completion
+        from ernie_aiml import Message, build_chat_request
+        from ernie_aiml._wire.response import parse_completion
 
         messages = [Message(role="system", content="s"), Message(role="user", content="q")]
         rows.append(

@@ -17,9 +17,10 @@ import sys
 
 import ernie_aiml
 import httpx
-from ernie_aiml import AIMLClient, Message, build_chat_request, parse_completion, track_usage
+from ernie_aiml import AIMLClient, Message, build_chat_request, track_usage
 from ernie_aiml._observe.hooks import call_completed, start_call
 from ernie_aiml._observe.tally import record_usage
+from ernie_aiml._wire.response import parse_completion
 from micro import best_us
 
 MODEL = "baidu/ernie-4.5-vl-424b-a47b"

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, TextIO
 from ernie_aiml import DEFAULT_MODEL, AIMLError, Message, UnknownModelWarning, track_usage
 
 if TYPE_CHECKING:
-    from ernie_aiml import AIMLClient, ChatSettings
+    from ernie_aiml import AIMLClient
+    from ernie_aiml.integration import ChatSettings
 
 _DIM = "\x1b[2m"
 _RESET = "\x1b[0m"
@@ -120,7 +121,7 @@ class ChatSession:
 
     def ask(self, prompt: str) -> bool:
         """Stream one answer to `prompt`; False when Ctrl-C stopped it (the turn is dropped)."""
-        from ernie_aiml import chat_request
+        from ernie_aiml.integration import chat_request
 
         self.history.append(Message(role="user", content=prompt))
         body = chat_request(self.settings, self.history, stream=True)
@@ -150,7 +151,7 @@ class ChatSession:
 
 def _settings(args: argparse.Namespace) -> ChatSettings:
     """The session's side of every request, checked now (as the adapters check theirs)."""
-    from ernie_aiml import ChatSettings
+    from ernie_aiml.integration import ChatSettings
 
     settings = ChatSettings(
         args.model,
@@ -206,7 +207,8 @@ def run(
         err.write("error: the prompt is empty; ask something, or give no prompt to chat\n")
         return 2
     try:
-        from ernie_aiml import AIMLClient, resolve_api_key
+        from ernie_aiml import AIMLClient
+        from ernie_aiml.integration import resolve_api_key
 
         settings = _settings(args)
         resolve_api_key()
@@ -241,14 +243,14 @@ def _unknown_model_unwarned() -> Iterator[None]:
 
 def unknown_model_line(model: str, exc: AIMLError) -> str | None:
     """One line for the server refusing an id the catalog does not know, with the closest ids."""
-    from ernie_aiml import BadRequestError, NotFoundError, get_model
-    from ernie_aiml._catalog import ACTIVE_MODELS, closest_models
+    from ernie_aiml import BadRequestError, NotFoundError, get_model, list_catalog
+    from ernie_aiml.integration import closest_models
 
     refused = isinstance(exc, BadRequestError | NotFoundError) and "model" in str(exc).lower()
     if get_model(model) is not None or not refused:
         return None
     close = closest_models(model)
-    ids = ", ".join(close or ACTIVE_MODELS)
+    ids = ", ".join(close or [m.id for m in list_catalog() if m.status == "active"])
     hint = f"closest ERNIE ids: {ids}" if close else f"the ERNIE models AIML serves: {ids}"
     return (
         f"error: the server does not know the model {model!r} ({hint}; "

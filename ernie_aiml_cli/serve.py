@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _missing_validator(args: argparse.Namespace) -> str | None:
     """Why the emulator cannot validate bodies here (jsonschema missing), with the fix; or None."""
-    from ernie_aiml import install_command, missing_modules
+    from ernie_aiml.integration import install_command, missing_modules
 
     if not args.validate or not missing_modules("jsonschema"):
         return None

@@ -14,17 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ernie_aiml
-from ernie_aiml import (
-    AnswerSummary,
-    Completion,
-    Delta,
-    InvalidToolCall,
-    Message,
-    Part,
-    ToolCall,
-    ToolCallAccumulator,
-    Usage,
-)
+from ernie_aiml import Completion, Delta, InvalidToolCall, Message, ToolCall, Usage, integration
+from ernie_aiml.integration import AnswerSummary, Part, ToolCallAccumulator
 from langchain_core.messages import (
     AIMessage,
     AIMessageChunk,
@@ -52,7 +43,7 @@ _TEXT_TYPES = frozenset({"text", "input_text", "output_text"})
 
 
 def to_core_messages(messages: Sequence[BaseMessage]) -> list[Message]:
-    """The neutral history for the core's request path (`ernie_aiml.chat_request`)."""
+    """The neutral history for the core's request path (`ernie_aiml.integration.chat_request`)."""
     return [_to_core(m) for m in messages]
 
 
@@ -290,7 +281,7 @@ def text_tokens(
                 names.append(message.name)
         else:
             rest.append(message)
-    return ernie_aiml.text_message_tokens(texts, names), rest
+    return integration.text_message_tokens(texts, names), rest
 
 
 def _sent_as_text(message: BaseMessage, preserve_reasoning: bool) -> bool:
@@ -461,7 +452,7 @@ class TextChunks:
 
 
 def _fragment(
-    calls: ToolCallAccumulator, fragment: ernie_aiml.ToolCallChunk, kwargs: dict[str, Any]
+    calls: ToolCallAccumulator, fragment: integration.ToolCallChunk, kwargs: dict[str, Any]
 ) -> Any:
     """The LangChain tool-call chunk of one fragment: the id, name and ernie-5.0's
     `extra_content` only the first time the core's accumulator sees them (the last under

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ernie_aiml import Delta, ToolCallAccumulator
+from ernie_aiml import Delta
+from ernie_aiml.integration import ToolCallAccumulator
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
 

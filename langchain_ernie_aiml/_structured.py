@@ -5,7 +5,7 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Literal
 
-import ernie_aiml
+from ernie_aiml import integration
 from langchain_core.output_parsers import (
     JsonOutputKeyToolsParser,
     JsonOutputParser,
@@ -79,4 +79,4 @@ def _response_format(schema: Any, method: str, strict: bool | None) -> dict[str,
     """
     if method == "json_mode":
         return {"type": "json_object"}
-    return ernie_aiml.json_schema_format(convert_to_json_schema(schema))
+    return integration.json_schema_format(convert_to_json_schema(schema))

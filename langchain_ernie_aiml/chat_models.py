@@ -13,13 +13,11 @@ from typing import Any, NoReturn
 
 import ernie_aiml
 import httpx
-from ernie_aiml import (
-    DEFAULT_MAX_RETRIES,
+from ernie_aiml import DEFAULT_MAX_RETRIES, Completion, RetryPolicy, integration
+from ernie_aiml.integration import (
     FIELD_PARAMS,
     ChatSettings,
     ClientOwner,
-    Completion,
-    RetryPolicy,
     check_client_options,
     collect_unknown_arguments,
 )
@@ -163,8 +161,8 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
     def _validate_ernie_aiml_params(self) -> Self:
         """Key present and checked where it is read, before any request."""
         key = self.api_key.get_secret_value() if self.api_key is not None else None
-        self.api_key = SecretStr(ernie_aiml.resolve_api_key(key))
-        ernie_aiml.check_model(self.model_name, stacklevel=4)
+        self.api_key = SecretStr(integration.resolve_api_key(key))
+        integration.check_model(self.model_name, stacklevel=4)
         return self
 
     # ----------------------------------------------------------------- framework
@@ -252,7 +250,7 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
         if stop is not None:
             kwargs["stop"] = stop
         settings = self._settings()
-        body = ernie_aiml.chat_request(
+        body = integration.chat_request(
             settings, to_core_messages(messages), stream=stream, options=kwargs
         )
         return kwargs.get("model") or settings.model, body
@@ -379,7 +377,7 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
         """
         formatted = [_format_tool(tool, None) for tool in tools or ()]
         plain, rest = text_tokens(messages, self.preserve_reasoning_in_history)
-        return ernie_aiml.count_prompt_tokens(
+        return integration.count_prompt_tokens(
             self._settings(), to_core_messages(rest), formatted or None, text_tokens=plain
         )
 
@@ -402,11 +400,11 @@ class ChatErnieAIML(ClientOwner, BaseChatModel):
         is a cached prefix (ernie-5.0); a tool dict may carry its own `cache_control` too.
         Tool schemas are normalised for AIML here, so a bad one fails at bind time.
         """
-        formatted = ernie_aiml.mark_last_tool(
+        formatted = integration.mark_last_tool(
             [_format_tool(tool, strict) for tool in tools], cache_control
         )
         names = [t["function"]["name"] for t in formatted]
-        choice = ernie_aiml.normalize_tool_choice(tool_choice, names)
+        choice = integration.normalize_tool_choice(tool_choice, names)
         if choice is not None:
             kwargs["tool_choice"] = choice
         if parallel_tool_calls is not None:
@@ -448,7 +446,7 @@ def _format_tool(tool: Any, strict: bool | None) -> dict[str, Any]:
     mark = cache_control_of(tool)
     if mark is not None:
         openai_tool = {**openai_tool, "cache_control": mark}
-    return ernie_aiml.normalize_tool(openai_tool)
+    return integration.normalize_tool(openai_tool)
 
 
 def _settings_given(values: dict[str, Any]) -> ChatSettings:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ernie_aiml import lazy_module_exports, require_extra
+from ernie_aiml.integration import lazy_module_exports, require_extra
 
 require_extra("llama_index_ernie_aiml", "llama-index", "llama_index.core")
 

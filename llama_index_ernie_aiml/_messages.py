@@ -2,7 +2,7 @@
 
 Only translation lives here: which block becomes which neutral part. Every AIML rule
 (which roles exist, where images may go, which models take PDFs, how tool calls are sent
-back) is enforced by the core's request path (`ernie_aiml.chat_request`).
+back) is enforced by the core's request path (`ernie_aiml.integration.chat_request`).
 """
 
 from __future__ import annotations
@@ -18,14 +18,12 @@ from ernie_aiml import (
     InvalidToolCall,
     Message,
     ParameterError,
-    Part,
     TextPart,
     ToolCall,
-    entry_fields,
     file_part,
     image_part,
-    parse_arguments,
 )
+from ernie_aiml.integration import Part, entry_fields, parse_arguments
 from llama_index.core.base.llms.types import (
     CachePoint,
     ChatMessage,

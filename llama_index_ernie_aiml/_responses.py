@@ -11,14 +11,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from ernie_aiml import (
-    AnswerSummary,
-    Completion,
-    InvalidToolCall,
-    ToolCall,
-    tool_call_entry,
-    tool_call_id,
-)
+from ernie_aiml import Completion, InvalidToolCall, ToolCall
+from ernie_aiml.integration import AnswerSummary, tool_call_entry, tool_call_id
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,

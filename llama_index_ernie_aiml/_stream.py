@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ernie_aiml import AnswerSummary, Delta, ToolCallAccumulator, Usage
+from ernie_aiml import Delta, Usage
+from ernie_aiml.integration import AnswerSummary, ToolCallAccumulator
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,

@@ -7,7 +7,7 @@ are the core's `count_tokens`, the figure the emulator's `prompt_tokens` is buil
 
 from __future__ import annotations
 
-from ernie_aiml import tokenize
+from ernie_aiml.integration import tokenize
 
 
 def tokenizer(text: str) -> list[str]:

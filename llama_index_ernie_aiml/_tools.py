@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ernie_aiml import InvalidToolCallError, parse_arguments, tool_call_id
+from ernie_aiml import InvalidToolCallError
+from ernie_aiml.integration import parse_arguments, tool_call_id
 from llama_index.core.base.llms.types import ChatResponse, ToolCallBlock
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.utils import parse_partial_json

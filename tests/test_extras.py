@@ -7,7 +7,7 @@ import sys
 import textwrap
 
 import pytest
-from ernie_aiml import install_command, missing_modules, require_extra
+from ernie_aiml.integration import install_command, missing_modules, require_extra
 
 from ernie_aiml_cli.app import main
 

@@ -15,6 +15,7 @@ from typing import Any
 import ernie_aiml
 import httpx
 import pytest
+from ernie_aiml import integration
 from ernie_aiml._transport import owner
 from ernie_aiml.emulator import Emulator, JSONReply, completion_body
 from llama_index.core.base.llms.types import ChatMessage
@@ -366,8 +367,8 @@ def test_refused_forced_tool_choice_is_retried_once_by_the_core(
         "type": "function",
         "function": {"name": "add", "parameters": {"type": "object", "properties": {}}},
     }
-    body = ernie_aiml.chat_request(
-        ernie_aiml.ChatSettings("baidu/ernie-5.0"),
+    body = integration.chat_request(
+        integration.ChatSettings("baidu/ernie-5.0"),
         [ernie_aiml.Message(role="user", content="add")],
         stream=False,
         options={"tools": [tool], "tool_choice": "required"},

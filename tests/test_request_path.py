@@ -15,8 +15,9 @@ from typing import Any
 import ernie_aiml
 import httpx
 import pytest
-from ernie_aiml import AIMLClient, ChatSettings, ParameterError
+from ernie_aiml import AIMLClient, ParameterError, integration
 from ernie_aiml.emulator import Emulator
+from ernie_aiml.integration import ChatSettings
 from llama_index.core.base.llms.types import ChatMessage
 
 from langchain_ernie_aiml import ChatErnieAIML
@@ -135,7 +136,7 @@ def test_request_path_keys_in_extra_body_and_call_kwargs_are_refused(
         ask(llm, extra_body={key: [] if key == "messages" else "x"})
     if key == "messages":  # both frameworks refuse `messages=` themselves; the core too
         with pytest.raises(ParameterError, match=r"^call kwargs\['messages'\] is not accepted"):
-            ernie_aiml.chat_request(
+            integration.chat_request(
                 llm._settings(),
                 [ernie_aiml.Message("user", "hi")],
                 stream=False,

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import TextIO
 
-from ernie_aiml import install_command, missing_modules, not_installed
+from ernie_aiml.integration import install_command, missing_modules, not_installed
 
 __all__ = ["DEMO_EXTRA", "REQUIRED_MODULES", "add_arguments", "missing_line", "run"]
 

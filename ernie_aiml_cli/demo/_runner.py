@@ -13,10 +13,9 @@ from ernie_aiml import (
     APIConnectionError,
     AuthenticationError,
     PermissionDeniedError,
-    find_api_key,
-    resolve_base_url,
     track_usage,
 )
+from ernie_aiml.integration import find_api_key, resolve_base_url
 
 #: The model every step uses: ERNIE 5.0 reasons, sees images, reads PDFs and calls tools.
 DEMO_MODEL = "baidu/ernie-5.0"

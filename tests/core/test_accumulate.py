@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from ernie_aiml import InvalidToolCall, ToolCall, ToolCallAccumulator, ToolCallChunk, parse_delta
+from ernie_aiml import InvalidToolCall, ToolCall
+from ernie_aiml._wire.response import parse_delta
+from ernie_aiml.integration import ToolCallAccumulator, ToolCallChunk
 from fuzz_budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -16,12 +16,11 @@ from ernie_aiml import (
     TextPart,
     build_chat_request,
     list_catalog,
-    mark_last_tool,
-    normalize_tool,
     track_usage,
 )
 from ernie_aiml._tokens import count_request_tokens
 from ernie_aiml.emulator import model_specs
+from ernie_aiml.integration import mark_last_tool, normalize_tool
 from support import OTel
 
 FIVE = "baidu/ernie-5.0"

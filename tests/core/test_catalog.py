@@ -5,15 +5,8 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from ernie_aiml import (
-    DEFAULT_MODEL,
-    DeprecatedModelWarning,
-    _catalog,
-    canonical_id,
-    get_model,
-    list_catalog,
-    warn_if_deprecated,
-)
+from ernie_aiml import DEFAULT_MODEL, DeprecatedModelWarning, _catalog, get_model, list_catalog
+from ernie_aiml._catalog import canonical_id, warn_if_deprecated
 
 # The `model.enum` of each of AIML's 15 ERNIE OpenAPI specs (spelling exactly as there).
 SPEC_IDS = [

@@ -10,7 +10,7 @@ from typing import Any
 import ernie_aiml
 import httpx
 import pytest
-from ernie_aiml import AIMLClient
+from ernie_aiml import AIMLClient, integration
 from ernie_aiml.emulator import (
     DropConnection,
     Emulator,
@@ -838,7 +838,7 @@ def test_client_round_trip_json(emulator: Emulator) -> None:
 
 
 def test_client_round_trip_stream_with_tool_call(emulator: Emulator) -> None:
-    accumulator = ernie_aiml.ToolCallAccumulator()
+    accumulator = integration.ToolCallAccumulator()
     content, reasoning, usage = "", "", None
     payload = body(
         "What is magic_function(3)?",

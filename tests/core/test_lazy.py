@@ -9,7 +9,7 @@ from pathlib import Path
 
 import ernie_aiml
 import pytest
-from ernie_aiml import lazy_module_exports
+from ernie_aiml.integration import lazy_module_exports
 
 PACKAGE = "lazy_demo_pkg"
 
@@ -22,7 +22,7 @@ def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     (root / "__init__.py").write_text(
         textwrap.dedent(
             """
-            from ernie_aiml import lazy_module_exports
+            from ernie_aiml.integration import lazy_module_exports
 
             _EXPORTS = {"Heavy": "_heavy", "Base": ".base"}
             __all__ = ["VERSION", *_EXPORTS]
@@ -86,7 +86,8 @@ def test_functions_work_without_the_package_imported() -> None:
 
 def test_ernie_aiml_uses_it() -> None:
     assert ernie_aiml.__dir__() == sorted(ernie_aiml.__all__)
-    assert {"lazy_module_exports", "KNOWN_PARAMS", "ChatSettings", "chat_request"} <= set(
+    assert {"AIMLClient", "track_usage", "get_model"} <= set(dir(ernie_aiml))
+    assert not {"lazy_module_exports", "KNOWN_PARAMS", "ChatSettings", "chat_request"} & set(
         dir(ernie_aiml)
     )
     with pytest.raises(AttributeError) as info:
@@ -96,9 +97,9 @@ def test_ernie_aiml_uses_it() -> None:
 
 def test_the_new_core_names_import_nothing_heavy() -> None:
     code = (
-        "import sys, ernie_aiml\n"
-        "ernie_aiml.lazy_module_exports, ernie_aiml.ChatSettings\n"
-        "ernie_aiml.KNOWN_PARAMS, ernie_aiml.chat_request\n"
+        "import sys, ernie_aiml.integration as integration\n"
+        "integration.lazy_module_exports, integration.ChatSettings\n"
+        "integration.chat_request, integration.require_extra\n"
         "heavy = ('httpx', 'langchain_core', 'llama_index', 'openai', 'pydantic')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )

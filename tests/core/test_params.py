@@ -6,7 +6,9 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
-from ernie_aiml import FIELD_PARAMS, KNOWN_PARAMS, ParameterError, validate_params
+from ernie_aiml import ParameterError
+from ernie_aiml._wire.params import KNOWN_PARAMS, validate_params
+from ernie_aiml.integration import FIELD_PARAMS
 
 
 def test_all_valid_params_are_returned_wire_ready() -> None:

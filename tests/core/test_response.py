@@ -11,12 +11,10 @@ from ernie_aiml import (
     ResponseParseError,
     StreamError,
     ToolCall,
-    ToolCallChunk,
     Usage,
-    parse_completion,
-    parse_delta,
 )
-from ernie_aiml._wire.response import parse_usage
+from ernie_aiml._wire.response import parse_completion, parse_delta, parse_usage
+from ernie_aiml.integration import ToolCallChunk
 from support import load_fixture
 
 SEEDS = [

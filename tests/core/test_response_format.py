@@ -5,13 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ernie_aiml import (
-    Message,
-    ParameterError,
-    build_chat_request,
-    json_schema_format,
-    normalize_response_format,
-)
+from ernie_aiml import Message, ParameterError, build_chat_request
+from ernie_aiml._wire.response_format import normalize_response_format
+from ernie_aiml.integration import json_schema_format
 from pydantic import BaseModel, Field
 
 

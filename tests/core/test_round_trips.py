@@ -28,13 +28,11 @@ from ernie_aiml import (
     ResponseParseError,
     StreamError,
     ToolCall,
-    ToolCallChunk,
     build_chat_request,
-    parse_completion,
-    parse_delta,
-    parse_usage,
     track_usage,
 )
+from ernie_aiml._wire.response import parse_completion, parse_delta, parse_usage
+from ernie_aiml.integration import ToolCallChunk
 
 SIG = {"google": {"thought_signature": "CvcBAY89a1+sig=="}}
 

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from ernie_aiml import MissingAPIKeyError, find_api_key, resolve_api_key, resolve_base_url
+from ernie_aiml import MissingAPIKeyError
 from ernie_aiml._errors.classes import InsecureTransportError
 from ernie_aiml._settings import (
     DEFAULT_BASE_URL,
@@ -15,6 +15,7 @@ from ernie_aiml._settings import (
     is_loopback_host,
     resolve_timeout,
 )
+from ernie_aiml.integration import find_api_key, resolve_api_key, resolve_base_url
 
 
 def test_key_argument_wins(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ernie_aiml import AIMLClient, Delta, parse_completion
+from ernie_aiml import AIMLClient, Delta
+from ernie_aiml._wire.response import parse_completion
 from ernie_aiml.emulator import Emulator, SSEReply, stream_events
 from support import load_fixture
 

@@ -7,14 +7,16 @@ from typing import Any
 import pytest
 from ernie_aiml import (
     AIMLClient,
-    ChatSettings,
     Message,
     TextPart,
     ToolCall,
     build_chat_request,
-    count_prompt_tokens,
     count_request_tokens,
     count_tokens,
+)
+from ernie_aiml.integration import (
+    ChatSettings,
+    count_prompt_tokens,
     normalize_tool,
     text_message_tokens,
     tokenize,

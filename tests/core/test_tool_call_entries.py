@@ -3,7 +3,8 @@ that they never spell AIML's shapes themselves."""
 
 from __future__ import annotations
 
-from ernie_aiml import entry_fields, parse_completion, tool_call_entry, wire_usage
+from ernie_aiml._wire.response import parse_completion
+from ernie_aiml.integration import entry_fields, tool_call_entry, wire_usage
 from support import load_fixture
 
 SIG = {"google": {"thought_signature": "sig=="}}

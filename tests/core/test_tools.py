@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
-from ernie_aiml import ParameterError, normalize_tool, normalize_tool_choice
+from ernie_aiml import ParameterError
+from ernie_aiml.integration import normalize_tool, normalize_tool_choice
 
 # What pydantic v2 emits for `class Search(BaseModel): title: str; filters: Filters; tags: list[Tag]`.
 PYDANTIC_SCHEMA = {

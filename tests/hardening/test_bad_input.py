@@ -14,7 +14,8 @@ from typing import Any
 
 import ernie_aiml
 import pytest
-from ernie_aiml import Message, ParameterError, build_chat_request, image_part, validate_params
+from ernie_aiml import Message, ParameterError, build_chat_request, image_part
+from ernie_aiml._wire.params import validate_params
 from ernie_aiml.emulator import Emulator
 from hardening_support import MODEL, Sleeps, lc_model, li_messages, li_model
 from pydantic import BaseModel

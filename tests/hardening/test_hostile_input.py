@@ -16,6 +16,7 @@ from typing import Any
 
 import ernie_aiml
 import pytest
+from ernie_aiml import integration
 from hardening_support import MODEL
 from hostile_support import (
     MODES,
@@ -97,7 +98,7 @@ def _invalid_calls(mode: str, found: list[Any]) -> int:
         completions = [f for f in found if isinstance(f, ernie_aiml.Completion)]
         if completions:
             return len(completions[0].invalid_tool_calls)
-        acc = ernie_aiml.ToolCallAccumulator()
+        acc = integration.ToolCallAccumulator()
         for delta in found:
             if isinstance(delta, ernie_aiml.Delta):
                 acc.add(delta.tool_call_chunks)
@@ -227,7 +228,7 @@ async def test_two_ids_at_one_index_are_separate_calls(mode: str) -> None:
 
 def _calls(mode: str, found: list[Any], target: Any) -> list[tuple[str, str, Any]]:
     if mode.startswith("core"):
-        acc = ernie_aiml.ToolCallAccumulator()
+        acc = integration.ToolCallAccumulator()
         for delta in found:
             if isinstance(delta, ernie_aiml.Delta):
                 acc.add(delta.tool_call_chunks)
@@ -276,8 +277,8 @@ async def test_tool_names_are_checked_against_the_spec(
 )
 def test_core_tool_names_are_checked(name: str) -> None:
     with pytest.raises(ernie_aiml.ParameterError, match="tool name"):
-        ernie_aiml.normalize_tool(_tool(name))
-    assert ernie_aiml.normalize_tool(_tool("get_weather-2"))["function"]["name"] == "get_weather-2"
+        integration.normalize_tool(_tool(name))
+    assert integration.normalize_tool(_tool("get_weather-2"))["function"]["name"] == "get_weather-2"
 
 
 def _deep_schema(levels: int) -> dict[str, Any]:
@@ -317,9 +318,9 @@ def test_raising_the_schema_limit_lets_a_big_schema_through() -> None:
     previous = ernie_aiml.configure_limits(schema_nodes=200)
     try:
         with pytest.raises(ernie_aiml.ParameterError, match="more than 200 nodes"):
-            ernie_aiml.normalize_tool(_tool("t", parameters))
+            integration.normalize_tool(_tool("t", parameters))
         ernie_aiml.configure_limits(schema_nodes=10_000)
-        tool = ernie_aiml.normalize_tool(_tool("t", parameters))
+        tool = integration.normalize_tool(_tool("t", parameters))
         assert "$defs" not in json.dumps(tool)
     finally:
         ernie_aiml.configure_limits(schema_nodes=previous.schema_nodes)

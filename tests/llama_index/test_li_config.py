@@ -60,7 +60,7 @@ def test_is_a_function_calling_llm_with_own_class_name() -> None:
 
 
 def test_every_core_generation_parameter_is_a_field() -> None:
-    from ernie_aiml import FIELD_PARAMS
+    from ernie_aiml.integration import FIELD_PARAMS
 
     assert set(FIELD_PARAMS) <= set(ErnieAIML.model_fields)
 
