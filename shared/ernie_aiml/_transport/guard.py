@@ -37,8 +37,9 @@ def guard(response: httpx.Response, deadline: Deadline | None, stream: bool) -> 
         name = "stream_bytes"
     else:
         name = "answer_bytes"
-    counter = _Counter(name, getattr(limits(), name), deadline, headers.get("content-encoding"))
-    if "content-encoding" in headers:
+    encoding = headers.get("content-encoding")
+    counter = _Counter(name, getattr(limits(), name), deadline, encoding)
+    if encoding is not None:
         del headers["content-encoding"]  # decoded here, not again by httpx
     body = response.stream
     if isinstance(body, httpx.SyncByteStream):
@@ -163,6 +164,10 @@ class _Counter:
         self.limit = limit
         self.deadline = deadline
         self.seen = 0
+        self.refusal: ResponseTooLargeError | None = None
+        self.decoders: list[_Inflater] = []
+        if encoding is None:  # the usual case
+            return
         codings = _codings(encoding)
         odd = [c for c in codings if c not in _INFLATERS]
         #: An encoding not asked for: refused at the first read, never decoded unbounded.
