@@ -12,6 +12,7 @@ is refused rather than handed to a decoder without a limit.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
@@ -66,8 +67,12 @@ def send(
 async def asend(
     client: httpx.AsyncClient, request: httpx.Request, deadline: Deadline | None, stream: bool
 ) -> httpx.Response:
-    """Async `send`."""
-    response = await client.send(request, stream=True, follow_redirects=False)
+    """Async `send`; under asyncio the deadline also bounds the wait for the status line and
+    headers (a server dripping them a byte at a time), by cancelling the wait at the deadline."""
+    if deadline is None:
+        response = await client.send(request, stream=True, follow_redirects=False)
+    else:
+        response = await _asend_by(client, request, deadline)
     guard(response, deadline, stream)
     if not stream and response.is_success:
         try:
@@ -142,6 +147,37 @@ def _longest(timeout: httpx.Timeout) -> float:
 
 def _min(value: float | None, left: float) -> float:
     return left if value is None else min(value, left)
+
+
+async def _asend_by(
+    client: httpx.AsyncClient, request: httpx.Request, deadline: Deadline
+) -> httpx.Response:
+    """`client.send`, cancelled at the deadline (an outside cancellation stays one)."""
+    try:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio (trio): the per-read checks still hold
+        task = None
+    if task is None:
+        return await client.send(request, stream=True, follow_redirects=False)
+    fired: list[bool] = []
+
+    def fire() -> None:
+        fired.append(True)
+        task.cancel()
+
+    handle = loop.call_later(deadline.remaining(), fire)
+    try:
+        return await client.send(request, stream=True, follow_redirects=False)
+    except asyncio.CancelledError:
+        if not fired:
+            raise
+        uncancel = getattr(task, "uncancel", None)  # Python 3.11+: undo our own cancel
+        if uncancel is not None:
+            uncancel()
+        raise deadline.error() from None
+    finally:
+        handle.cancel()
 
 
 def _codings(header: str | None) -> list[str]:
