@@ -208,6 +208,28 @@ async def test_a_per_call_deadline_overrides_the_client_one(mode: str) -> None:
         server.close()
 
 
+def drip_head() -> Iterator[bytes]:
+    """A status line and a header that never ends, one byte every 20 ms (h11 would wait
+    for 16 KiB of it: five minutes, then a protocol error, not a timeout)."""
+    for byte in b"HTTP/1.1 200 OK\r\nX-Pad: ":
+        time.sleep(0.02)
+        yield bytes([byte])
+    while True:
+        time.sleep(0.02)
+        yield b"a"
+
+
+@pytest.mark.parametrize("mode", [m for m in MODES if "-a" in m])
+async def test_async_deadline_bounds_a_dripping_status_line(mode: str) -> None:
+    server = HostileServer(lambda request: drip_head())
+    try:
+        target = build(mode, server.base_url, deadline=0.5)
+        with pytest.raises(ernie_aiml.APITimeoutError, match=r"total deadline of 0\.5 s"):
+            await run(mode, target)
+    finally:
+        server.close()
+
+
 def test_a_silent_server_is_cut_at_the_deadline_not_the_read_timeout() -> None:
     server = HostileServer(lambda request: iter([time.sleep(30) or b""]))
     client = ernie_aiml.AIMLClient(

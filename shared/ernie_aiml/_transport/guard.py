@@ -12,6 +12,7 @@ is refused rather than handed to a decoder without a limit.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
@@ -37,8 +38,9 @@ def guard(response: httpx.Response, deadline: Deadline | None, stream: bool) -> 
         name = "stream_bytes"
     else:
         name = "answer_bytes"
-    counter = _Counter(name, getattr(limits(), name), deadline, headers.get("content-encoding"))
-    if "content-encoding" in headers:
+    encoding = headers.get("content-encoding")
+    counter = _Counter(name, getattr(limits(), name), deadline, encoding)
+    if encoding is not None:
         del headers["content-encoding"]  # decoded here, not again by httpx
     body = response.stream
     if isinstance(body, httpx.SyncByteStream):
@@ -65,8 +67,12 @@ def send(
 async def asend(
     client: httpx.AsyncClient, request: httpx.Request, deadline: Deadline | None, stream: bool
 ) -> httpx.Response:
-    """Async `send`."""
-    response = await client.send(request, stream=True, follow_redirects=False)
+    """Async `send`; under asyncio the deadline also bounds the wait for the status line and
+    headers (a server dripping them a byte at a time), by cancelling the wait at the deadline."""
+    if deadline is None:
+        response = await client.send(request, stream=True, follow_redirects=False)
+    else:
+        response = await _asend_by(client, request, deadline)
     guard(response, deadline, stream)
     if not stream and response.is_success:
         try:
@@ -131,6 +137,37 @@ def _min(value: float | None, left: float) -> float:
     return left if value is None else min(value, left)
 
 
+async def _asend_by(
+    client: httpx.AsyncClient, request: httpx.Request, deadline: Deadline
+) -> httpx.Response:
+    """`client.send`, cancelled at the deadline (an outside cancellation stays one)."""
+    try:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio (trio): the per-read checks still hold
+        task = None
+    if task is None:
+        return await client.send(request, stream=True, follow_redirects=False)
+    fired: list[bool] = []
+
+    def fire() -> None:
+        fired.append(True)
+        task.cancel()
+
+    handle = loop.call_later(deadline.remaining(), fire)
+    try:
+        return await client.send(request, stream=True, follow_redirects=False)
+    except asyncio.CancelledError:
+        if not fired:
+            raise
+        uncancel = getattr(task, "uncancel", None)  # Python 3.11+: undo our own cancel
+        if uncancel is not None:
+            uncancel()
+        raise deadline.error() from None
+    finally:
+        handle.cancel()
+
+
 def _codings(header: str | None) -> list[str]:
     """The codings to undo, last applied first."""
     if not header:
@@ -151,6 +188,10 @@ class _Counter:
         self.limit = limit
         self.deadline = deadline
         self.seen = 0
+        self.refusal: ResponseTooLargeError | None = None
+        self.decoders: list[_Inflater] = []
+        if encoding is None:  # the usual case
+            return
         codings = _codings(encoding)
         odd = [c for c in codings if c not in _INFLATERS]
         #: An encoding not asked for: refused at the first read, never decoded unbounded.
