@@ -79,10 +79,10 @@ def test_a_daily_budget_counts_in_the_utc_day_of_the_store_clock(
     seconds, _ = server.time()
     day = seconds // 86400
     key = f"ernie_aiml:budget:{{{name}}}:t:{day}"
-    assert server.hget(key, "credits_used") == b"16"
+    assert server.hget(key, "credits_used") == b"17"
     # kept until the end of the next day, then gone by itself
     assert 0 < server.pttl(key) <= ((day + 2) * 86400 - seconds) * 1000
-    assert daily.snapshot().credits_used == 16
+    assert daily.snapshot().credits_used == 17
     server.close()
 
 
@@ -121,10 +121,10 @@ def test_a_wait_beyond_max_wait_raises_without_sending_or_taking_a_slot(
 def test_tokens_per_minute_hold_calls_once_a_minute_of_tokens_is_spent(
     emulator: Any, store: str, name: str
 ) -> None:
-    limiter = RateLimiter(store=store, name=name, tpm=10, max_wait=1)
+    limiter = RateLimiter(store=store, name=name, tpm=12, max_wait=1)
     limited = AIMLClient(api_key="k", base_url=emulator.base_url, rate_limiter=limiter)
-    limited.chat(BODY)  # 10 tokens: the minute's worth
-    limited.chat(BODY)  # starts (the minute is not over its limit yet), 10 more
+    limited.chat(BODY)  # 11 tokens: under the minute's 12
+    limited.chat(BODY)  # starts (the minute is not over its limit yet), 11 more
     with pytest.raises(RateLimitTimeoutError):
         limited.chat(BODY)
     assert len(emulator.chat_requests) == 2
@@ -170,17 +170,17 @@ def test_token_and_usd_limits_hold_across_the_fleet_tally(
     client: AIMLClient, store: str, name: str
 ) -> None:
     with track_usage(max_tokens=15, store=store, name=name) as tokens:
-        client.chat(BODY)  # 10 tokens
-        client.chat(BODY)  # 20: crosses the line, completes and counts
-        with pytest.raises(ernie_aiml.BudgetExceededError, match="20 tokens used reached"):
+        client.chat(BODY)  # 11 tokens
+        client.chat(BODY)  # 22: crosses the line, completes and counts
+        with pytest.raises(ernie_aiml.BudgetExceededError, match="22 tokens used reached"):
             client.chat(BODY)
-    assert tokens.snapshot().total_tokens == 20
+    assert tokens.snapshot().total_tokens == 22
     with track_usage(max_usd=0.00001, store=store, name=f"{name}-usd") as usd:
-        client.chat(BODY)  # $0.000008
+        client.chat(BODY)  # 17 credits: $0.0000085
         client.chat(BODY)
         with pytest.raises(ernie_aiml.BudgetExceededError) as info:
             client.chat(BODY)
-    assert (info.value.limit, info.value.spent) == ("max_usd", pytest.approx(0.000016))
+    assert (info.value.limit, info.value.spent) == ("max_usd", pytest.approx(0.000017))
     assert usd.remaining() == {"max_usd": 0}
 
 
