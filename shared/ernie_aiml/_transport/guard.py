@@ -256,6 +256,7 @@ class _Counter:
             )
 
 
+_INF = float("inf")
 _INFLATERS = frozenset({"gzip", "x-gzip", "deflate"})
 
 
@@ -299,10 +300,15 @@ class _Guarded(httpx.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         counter = self._counter
-        if counter.plain:  # the usual case: one check per read, no inner loop
-            check = counter.check
+        if counter.plain:  # the usual case: `_Counter.check` inlined, once per read
+            deadline, limit, now = counter.deadline, counter.limit, time.monotonic
+            at = deadline.at if deadline is not None else _INF
             for raw in self._inner:
-                check(raw)
+                if now() > at:
+                    raise deadline.error()  # type: ignore[union-attr]  # at < inf: a deadline
+                counter.seen += len(raw)
+                if counter.seen > limit:
+                    counter.count(b"")
                 yield raw
             return
         for raw in self._inner:
@@ -322,10 +328,15 @@ class _AsyncGuarded(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         counter = self._counter
-        if counter.plain:
-            check = counter.check
+        if counter.plain:  # as in `_Guarded.__iter__`
+            deadline, limit, now = counter.deadline, counter.limit, time.monotonic
+            at = deadline.at if deadline is not None else _INF
             async for raw in self._inner:
-                check(raw)
+                if now() > at:
+                    raise deadline.error()  # type: ignore[union-attr]  # at < inf: a deadline
+                counter.seen += len(raw)
+                if counter.seen > limit:
+                    counter.count(b"")
                 yield raw
             return
         async for raw in self._inner:

@@ -27,21 +27,28 @@ _ESCAPE = "\\u00"
 class Masker:
     """Masks one key in text, bytes and headers (made once per key, cached)."""
 
-    __slots__ = ("_escaped", "_escaped_bytes", "_key", "_key_bytes", "_slash")
+    __slots__ = ("_escaped", "_escaped_bytes", "_key_bytes", "key", "slash")
 
     def __init__(self, key: str) -> None:
-        self._key = key
+        self.key = key
         self._key_bytes = key.encode("ascii", errors="replace")
-        self._slash = "/" in key  # only then can `\/` spell part of it
+        self.slash = "/" in key  # only then can `\/` spell part of it
         pattern = "".join(_char_pattern(char) for char in key)
         self._escaped = re.compile(pattern)
         self._escaped_bytes = re.compile(pattern.encode("ascii", errors="replace"))
 
+    def needed(self, text: str) -> bool:
+        """Whether `text` may hold the key in some form (the per-event paths inline this)."""
+        # one backslash search first: it is a memchr, the escape search is not
+        return self.key in text or (
+            "\\" in text and (_ESCAPE in text or (self.slash and "\\/" in text))
+        )
+
     def text(self, text: str) -> str:
         """`text` with the key masked, raw or JSON-escaped."""
-        if self._key in text:
-            text = text.replace(self._key, MASK)
-        if _ESCAPE in text or (self._slash and "\\/" in text):
+        if self.key in text:
+            text = text.replace(self.key, MASK)
+        if "\\" in text and (_ESCAPE in text or (self.slash and "\\/" in text)):
             text = self._escaped.sub(MASK, text)
         return text
 
@@ -49,7 +56,7 @@ class Masker:
         """`text` for a raw body."""
         if self._key_bytes in data:
             data = data.replace(self._key_bytes, MASK.encode())
-        if b"\\u00" in data or (self._slash and b"\\/" in data):
+        if b"\\" in data and (b"\\u00" in data or (self.slash and b"\\/" in data)):
             data = self._escaped_bytes.sub(MASK.encode(), data)
         return data
 
