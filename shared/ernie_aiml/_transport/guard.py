@@ -12,6 +12,7 @@ is refused rather than handed to a decoder without a limit.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import zlib
 from collections.abc import AsyncIterator, Iterator
@@ -65,8 +66,16 @@ def send(
 async def asend(
     client: httpx.AsyncClient, request: httpx.Request, deadline: Deadline | None, stream: bool
 ) -> httpx.Response:
-    """Async `send`."""
-    response = await client.send(request, stream=True, follow_redirects=False)
+    """Async `send`; the status line and headers, too, must arrive within the deadline (a
+    server dripping them a byte at a time, each under the read timeout, is cut there)."""
+    sending = client.send(request, stream=True, follow_redirects=False)
+    if deadline is None:
+        response = await sending
+    else:
+        try:
+            response = await asyncio.wait_for(sending, deadline.remaining())
+        except asyncio.TimeoutError:
+            raise deadline.error() from None
     guard(response, deadline, stream)
     if not stream and response.is_success:
         try:
