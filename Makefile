@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= all demo test
+EXTRAS ?= all demo test ray
 # nltk refuses hard-linked data files, which uv's default link mode creates
 export UV_LINK_MODE := copy
 # uv installs into $(VENV); uv (unlike pip) reads no pip config, so only PyPI is used
