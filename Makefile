@@ -10,7 +10,7 @@ export UV_LINK_MODE := copy
 # uv installs into $(VENV); uv (unlike pip) reads no pip config, so only PyPI is used
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install upgrade test lint typecheck layers fuzz test-matrix test-fleet demo chat emulator bench wheel-check clean
+.PHONY: install upgrade test lint typecheck layers fuzz test-matrix test-fleet test-ray bench-ray demo chat emulator bench wheel-check clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,10 @@ lint: install
 	$(BIN)/ruff format --check .
 
 # the quick lane: lint, mypy --strict, the layer contract, then the whole suite with the quick
-# Hypothesis profile (tests/fuzz_budget.py); the real-Redis fleet tests have their own target, test-fleet
+# Hypothesis profile (tests/fuzz_budget.py); the real-Redis fleet tests and the real-Ray tests
+# have their own targets, test-fleet and test-ray
 test: lint typecheck layers
-	$(BIN)/python -m pytest -q --ignore=tests/fleet
+	$(BIN)/python -m pytest -q --ignore=tests/fleet --ignore=tests/ray
 	bash scripts/check_wheel.sh $(BIN)
 
 # mypy --strict over the core, both adapters and the CLI (settings in pyproject.toml)
@@ -48,6 +49,11 @@ layers: install
 # starts its own on a free port); skipped without redis-server, failed without it under CI=true
 test-fleet: install
 	$(BIN)/python -m pytest -q tests/fleet
+
+# batch inference on a real local Ray (2 CPUs, started by the tests) against the emulator, the
+# shared budget on a real redis-server; skipped without ray or redis-server, failed under CI=true
+test-ray: install
+	$(BIN)/python -m pytest -q -p no:logging tests/ray
 
 # every property test with its full example count
 fuzz: install
@@ -69,6 +75,10 @@ emulator: install
 
 bench: install
 	bash benchmarks/run.sh $(BIN)
+
+# Ray Data beside a plain asyncio loop: rows/s, CPU per row, peak RSS per actor, budget overshoot
+bench-ray: install
+	$(BIN)/python benchmarks/ray_batch.py
 
 wheel-check: install
 	bash scripts/check_wheel.sh $(BIN)

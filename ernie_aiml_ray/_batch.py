@@ -16,7 +16,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
-
 from ernie_aiml import AIMLClient, RateLimiter, track_usage
 
 from ._config import BatchConfig, OnError
@@ -143,7 +142,9 @@ class ChatBatch:
                 return await self._row(client, cell)
 
         with self._budget():
-            return list(await asyncio.gather(*(one(c, a) for c, a in zip(cells, done, strict=True))))
+            return list(
+                await asyncio.gather(*(one(c, a) for c, a in zip(cells, done, strict=True)))
+            )
 
     async def _row(self, client: AIMLClient, cell: Any) -> RowResult:
         completion = None
@@ -171,7 +172,7 @@ def _as_table(batch: Any) -> pa.Table:
         return batch
     if isinstance(batch, Mapping):
         return pa.table({k: _column(v) for k, v in batch.items()})
-    from_pandas = getattr(pa.Table, "from_pandas")
+    from_pandas = pa.Table.from_pandas
     return from_pandas(batch, preserve_index=False)
 
 

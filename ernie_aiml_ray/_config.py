@@ -12,8 +12,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ernie_aiml import DEFAULT_MODEL, ChatSettings, Message, ParameterError, chat_request
-from ernie_aiml import json_schema_format as json_schema_format
+from ernie_aiml import (
+    DEFAULT_MODEL,
+    ChatSettings,
+    Message,
+    ParameterError,
+    chat_request,
+    json_schema_format,
+)
+from pydantic import BaseModel
 
 OnError = Literal["record", "raise"]
 _SHARED_KEYS = frozenset({"store", "name"})
@@ -93,15 +100,14 @@ class BatchConfig:
         schema = self.response_format
         if schema is None:
             return None
-        if isinstance(schema, type):  # a pydantic model: validated, then dumped
-            dumped: str = schema.model_validate_json(content).model_dump_json()
-            return dumped
+        if isinstance(schema, type) and issubclass(schema, BaseModel):  # validated, then dumped
+            return schema.model_validate_json(content).model_dump_json()
         return json.dumps(json.loads(content), ensure_ascii=False)
 
 
 def response_format_of(schema: Any) -> dict[str, Any]:
     """The `json_schema` response format of a pydantic model class or a JSON schema dict."""
-    if isinstance(schema, type) and hasattr(schema, "model_json_schema"):
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
         return json_schema_format(schema.model_json_schema(), name=schema.__name__)
     if isinstance(schema, Mapping):
         return json_schema_format(schema)
@@ -112,9 +118,13 @@ def response_format_of(schema: Any) -> dict[str, Any]:
 
 def _message(item: Any) -> Message:
     if not isinstance(item, Mapping) or "role" not in item:
-        raise ParameterError(f"a chat message must be a dict with 'role' and 'content' (got {item!r})")
+        raise ParameterError(
+            f"a chat message must be a dict with 'role' and 'content' (got {item!r})"
+        )
     content = item.get("content")
-    return Message(role=item["role"], content="" if content is None else content, name=item.get("name"))
+    return Message(
+        role=item["role"], content="" if content is None else content, name=item.get("name")
+    )
 
 
 def _check_text(name: str, value: Any) -> None:

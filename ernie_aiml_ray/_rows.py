@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-
 from ernie_aiml import AIMLError, Completion
 
 #: Every output column and its Arrow type, in order (`tool_calls` only when tools are bound,
@@ -103,10 +102,10 @@ def with_outputs(
     for name in names:
         previous = old.get(name)
         values = [
-            (previous[i] if previous is not None else None)
-            if row is None
-            else row.values.get(name)
+            (previous[i] if previous is not None else None) if row is None else row.values.get(name)
             for i, row in enumerate(rows)
         ]
-        out = out.append_column(pa.field(name, OUTPUT_COLUMNS[name]), pa.array(values, OUTPUT_COLUMNS[name]))
+        out = out.append_column(
+            pa.field(name, OUTPUT_COLUMNS[name]), pa.array(values, OUTPUT_COLUMNS[name])
+        )
     return out
