@@ -1,4 +1,4 @@
-"""Fixtures of the Ray tests: one real local Ray per module (2 CPUs, no dashboard, a small
+"""Fixtures of the Ray tests: one real local Ray for the session (2 CPUs, no dashboard, a small
 object store), an emulator in this process that the actors call over loopback, and (from
 tests/fleet) a real redis-server for the shared budget.
 
@@ -22,9 +22,10 @@ from fleet_support import RedisServer, require_redis_server
 from ray_support import KEY, require_ray
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[Any]:
-    """A local Ray for this module: 2 CPUs, the workers' key from `runtime_env`."""
+    """One local Ray for the session (started once: seconds of CPU on 2 cores), 2 CPUs, the
+    workers' key from `runtime_env`; shut down after the last test."""
     ray = require_ray()
     ray.init(
         num_cpus=2,
