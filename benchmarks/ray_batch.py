@@ -32,6 +32,7 @@ import psutil
 import pyarrow as pa
 import ray
 from ernie_aiml import AIMLClient, FleetBudget, Message, chat_request
+
 from ernie_aiml_ray import ChatBatch, map_chat
 
 MODEL = "baidu/ernie-4.5-vl-424b-a47b"
@@ -95,9 +96,11 @@ class MeasuredBatch(ChatBatch):
         table = super().__call__(batch)
         usage = resource.getrusage(resource.RUSAGE_SELF)
         n = table.num_rows
-        return table.append_column("_pid", pa.array([os.getpid()] * n)).append_column(
-            "_cpu", pa.array([usage.ru_utime + usage.ru_stime] * n)
-        ).append_column("_rss_kb", pa.array([usage.ru_maxrss] * n))
+        return (
+            table.append_column("_pid", pa.array([os.getpid()] * n))
+            .append_column("_cpu", pa.array([usage.ru_utime + usage.ru_stime] * n))
+            .append_column("_rss_kb", pa.array([usage.ru_maxrss] * n))
+        )
 
 
 def ray_cpu() -> float:
@@ -152,16 +155,32 @@ def budget_overshoot(base_url: str, rows: list[str]) -> tuple[float, float, int]
     port = free_port()
     folder = tempfile.mkdtemp()
     server = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", folder],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            folder,
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:
         time.sleep(0.5)
         store = f"redis://127.0.0.1:{port}/0"
         limit = 20_000.0
-        budget = {"store": store, "name": "bench", "max_credits": limit, "hard_ceiling": True,
-                  "reserve": 200.0}
+        budget = {
+            "store": store,
+            "name": "bench",
+            "max_credits": limit,
+            "hard_ceiling": True,
+            "reserve": 200.0,
+        }
         out = map_chat(
             ray.data.from_items([{"prompt": p} for p in rows]),
             model=MODEL,
@@ -208,7 +227,9 @@ def main() -> None:
 
     n = args.rows
     print(f"{n} prompts, concurrency {args.concurrency} per actor (plain: {2 * args.concurrency})")
-    print(f"plain asyncio loop   {n / plain_wall:8.0f} rows/s   CPU {plain_cpu / n * 1e6:7.0f} µs/row")
+    print(
+        f"plain asyncio loop   {n / plain_wall:8.0f} rows/s   CPU {plain_cpu / n * 1e6:7.0f} µs/row"
+    )
     print(
         f"ray data, 2 actors   {n / measured['wall']:8.0f} rows/s   "
         f"CPU {measured['actor_cpu'] / n * 1e6:7.0f} µs/row in the actors "

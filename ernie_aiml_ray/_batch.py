@@ -72,6 +72,10 @@ class ChatBatch:
     def __repr__(self) -> str:
         return f"ChatBatch(model={self.config.model!r}, input_column={self.config.input_column!r})"
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the settings only: a copy makes its own loop and client (and reads the key itself)
+        return {**self.__dict__, "_loop": None, "_client": None}
+
     # ------------------------------------------------------------------ Ray's entry point
 
     def __call__(self, batch: Any) -> pa.Table:
