@@ -31,14 +31,15 @@ from typing import Any
 import psutil
 import pyarrow as pa
 import ray
-from ernie_aiml import AIMLClient, FleetBudget, Message, chat_request
+from ernie_aiml import AIMLClient, ChatSettings, FleetBudget, Message, chat_request
+from fleet import redis_server  # the fleet benchmark's own redis-server on a free port
 
 from ernie_aiml_ray import ChatBatch, map_chat
 
 MODEL = "baidu/ernie-4.5-vl-424b-a47b"
 KEY = "emulator-key"
 EMULATOR = """
-import sys, time
+import sys
 from ernie_aiml.emulator import Emulator
 with Emulator(port=int(sys.argv[1]), validate=False):
     print("ready", flush=True)
@@ -75,13 +76,11 @@ def prompts(n: int) -> list[str]:
 async def plain_loop(base_url: str, rows: list[str], concurrency: int) -> None:
     """The baseline: one process, one client, `concurrency` calls in flight."""
     client = AIMLClient(base_url=base_url)
-    settings_gate = asyncio.Semaphore(concurrency)
-    from ernie_aiml import ChatSettings
-
+    gate = asyncio.Semaphore(concurrency)
     settings = ChatSettings(model=MODEL)
 
     async def one(prompt: str) -> None:
-        async with settings_gate:
+        async with gate:
             body = chat_request(settings, [Message(role="user", content=prompt)], stream=False)
             await client.achat(body)
 
@@ -149,30 +148,10 @@ def run_ray(base_url: str, rows: list[str], concurrency: int) -> dict[str, Any]:
 
 def budget_overshoot(base_url: str, rows: list[str]) -> tuple[float, float, int]:
     """A hard-ceiling budget over a job that wants more: (limit, spent, rows answered)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
+    if shutil.which("redis-server") is None:
         return (0.0, 0.0, -1)
-    port = free_port()
-    folder = tempfile.mkdtemp()
-    server = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            folder,
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    server, store = redis_server(tempfile.mkdtemp())
     try:
-        time.sleep(0.5)
-        store = f"redis://127.0.0.1:{port}/0"
         limit = 20_000.0
         budget = {
             "store": store,

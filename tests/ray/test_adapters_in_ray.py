@@ -73,19 +73,34 @@ def test_the_pickled_adapters_hold_no_key(monkeypatch: pytest.MonkeyPatch) -> No
         assert KEY.encode() not in pickle.dumps(llm)
 
 
-def test_a_chat_ernie_aiml_chain_in_ray_tasks_and_actors_answers_as_locally(
-    ray_cluster: Any, emu: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _chat_ernie_aiml(base_url: str) -> Any:
     from langchain_ernie_aiml import ChatErnieAIML
 
-    monkeypatch.setenv("AIML_API_KEY", KEY)
-    llm = ChatErnieAIML(model="baidu/ernie-5.0", base_url=emu.base_url)
-    local = _langchain_answers(llm)
+    return ChatErnieAIML(model="baidu/ernie-5.0", base_url=base_url)
+
+
+def _ernie_aiml(base_url: str) -> Any:
+    from llama_index_ernie_aiml import ErnieAIML
+
+    return ErnieAIML(model="baidu/ernie-5.0", base_url=base_url)
+
+
+@pytest.mark.parametrize(
+    ("make", "answers_of"),
+    [(_chat_ernie_aiml, _langchain_answers), (_ernie_aiml, _llama_index_answers)],
+    ids=["ChatErnieAIML chain", "ErnieAIML query"],
+)
+def test_an_adapter_in_ray_tasks_and_actors_answers_as_locally(
+    ray_cluster: Any, emu: Emulator, monkeypatch: pytest.MonkeyPatch, make: Any, answers_of: Any
+) -> None:
+    monkeypatch.setenv("AIML_API_KEY", KEY)  # here only: the workers get it from runtime_env
+    llm = make(emu.base_url)
+    local = answers_of(llm)
     llm.close()
     assert local["sync"] == [f'You said: "{q}"' for q in QUESTIONS]
     assert local["async"] == local["sync"] == local["async again"]
 
-    task = ray_cluster.remote(lambda m: _in_worker(lambda: _langchain_answers(m)))
+    task = ray_cluster.remote(lambda m: _in_worker(lambda: answers_of(m)))
     answers, caught = ray_cluster.get(task.remote(llm))
     assert answers == local
     assert caught == []
@@ -96,7 +111,7 @@ def test_a_chat_ernie_aiml_chain_in_ray_tasks_and_actors_answers_as_locally(
             self.model = model
 
         def answers(self) -> tuple[Any, list[str]]:
-            return _in_worker(lambda: _langchain_answers(self.model))
+            return _in_worker(lambda: answers_of(self.model))
 
     holder = Holder.remote(llm)
     for _ in range(2):  # the same instance, across calls and event loops in one actor
@@ -104,21 +119,3 @@ def test_a_chat_ernie_aiml_chain_in_ray_tasks_and_actors_answers_as_locally(
         assert answers == local
         assert caught == []
     ray_cluster.kill(holder)
-
-
-def test_an_ernie_aiml_query_in_a_ray_task_answers_as_locally(
-    ray_cluster: Any, emu: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from llama_index_ernie_aiml import ErnieAIML
-
-    monkeypatch.setenv("AIML_API_KEY", KEY)
-    llm = ErnieAIML(model="baidu/ernie-5.0", base_url=emu.base_url)
-    local = _llama_index_answers(llm)
-    llm.close()
-    assert local["sync"] == [f'You said: "{q}"' for q in QUESTIONS]
-    assert local["async"] == local["sync"] == local["async again"]
-
-    task = ray_cluster.remote(lambda m: _in_worker(lambda: _llama_index_answers(m)))
-    answers, caught = ray_cluster.get(task.remote(llm))
-    assert answers == local
-    assert caught == []
