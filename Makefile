@@ -53,7 +53,7 @@ test-fleet: install
 # batch inference on a real local Ray (2 CPUs, started by the tests) against the emulator, the
 # shared budget on a real redis-server; skipped without ray or redis-server, failed under CI=true
 test-ray: install
-	$(BIN)/python -m pytest -q -p no:logging tests/ray
+	$(BIN)/python -m pytest -q -p no:logging --durations=8 tests/ray
 
 # every property test with its full example count
 fuzz: install

@@ -57,14 +57,14 @@ def test_a_shared_budget_of_500_calls_answers_exactly_500(
     budget = {"store": store, "name": "ray-test-500", "max_calls": 500}
     rows = _run(
         ray_cluster,
-        _prompts(1000),
+        _prompts(700),
         base_url=emu.base_url,
         actors=2,
         concurrency=16,
         budget=budget,
         batch_size=100,
     )
-    assert len(rows) == 1000
+    assert len(rows) == 700
     answered = [r for r in rows if r["answer"] is not None]
     refused = [r for r in rows if r["answer"] is None]
     assert len(answered) == 500 == len(emu.chat_requests)
@@ -77,9 +77,9 @@ def test_a_shared_budget_of_500_calls_answers_exactly_500(
     assert len(emu.chat_requests) == 500
     assert sum(r["answer"] is not None for r in again) == 500
     rest = _run(ray_cluster, again, base_url=emu.base_url, batch_size=200)
-    assert len(emu.chat_requests) == 1000
+    assert len(emu.chat_requests) == 700
     assert all(r["answer"] == f'You said: "{r["prompt"]}"' for r in rest)
-    assert sorted(r["prompt"] for r in rest) == sorted(p["prompt"] for p in _prompts(1000))
+    assert sorted(r["prompt"] for r in rest) == sorted(p["prompt"] for p in _prompts(700))
 
 
 def test_5xx_and_429_rows_are_answered_or_typed_and_never_sent_beyond_their_retries(
@@ -88,7 +88,7 @@ def test_5xx_and_429_rows_are_answered_or_typed_and_never_sent_beyond_their_retr
     with FlakyEmulator() as emu:
         rows = _run(
             ray_cluster,
-            _prompts(600),
+            _prompts(400),
             base_url=emu.base_url,
             concurrency=16,
             max_retries=2,
@@ -96,8 +96,8 @@ def test_5xx_and_429_rows_are_answered_or_typed_and_never_sent_beyond_their_retr
         )
         sent = prompts_sent(emu)
         errors = emu.scripted_errors
-    assert len(rows) == 600
-    assert errors[500] >= 30 and errors[429] >= 12  # the script did fail requests
+    assert len(rows) == 400
+    assert errors[500] >= 20 and errors[429] >= 8  # the script did fail requests
     for row in rows:
         assert sent[row["prompt"]] <= 3  # one attempt and max_retries=2 retries, at most
         if row["answer"] is None:
@@ -106,7 +106,7 @@ def test_5xx_and_429_rows_are_answered_or_typed_and_never_sent_beyond_their_retr
             assert sent[row["prompt"]] == 3
         else:
             assert row["answer"] == f'You said: "{row["prompt"]}"' and row["error"] is None
-    assert sum(sent.values()) == 600 + errors[500] + errors[429]
+    assert sum(sent.values()) == 400 + errors[500] + errors[429]
 
 
 def test_an_actor_killed_mid_job_loses_no_row_and_answers_none_twice(
