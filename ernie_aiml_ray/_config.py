@@ -22,6 +22,8 @@ from ernie_aiml import (
 )
 from pydantic import BaseModel
 
+from ._rows import OUTPUT_COLUMNS
+
 OnError = Literal["record", "raise"]
 _SHARED_KEYS = frozenset({"store", "name"})
 
@@ -47,6 +49,10 @@ class BatchConfig:
 
     def __post_init__(self) -> None:
         _check_text("input_column", self.input_column)
+        if self.input_column in OUTPUT_COLUMNS:
+            raise ParameterError(
+                f"input_column {self.input_column!r} is an output column's name: rename it"
+            )
         if self.system_prompt is not None and not isinstance(self.system_prompt, str):
             raise ParameterError(f"system_prompt must be a string (got {self.system_prompt!r})")
         _check_int("concurrency", self.concurrency, 1, 10_000)
@@ -138,6 +144,19 @@ def _check_int(name: str, value: Any, low: int, high: int) -> None:
 
 
 def _check_shared(name: str, value: Mapping[str, Any] | None) -> None:
+    """`value` names a store and a name, and its other arguments are valid (nothing opened)."""
+    _check_shared_keys(name, value)
+    if value is None:
+        return
+    from ernie_aiml import FleetBudget, RateLimiter
+
+    try:
+        FleetBudget(**value) if name == "budget" else RateLimiter(**value)
+    except TypeError as exc:  # an unknown or missing keyword
+        raise ParameterError(f"{name}: {exc}") from None
+
+
+def _check_shared_keys(name: str, value: Mapping[str, Any] | None) -> None:
     """A budget or rate limit must be shared (store + name): a per-actor one would hold for
     one actor only, multiplied by the number of actors."""
     if value is None:

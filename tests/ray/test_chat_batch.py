@@ -145,6 +145,13 @@ def test_on_error_raise_fails_the_batch(batch_of: Any, emu: Emulator) -> None:
         ({"rate_limit": {"store": "redis://127.0.0.1:1/0", "rpm": 5}}, "rate_limit needs name"),
         ({"response_format": "json"}, "response_format must be a pydantic model class"),
         ({"input_column": ""}, "input_column must be a non-empty string"),
+        ({"input_column": "answer"}, "input_column 'answer' is an output column's name"),
+        (
+            {"budget": {"store": "redis://h:1/0", "name": "x", "max_calls": 0}},
+            "max_calls must be > 0",
+        ),
+        ({"budget": {"store": "redis://h:1/0", "name": "x", "max_call": 5}}, "budget: .*max_call"),
+        ({"rate_limit": {"store": "http://h", "name": "x", "rpm": 5}}, "redis"),
     ],
 )
 def test_bad_settings_are_refused_before_any_request(config: dict[str, Any], message: str) -> None:
