@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -100,7 +101,7 @@ class ChatBatch:
             loop.run_until_complete(client.aclose())
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
-        atexit.unregister(self.close)
+        _OPEN.discard(self)
 
     def __del__(self) -> None:
         # Ray Data deletes the UDF when it shuts the actor down
@@ -112,7 +113,7 @@ class ChatBatch:
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None or self._loop.is_closed():
             self._loop = asyncio.new_event_loop()
-            atexit.register(self.close)
+            _OPEN.add(self)
         return self._loop
 
     def _aiml_client(self) -> AIMLClient:
@@ -169,6 +170,18 @@ class ChatBatch:
             return
         with track_usage(**self.config.budget):
             yield
+
+
+#: Instances with a loop open (weakly: Ray Data's deleting the UDF still runs `__del__`),
+#: closed when the actor's process exits.
+_OPEN: weakref.WeakSet[ChatBatch] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open() -> None:
+    for batch in list(_OPEN):
+        with contextlib.suppress(Exception):
+            batch.close()
 
 
 def _as_table(batch: Any) -> pa.Table:

@@ -4,8 +4,10 @@ request, and a pickle without the key."""
 
 from __future__ import annotations
 
+import gc
 import json
 import pickle
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -174,3 +176,18 @@ def test_the_pickle_holds_no_key_and_no_client(batch_of: Any) -> None:
     copy.close()
     batch.close()
     batch.close()  # idempotent
+
+
+def test_a_dropped_batch_closes_its_client_without_a_warning(batch_of: Any, emu: Emulator) -> None:
+    """Ray Data deletes the UDF when it shuts an actor down: `__del__` closes the client
+    (an unclosed one would be a ResourceWarning, an error here) and its connection."""
+    batch = ChatBatch(model=MODEL, base_url=emu.base_url)
+    batch(pa.table({"prompt": ["x"]}))
+    assert emu.open_connections == 1
+    del batch
+    gc.collect()
+    for _ in range(500):  # the emulator's thread sees the close a moment later
+        if emu.open_connections == 0:
+            break
+        time.sleep(0.01)
+    assert emu.open_connections == 0
