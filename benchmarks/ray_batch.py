@@ -103,20 +103,17 @@ class MeasuredBatch(ChatBatch):
 
 
 def ray_cpu() -> float:
-    """CPU seconds of every process of the local Ray (and this driver) so far."""
+    """CPU seconds so far of this driver and every process of the local Ray (its workers are
+    titled `ray::…`, its daemons run from Ray's package); exited workers are not counted."""
     total = 0.0
-    me = psutil.Process()
-    procs = [me, *me.children(recursive=True)]
-    for proc in psutil.process_iter(["name", "cmdline"]):
+    for proc in psutil.process_iter(["cmdline"]):
         line = " ".join(proc.info["cmdline"] or [])
-        if ("ray" in line or "raylet" in line or "gcs_server" in line) and proc not in procs:
-            procs.append(proc)
-    for proc in procs:
-        try:
-            times = proc.cpu_times()
-            total += times.user + times.system + times.children_user + times.children_system
-        except psutil.Error:
-            pass
+        if proc.pid == os.getpid() or line.startswith("ray::") or "site-packages/ray/" in line:
+            try:
+                times = proc.cpu_times()
+                total += times.user + times.system
+            except psutil.Error:
+                pass
     return total
 
 
