@@ -8,8 +8,10 @@ sets `AIML_API_KEY` for every worker; nothing carries it in a pickle.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fleet"))
 
 from ernie_aiml.emulator import Emulator
 from fleet_support import RedisServer, require_redis_server
-from ray_support import KEY, require_ray
+
+if find_spec("ray") is None:  # nothing here can even be imported: skip the folder, or fail in CI
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        raise pytest.UsageError('ray is missing in CI: `make install` installs the "ray" extra')
+    collect_ignore_glob = ["test_*.py"]
+else:
+    from ray_support import KEY, require_ray
 
 
 @pytest.fixture(scope="session")
