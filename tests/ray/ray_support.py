@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +72,13 @@ def require_ray() -> Any:
             pytest.fail('ray is missing in CI: `make install` installs the "ray" extra')
         pytest.skip('ray is not installed (pip install "ernie-aiml[ray]")')
     return ray
+
+
+def ledger(emu: Emulator, answers: int) -> list[float]:
+    """The emulator's charges once all `answers` are booked (it books each just after
+    sending it, so the client can read an answer a moment before its charge is added)."""
+    for _ in range(1000):
+        if len(emu.charges) >= answers:
+            break
+        time.sleep(0.01)
+    return emu.charges

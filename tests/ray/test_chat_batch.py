@@ -16,7 +16,7 @@ import pytest
 from ernie_aiml import ParameterError
 from ernie_aiml.emulator import Emulator, ErrorReply
 from pydantic import BaseModel
-from ray_support import KEY
+from ray_support import KEY, ledger
 
 from ernie_aiml_ray import OUTPUT_COLUMNS, ChatBatch
 
@@ -66,7 +66,7 @@ def test_prompts_and_a_system_prompt_go_out_as_the_one_request_path_builds_them(
     rows = out.to_pylist()
     assert [r["answer"] for r in rows] == ['You said: "Hi"', 'You said: "Bye"']
     assert [r["id"] for r in rows] == [1, 2]
-    assert sum(r["credits"] for r in rows) == emu.credits_charged
+    assert sum(r["credits"] for r in rows) == sum(ledger(emu, 2))
 
 
 def test_a_column_of_chat_messages(batch_of: Any, emu: Emulator) -> None:

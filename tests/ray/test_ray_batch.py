@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from ernie_aiml.emulator import Emulator
-from ray_support import FlakyEmulator, KillOnce, prompts_sent
+from ray_support import FlakyEmulator, KillOnce, ledger, prompts_sent
 
 from ernie_aiml_ray import map_chat
 
@@ -45,8 +45,9 @@ def test_2000_prompts_each_answered_once_with_its_own_answer(
         assert row["request_id"]
     # the output's usage is the emulator's ledger, request for request
     assert len(emu.chat_requests) == 2000
-    assert sum(r["credits"] for r in rows) == emu.credits_charged
-    assert sorted(r["credits"] for r in rows) == sorted(emu.charges)
+    charges = ledger(emu, 2000)
+    assert sum(r["credits"] for r in rows) == sum(charges) == emu.credits_charged
+    assert sorted(r["credits"] for r in rows) == sorted(charges)
     assert sum(r["usd"] for r in rows) == pytest.approx(emu.credits_charged / 2_000_000)
     assert "tool_calls" not in rows[0] and "parsed" not in rows[0]
 
