@@ -65,6 +65,6 @@ def test_the_ray_notebook_runs_and_plots(tmp_path: Path) -> None:
     out = "\n".join(texts)
     assert "No AIML_API_KEY: using the built-in emulator at http://127.0.0.1:" in out
     assert "40 rows, 40 answered" in out
-    assert 'answer: You said: "In one sentence, why is 0 even?"' in out
+    assert 'answer: You said: "In one sentence, why is 7 odd?"' in out  # the shortest prompt
     assert "plotted 40 rows" in out
     assert images == 1
