@@ -4,13 +4,13 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= all demo test
+EXTRAS ?= all demo test ray
 # nltk refuses hard-linked data files, which uv's default link mode creates
 export UV_LINK_MODE := copy
 # uv installs into $(VENV); uv (unlike pip) reads no pip config, so only PyPI is used
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install upgrade test lint typecheck layers fuzz soak test-matrix test-fleet demo chat emulator bench wheel-check clean
+.PHONY: install upgrade test lint typecheck layers fuzz soak test-matrix test-fleet test-ray bench-ray demo chat emulator bench wheel-check clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,10 @@ lint: install
 	$(BIN)/ruff format --check .
 
 # the quick lane: lint, mypy --strict, the layer contract, then the whole suite with the quick
-# Hypothesis profile (tests/fuzz_budget.py); the real-Redis fleet tests have their own target, test-fleet
+# Hypothesis profile (tests/fuzz_budget.py); the real-Redis fleet tests and the real-Ray tests
+# have their own targets, test-fleet and test-ray
 test: lint typecheck layers
-	$(BIN)/python -m pytest -q --ignore=tests/fleet
+	$(BIN)/python -m pytest -q --ignore=tests/fleet --ignore=tests/ray
 	bash scripts/check_wheel.sh $(BIN)
 
 # mypy --strict over the core, both adapters and the CLI (settings in pyproject.toml)
@@ -55,6 +56,11 @@ test-fleet: install
 soak: install
 	$(BIN)/python -W error::ResourceWarning scripts/soak.py
 
+# batch inference on a real local Ray (2 CPUs, started by the tests) against the emulator, the
+# shared budget on a real redis-server; skipped without ray or redis-server, failed under CI=true
+test-ray: install
+	$(BIN)/python -m pytest -q -p no:logging --durations=8 tests/ray
+
 # every property test with its full example count
 fuzz: install
 	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -q -m hypothesis
@@ -75,6 +81,10 @@ emulator: install
 
 bench: install
 	bash benchmarks/run.sh $(BIN)
+
+# Ray Data beside a plain asyncio loop: rows/s, CPU per row, peak RSS per actor, budget overshoot
+bench-ray: install
+	$(BIN)/python benchmarks/ray_batch.py
 
 wheel-check: install
 	bash scripts/check_wheel.sh $(BIN)

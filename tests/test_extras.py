@@ -48,6 +48,7 @@ def _run_without(hidden: str, code: str) -> subprocess.CompletedProcess[str]:
             "from llama_index.llms.ernie_aiml import ErnieAIML",
             'pip install "ernie-aiml[llama-index]"',
         ),
+        ("ray", "from ernie_aiml_ray import ChatBatch", 'pip install "ernie-aiml[ray]"'),
     ],
 )
 def test_adapter_without_its_framework_names_the_extra(

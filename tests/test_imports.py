@@ -46,6 +46,18 @@ def test_adapters_do_not_import_the_other_framework(statement: str, forbidden: s
     assert not _top(_modules_after(statement)) & forbidden
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import ernie_aiml; ernie_aiml.AIMLClient; ernie_aiml.track_usage",
+        "from langchain_ernie_aiml import ChatErnieAIML",
+        "from llama_index_ernie_aiml import ErnieAIML",
+    ],
+)
+def test_nothing_but_the_ray_runner_imports_ray(statement: str) -> None:
+    assert not _top(_modules_after(statement)) & {"ray", "pyarrow"}
+
+
 def test_redis_is_imported_only_when_a_store_is_used() -> None:
     unused = "import ernie_aiml\nwith ernie_aiml.track_usage(max_calls=1): ernie_aiml.AIMLClient"
     assert "redis" not in _top(_modules_after(unused))

@@ -116,7 +116,13 @@ INTEGRATION_API = [
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
-ADAPTERS = ["langchain_ernie_aiml", "llama_index_ernie_aiml", "llama_index", "ernie_aiml_cli"]
+ADAPTERS = [
+    "langchain_ernie_aiml",
+    "llama_index_ernie_aiml",
+    "llama_index",
+    "ernie_aiml_cli",
+    "ernie_aiml_ray",
+]
 SURFACES = {"ernie_aiml", "ernie_aiml.integration", "ernie_aiml.emulator"}
 
 
