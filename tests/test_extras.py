@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -66,7 +67,10 @@ def test_adapter_without_its_framework_names_the_extra(
     assert kind == "ImportError"
     assert name == hidden
     assert message.endswith(f"install it with: {command}")
-    assert f"needs {hidden}, which is not installed" in message
+    # other modules of the same extra may be missing too (pyarrow beside ray)
+    assert re.search(
+        rf"needs {re.escape(hidden)}(, [\w.]+)*, which (is|are) not installed", message
+    )
 
 
 def test_missing_modules_finds_without_importing(monkeypatch: pytest.MonkeyPatch) -> None:
