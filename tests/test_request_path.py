@@ -340,7 +340,7 @@ def test_the_base_url_message_says_what_to_write() -> None:
         AIMLClient(api_key=KEY, base_url="127.0.0.1:8765/v1")
     assert str(info.value) == (
         "base_url '127.0.0.1:8765/v1' is not a URL the key can be sent to: it needs https:// "
-        "(or http:// for a loopback address), e.g. https://api.aimlapi.com/v1 or "
+        f"(or http:// for a loopback address), e.g. {ernie_aiml.DEFAULT_BASE_URL} or "
         "http://127.0.0.1:8765/v1"
     )
 
@@ -348,8 +348,8 @@ def test_the_base_url_message_says_what_to_write() -> None:
 def test_a_base_url_from_the_environment_is_named_as_such(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("AIML_API_BASE", "api.aimlapi.com/v1")
-    with pytest.raises(ParameterError, match=r"^AIML_API_BASE 'api.aimlapi.com/v1' .* https://"):
+    monkeypatch.setenv("AIML_API_BASE", "localhost:8765/v1")
+    with pytest.raises(ParameterError, match=r"^AIML_API_BASE 'localhost:8765/v1' .* https://"):
         AIMLClient(api_key=KEY)
 
 

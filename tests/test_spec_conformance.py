@@ -48,7 +48,7 @@ def test_unlisted_on_purpose():
 def test_invalid_through_the_transport():
     handler = lambda request: httpx.Response(200, json={})
     with httpx.Client(transport=ValidatingTransport(handler, validate=False)) as http:
-        http.post("https://api.aimlapi.com/v1/chat/completions", json=INVALID)
+        http.post("http://127.0.0.1:9/v1/chat/completions", json=INVALID)
 
 def test_invalid_in_a_child_process():
     code = "import sys, json; sys.path.insert(0, '.'); from test_inner import send, INVALID; send(INVALID)"

@@ -11,7 +11,7 @@ import pytest
 from ernie_aiml import AIMLClient, BadRequestError
 from ernie_aiml.emulator import BodyCheck, Emulator, ValidatingTransport, watch_bodies
 
-URL = "https://api.aimlapi.com/v1/chat/completions"
+URL = "http://127.0.0.1:9/v1/chat/completions"
 VALID = {"model": "baidu/ernie-5.0", "messages": [{"role": "user", "content": "Hi"}]}
 TOO_HOT = {**VALID, "temperature": 5}
 TOO_HOT_DETAIL = "temperature: Number must be less than or equal to 2"
@@ -142,8 +142,8 @@ def test_other_requests_pass_unchecked(checks: list[BodyCheck]) -> None:
     handler = Handler()
     transport = ValidatingTransport(handler)
     with httpx.Client(transport=transport) as http:
-        assert http.get("https://api.aimlapi.com/v1/models").status_code == 200
-        assert http.post("https://api.aimlapi.com/v1/embeddings", json={}).status_code == 200
+        assert http.get("http://127.0.0.1:9/v1/models").status_code == 200
+        assert http.post("http://127.0.0.1:9/v1/embeddings", json={}).status_code == 200
     assert len(handler.seen) == 2
     assert checks == []
 
