@@ -49,6 +49,8 @@ _TIMEOUT_KINDS: tuple[tuple[type[httpx.TimeoutException], str], ...] = (
     (httpx.PoolTimeout, "pool"),
 )
 
+#: The request extension that carries a call's `Deadline` to the sync transport.
+DEADLINE_EXTENSION = "ernie_aiml.deadline"
 TimeoutTypes = float | httpx.Timeout | None
 #: Compact UTF-8 JSON, made once (`json.dumps` with options builds an encoder per call).
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -90,17 +92,21 @@ class Call:
             mask.headers(response)
 
     def request(self, client: httpx.Client | httpx.AsyncClient) -> httpx.Request:
-        """A fresh httpx request for one attempt, with every header of this call."""
+        """A fresh httpx request for one attempt, with every header of this call; the
+        deadline rides along as an extension for `sync_deadline.DeadlineTransport`."""
         timeout = self.timeout
+        extensions = None
         if self.deadline is not None:  # no single wait may outlast the call's deadline
             base = client.timeout if timeout is httpx.USE_CLIENT_DEFAULT else timeout
             timeout = self.deadline.cap(base)
+            extensions = {DEADLINE_EXTENSION: self.deadline}
         return client.build_request(
             self.method,
             self.url,
             content=self.content,
             headers=self.headers,
             timeout=timeout,
+            extensions=extensions,
         )
 
 

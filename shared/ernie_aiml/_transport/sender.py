@@ -133,10 +133,13 @@ class Sender:
             return client
         with self._lock:
             if self._own_client is None:
+                from .sync_deadline import DeadlineTransport  # imports httpcore: on first use
+
                 self._own_client = httpx.Client(
                     timeout=self._timeout,
                     follow_redirects=False,
-                    limits=_LIMITS,
+                    limits=_LIMITS,  # for the proxies httpx mounts from the environment
+                    transport=DeadlineTransport(_LIMITS),
                 )
                 # Close the pool if this Sender is dropped unclosed (no socket left to
                 # the garbage collector); the finalizer holds the client, not the Sender.
