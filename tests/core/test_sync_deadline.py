@@ -22,6 +22,7 @@ import httpx
 import pytest
 import trustme
 from ernie_aiml import AIMLClient, APIConnectionError, APITimeoutError
+from support import mock_transport
 
 SEED = json.loads(
     (Path(__file__).parents[1] / "fixtures" / "seeds" / "ernie-4.5-21b-a3b.json").read_text()
@@ -217,7 +218,7 @@ def test_a_refused_connection_is_an_httpx_connect_error_underneath() -> None:
 
 def test_a_callers_client_keeps_its_own_transport() -> None:
     """A caller's `http_client` is used as given (its transport is theirs)."""
-    mine = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, json=SEED)))
+    mine = httpx.Client(transport=mock_transport(lambda r: httpx.Response(200, json=SEED)))
     aiml = AIMLClient(api_key=KEY, base_url="http://127.0.0.1:9/v1", http_client=mine)
     assert aiml.chat(BODY).id == SEED["id"]
     assert not mine.is_closed
