@@ -280,7 +280,13 @@ BAD_VALUES: dict[str, list[Any]] = {
     "thinking_budget": [99, 0, "200"],
     "timeout": [-1, 0, "5", True, float("inf"), httpx.Timeout(5.0, connect=-1)],
     "max_retries": [-1, "2", True, 1.5],
-    "base_url": ["127.0.0.1:8765/v1", "localhost:8765/v1", "ftp://example.com/v1", "https://"],
+    "base_url": [
+        "127.0.0.1:8765/v1",
+        "localhost:8765/v1",
+        "ftp://example.com/v1",
+        "https://",
+        "http://127.0.0.1:8765/v1\ud800",
+    ],
     "deadline": [-1, 0, "60", True, float("nan"), float("inf")],
 }
 CASES = [(name, value) for name, values in BAD_VALUES.items() for value in values]

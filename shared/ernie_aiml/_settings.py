@@ -45,10 +45,17 @@ def resolve_api_key(api_key: str | None = None) -> str:
 
 def check_api_key(key: str, source: str = "api_key") -> str:
     """`key` as it can be sent: surrounding whitespace stripped (a secret file's newline,
-    a CRLF `.env`) with a `APIKeyWhitespaceWarning`; a `Bearer ` prefix, control, space or
-    non-ASCII characters refused with a `ParameterError` that never contains the key."""
+    a CRLF `.env`) with a `APIKeyWhitespaceWarning`; a `Bearer ` prefix, control, space,
+    quote, backslash or non-ASCII characters refused with a `ParameterError` that never
+    contains the key."""
     stripped = key.strip()
-    if stripped.isascii() and stripped.isprintable() and " " not in stripped:
+    if (
+        stripped.isascii()
+        and stripped.isprintable()
+        and " " not in stripped
+        and '"' not in stripped
+        and "\\" not in stripped
+    ):
         if stripped != key:
             warnings.warn(
                 f"{source} had surrounding whitespace (such as a trailing newline); it was "
@@ -60,18 +67,27 @@ def check_api_key(key: str, source: str = "api_key") -> str:
     if stripped[:7].lower() == "bearer ":
         raise _key_error(source, "starts with 'Bearer ': pass the key alone (the package adds it)")
     index, char = next((i, c) for i, c in enumerate(stripped) if _bad_key_char(c))
-    kind = "a space" if char == " " else "a control" if char.isascii() else "a non-ASCII"
-    raise _key_error(source, f"contains {kind} character at position {index}")
+    raise _key_error(source, f"contains {_kind(char)} character at position {index}")
 
 
 def _bad_key_char(char: str) -> bool:
-    return char == " " or not (char.isascii() and char.isprintable())
+    # `"` and `\\` never occur in a key, and JSON would escape them past the masking
+    return char in ' "\\' or not (char.isascii() and char.isprintable())
+
+
+def _kind(char: str) -> str:
+    if char == " ":
+        return "a space"
+    if char in '"\\':
+        return "a quote or backslash"
+    return "a control" if char.isascii() else "a non-ASCII"
 
 
 def _key_error(source: str, what: str) -> ParameterError:
     """The refusal of a malformed key: says where it came from and what is wrong, never the key."""
     return ParameterError(
-        f"{source} {what}; an AI/ML API key is visible ASCII only (nothing was sent)"
+        f"{source} {what}; an AI/ML API key is visible ASCII, without quotes or backslashes "
+        "(nothing was sent)"
     )
 
 
@@ -103,6 +119,14 @@ def check_base_url(base_url: str, source: str = "base_url") -> str:
     """`base_url` if it is an http(s) URL with a host, else `ParameterError` saying what to write."""
     if not isinstance(base_url, str):
         raise ParameterError(f"{source} must be a URL string (got {base_url!r})")
+    if not base_url.isascii():
+        try:
+            base_url.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ParameterError(
+                f"{source} holds a character no URL can carry (a lone surrogate "
+                f"{base_url[exc.start]!r} at position {exc.start})"
+            ) from None
     parts = urlsplit(base_url.strip())
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ParameterError(

@@ -159,7 +159,7 @@ def test_slow_drip_is_cut_at_the_deadline(
     `APITimeoutError` naming the deadline, within the deadline plus one read (the proxy has
     sent at most a few dozen bytes when the client gives up: headers alone are ~200). Sync
     calls are cut inside the status line too: the clients we build read their sockets
-    through `sync_deadline.DeadlineTransport`."""
+    through `deadline_transport.DeadlineTransport`."""
     reference(surface, mode, emu, proxy)
     proxy.script(then=Plan(drip=0.04, name="drip"))
     outcome = call(surface, mode, proxy.base_url, emu, Config(deadline=0.4, max_retries=0))

@@ -95,6 +95,9 @@ BAD_KEYS = {
     "non-ascii": (KEY + "é", f"non-ASCII character at position {len(KEY)}"),
     "surrogate": (KEY + "\ud800", f"non-ASCII character at position {len(KEY)}"),
     "inner-space": (KEY[:4] + " " + KEY[4:], "space character at position 4"),
+    # JSON spells these `\\"` and `\\\\`: an echo would get past the masking
+    "quote": (KEY[:6] + '"' + KEY[6:], "quote or backslash character at position 6"),
+    "backslash": (KEY[:6] + "\\" + KEY[6:], "quote or backslash character at position 6"),
 }
 
 

@@ -222,12 +222,57 @@ def drip_head() -> Iterator[bytes]:
 @pytest.mark.parametrize("mode", MODES)
 async def test_deadline_bounds_a_dripping_status_line(mode: str) -> None:
     """Every mode: async cancels the wait for the head at the deadline, sync reads the
-    socket through `sync_deadline.DeadlineTransport` (each read capped at the time left)."""
+    socket through `deadline_transport.DeadlineTransport` (each read capped at the time left)."""
     server = HostileServer(lambda request: drip_head())
     try:
         target = build(mode, server.base_url, deadline=0.5)
         with pytest.raises(ernie_aiml.APITimeoutError, match=r"total deadline of 0\.5 s"):
             await run(mode, target)
+    finally:
+        server.close()
+
+
+def late_byte_then_silence(request: Any) -> Iterator[bytes]:
+    """The head at once, one piece of the body at 0.6 s, then nothing for 5 s."""
+    if request.streamed:
+        yield head(200, "text/event-stream")
+        time.sleep(0.6)
+        yield b": still here\n"
+    else:
+        yield head(200, content_length=1000)
+        time.sleep(0.6)
+        yield b"{"
+    time.sleep(5)
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_server_silent_after_a_late_byte_is_cut_at_the_deadline(mode: str) -> None:
+    """Every read after the headers gets at most the time left too (a read timeout fixed
+    when the request was built would wait until 0.6 s + 1 s, and name the read timeout)."""
+    server = HostileServer(late_byte_then_silence)
+    try:
+        target = build(mode, server.base_url, deadline=1.0)
+        with pytest.raises(ernie_aiml.APITimeoutError, match=r"total deadline of 1 s"):
+            await run(mode, target)
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(("retry_after", "requests"), [("20", 1), ("1", 3)])
+async def test_a_retry_wait_past_the_deadline_is_not_taken(
+    mode: str, retry_after: str, requests: int
+) -> None:
+    """A 429 whose `Retry-After` (20 s) would outlast `deadline=5` is the answer (one
+    request); one that fits (1 s) is waited out and retried, twice."""
+    server = HostileServer(
+        lambda request: json_reply(b'{"message": "slow down"}', 429, retry_after=retry_after)
+    )
+    try:
+        target = build(mode, server.base_url, max_retries=2, deadline=5)
+        with pytest.raises(ernie_aiml.RateLimitError, match="slow down"):
+            await run(mode, target)
+        assert len(server.requests) == requests
     finally:
         server.close()
 

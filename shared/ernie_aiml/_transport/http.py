@@ -93,7 +93,7 @@ class Call:
 
     def request(self, client: httpx.Client | httpx.AsyncClient) -> httpx.Request:
         """A fresh httpx request for one attempt, with every header of this call; the
-        deadline rides along as an extension for `sync_deadline.DeadlineTransport`."""
+        deadline rides along as an extension for `deadline_transport.DeadlineTransport`."""
         timeout = self.timeout
         extensions = None
         if self.deadline is not None:  # no single wait may outlast the call's deadline

@@ -133,7 +133,7 @@ class Sender:
             return client
         with self._lock:
             if self._own_client is None:
-                from .sync_deadline import DeadlineTransport  # imports httpcore: on first use
+                from .deadline_transport import DeadlineTransport  # imports httpcore: on use
 
                 self._own_client = httpx.Client(
                     timeout=self._timeout,
@@ -156,11 +156,14 @@ class Sender:
             with self._lock:
                 entry = self._entry(loop)
                 if entry is None:
+                    from .deadline_transport import AsyncDeadlineTransport
+
                     entry = _LoopClient(
                         httpx.AsyncClient(
                             timeout=self._timeout,
                             follow_redirects=False,
-                            limits=_LIMITS,
+                            limits=_LIMITS,  # for the proxies httpx mounts from the environment
+                            transport=AsyncDeadlineTransport(_LIMITS),
                         ),
                         loop,
                         self._made,
@@ -263,7 +266,12 @@ class Sender:
         """The retry decision after a failed attempt: the wait before the next, or raise."""
         if not self.retry_policy.should_retry(error, attempt):
             raise error from cause
-        return retry_delay(self.retry_policy, call, error, attempt, headers)
+        delay = retry_delay(self.retry_policy, call, error, attempt, headers)
+        deadline = call.deadline
+        if deadline is not None and delay >= deadline.remaining():
+            # the wait alone (a long Retry-After) would pass the deadline: this answer stands
+            raise error from cause
+        return delay
 
 
 async def _aclose_entry(entry: _LoopClient) -> None:

@@ -1,6 +1,7 @@
-"""`sync_deadline.DeadlineTransport`: sync calls cut at `deadline=` inside the status line
-and headers, over plain TCP, TLS and a reused keep-alive connection, and errors mapped as
-httpx's own transport maps them.
+"""`deadline_transport.DeadlineTransport` and `AsyncDeadlineTransport`: calls cut at
+`deadline=` inside the status line and headers and after them, over plain TCP, TLS and a
+reused keep-alive connection, sync and async, and errors mapped as httpx's own transports
+map them.
 
 The servers here are raw sockets on 127.0.0.1 so they can drip a response head one byte at
 a time (under the read timeout, so only the total deadline can end the wait).
@@ -162,12 +163,19 @@ def test_sync_chat_is_cut_inside_a_dripped_head(secure: bool, request: Any) -> N
         server.close()
 
 
-def test_tls_answer_is_read_whole_through_the_transport(ca: trustme.CA) -> None:
-    """A real answer over TLS arrives exactly (the seed's text, usage and id)."""
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_tls_answer_is_read_whole_through_the_transport(mode: str, ca: trustme.CA) -> None:
+    """A real answer over TLS arrives exactly (the seed's text, usage and id), through the
+    sync and the async transport."""
     server = Server([whole_answer], tls=server_context(ca))
     try:
-        with client(server) as aiml:
-            answer = aiml.chat(BODY)
+        aiml = client(server)
+        if mode == "sync":
+            with aiml:
+                answer = aiml.chat(BODY)
+        else:
+            async with aiml:
+                answer = await aiml.achat(BODY)
         assert answer.content == SEED["choices"][0]["message"]["content"]
         assert answer.usage.total_tokens == SEED["usage"]["total_tokens"]
         assert answer.id == SEED["id"]
@@ -190,15 +198,38 @@ def test_a_reused_connection_is_cut_at_the_deadline_too() -> None:
         server.close()
 
 
-def test_a_read_timeout_under_the_deadline_names_the_read_timeout() -> None:
+async def test_async_tls_late_byte_then_silence_is_cut_at_the_deadline(ca: trustme.CA) -> None:
+    """Async over TLS: the head at once, a body byte at 0.4 s, then silence; the read
+    after it is cut at `deadline=0.6`, not at the 5 s read timeout."""
+
+    def late_byte() -> Iterator[bytes]:
+        yield b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 99\r\n\r\n"
+        time.sleep(0.4)
+        yield b"{"
+        time.sleep(4)
+
+    server = Server([late_byte], tls=server_context(ca))
+    try:
+        aiml = client(server, timeout=5, deadline=0.6)
+        with pytest.raises(APITimeoutError, match=r"total deadline of 0\.6 s"):
+            await aiml.achat(BODY)
+        await aiml.aclose()
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_a_read_timeout_under_the_deadline_names_the_read_timeout(mode: str) -> None:
     """A silent server with a far deadline: the read timeout fires, and says so."""
     server = Server([silence])
     try:
-        with (
-            client(server, timeout=0.2, deadline=3600) as aiml,
-            pytest.raises(APITimeoutError) as caught,
-        ):
-            aiml.chat(BODY)
+        aiml = client(server, timeout=0.2, deadline=3600)
+        with pytest.raises(APITimeoutError) as caught:
+            if mode == "sync":
+                aiml.chat(BODY)
+            else:
+                await aiml.achat(BODY)
+        aiml.close()
         assert "total deadline" not in str(caught.value)
         assert str(caught.value).startswith("Read timeout of 0.2 s")
         assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
@@ -206,13 +237,18 @@ def test_a_read_timeout_under_the_deadline_names_the_read_timeout() -> None:
         server.close()
 
 
-def test_a_refused_connection_is_an_httpx_connect_error_underneath() -> None:
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_a_refused_connection_is_an_httpx_connect_error_underneath(mode: str) -> None:
     """httpcore's errors reach the retry loop as httpx's (here `ConnectError`)."""
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
     aiml = AIMLClient(api_key=KEY, base_url=f"http://127.0.0.1:{port}/v1", max_retries=0)
-    with aiml, pytest.raises(APIConnectionError) as caught:
-        aiml.chat(BODY)
+    with pytest.raises(APIConnectionError) as caught:
+        if mode == "sync":
+            aiml.chat(BODY)
+        else:
+            await aiml.achat(BODY)
+    aiml.close()
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
 
 
