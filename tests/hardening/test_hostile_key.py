@@ -27,6 +27,7 @@ from hostile_support import (
     events,
     head,
     json_reply,
+    results,
     run,
     sse_reply,
 )
@@ -233,3 +234,96 @@ def test_headers_never_reach_the_sent_request_unchecked(server: HostileServer) -
 
 def test_head_helper_is_http() -> None:
     assert head(200).startswith(b"HTTP/1.1 200")
+
+
+def _joined(mode: str, items: list[Any]) -> tuple[str, str]:
+    """The streamed answer's content and reasoning as the caller would join them."""
+    if mode.startswith("core"):
+        deltas = [d for d in items if isinstance(d, ernie_aiml.Delta)]
+        return "".join(d.content or "" for d in deltas), "".join(d.reasoning or "" for d in deltas)
+    if mode.startswith("lc"):
+        text = "".join(c.text for c in items)
+        return text, "".join(c.additional_kwargs.get("reasoning_content", "") for c in items)
+    text = "".join(r.delta or "" for r in items)
+    reasoning = "".join(r.additional_kwargs.get("thinking_delta", "") or "" for r in items)
+    return text, reasoning
+
+
+def _split_stream(pieces: list[str], reasoning: list[str]) -> list[bytes]:
+    chunks: list[dict[str, Any]] = [
+        {"choices": [{"index": 0, "delta": {"reasoning_content": piece}}]} for piece in reasoning
+    ]
+    chunks += [{"choices": [{"index": 0, "delta": {"content": piece}}]} for piece in pieces]
+    chunks += [
+        {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+        {"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}},
+    ]
+    return [b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks]
+
+
+SPLITS = {
+    "two": (["echo " + KEY[:9], KEY[9:] + " done"], "echo *** done"),
+    "one-char-each": (["echo ", *KEY, " done"], "echo *** done"),
+    "at-the-end": (["echo " + KEY[:5], KEY[5:]], "echo ***"),
+    "a-prefix-that-is-not-the-key": (["yes " + KEY[:3], "and no"], "yes " + KEY[:3] + "and no"),
+}
+
+
+@pytest.mark.parametrize("case", list(SPLITS))
+@pytest.mark.parametrize("mode", STREAM_MODES)
+async def test_a_key_split_across_stream_deltas_is_masked(mode: str, case: str) -> None:
+    """A server that cuts the echoed key across deltas: each delta alone holds no key, the
+    joined answer would. The stream holds back a tail that could begin the key until the
+    next delta settles it, so the joined content and reasoning are masked and nothing else
+    is lost or changed."""
+    pieces, expected = SPLITS[case]
+    streamed = _split_stream(pieces, ["why " + KEY[:12], KEY[12:]])
+    server = HostileServer(lambda request: sse_reply(streamed))
+    try:
+        items = await results(mode, build(mode, server.base_url))
+    finally:
+        server.close()
+    content, reasoning = _joined(mode, items)
+    assert content == expected
+    assert reasoning == "why ***"
+
+
+@pytest.mark.parametrize("mode", ["lc-invoke", "lc-stream"])
+async def test_a_key_echoed_as_a_header_name_is_masked(mode: str) -> None:
+    """LangChain's `include_response_headers=True` copies every header, names too."""
+    server = HostileServer(
+        either(
+            lambda: json_reply(json.dumps(answer()).encode(), **{KEY.lower(): "1"}),
+            lambda: sse_reply(events(), **{KEY.lower(): "1"}),
+        )
+    )
+    try:
+        model = build(mode, server.base_url, key=KEY.lower(), include_response_headers=True)
+        text = await run(mode, model)
+    finally:
+        server.close()
+    assert KEY.lower() not in text
+    assert "***" in text
+
+
+def test_masking_a_hostile_run_of_backslashes_is_linear() -> None:
+    """A body of a million backslashes before `u0073` (the escape of a key's first
+    character): the escape pattern may not backtrack over the run (quadratic: about 17
+    minutes for 1 MiB, holding the GIL). Run in a child process with a liveness bound, not
+    a timing: linear work is milliseconds."""
+    import subprocess
+    import sys
+
+    script = (
+        "from ernie_aiml._transport.mask import masker\n"
+        f"mask = masker({KEY!r})\n"
+        "hostile = '\\\\' * (1024 * 1024) + 'u0073'\n"
+        "assert mask.text(hostile) == hostile\n"
+        f"escaped = ''.join(f'\\\\\\\\u{{ord(c):04x}}' for c in {KEY!r})\n"
+        "assert mask.text(f'x {escaped} y') == 'x *** y', mask.text(f'x {escaped} y')\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]
