@@ -31,6 +31,10 @@ LIES: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
         {},
     ),
     "cached-negative": ({"usage": {**TOKENS, "prompt_tokens_details": {"cached_tokens": -1}}}, {}),
+    # finite, yet beyond any float: formatting it in a budget error raised OverflowError
+    "credits-huge-int": ({"meta": {"usage": {"credits_used": 10**400}}}, {}),
+    "tokens-huge-int": ({"usage": {**TOKENS, "total_tokens": 10**400}}, {}),
+    "header-credits-huge": ({}, {"x_aimlapi_credits_used": "1" + "0" * 400}),
     "header-credits-nan": ({}, {"x_aimlapi_credits_used": "NaN"}),
     "header-credits-negative": ({}, {"x_aimlapi_credits_used": "-20000000000"}),
     "header-usd-inf": ({}, {"x_aimlapi_usd_spent": "Infinity"}),

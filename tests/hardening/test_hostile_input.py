@@ -9,6 +9,7 @@ every mode the issue names.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from collections.abc import Iterator
@@ -412,3 +413,38 @@ def test_limits_are_checked() -> None:
         ernie_aiml.configure_limits(answer=1)
     with pytest.raises(ernie_aiml.ParameterError, match="answer_bytes must be an integer > 0"):
         ernie_aiml.configure_limits(answer_bytes=0)
+
+
+# ------------------------------------------------------------------ the end of a stream
+
+AFTER_THE_END = b'data: {"choices": [{"index": 0, "delta": {"content": " MORE"}}]}\n\n'
+ENDS = {
+    # finish and usage: the end, with no [DONE] (as AIML's real streams)
+    "finish-and-usage": events()[:-1],
+    "done": events(),
+    # `[DONE]` with spaces around it is still the end (a sloppy proxy's rewrite); here it
+    # is the only end, the usage missing
+    "done-with-spaces": [*events()[:2], b"data:  [DONE] \n\n"],
+}
+
+
+@pytest.mark.parametrize("case", list(ENDS))
+@pytest.mark.parametrize("mode", STREAM_MODES)
+async def test_a_stream_ends_where_the_server_finished(mode: str, case: str) -> None:
+    """The end rule in every stream mode: what the server keeps sending after the end (here
+    200 more content events, then the connection closes) is neither read nor yielded."""
+
+    def respond() -> Iterator[bytes]:
+        yield from sse_reply(ENDS[case])
+        for _ in range(200):
+            yield AFTER_THE_END
+
+    server = HostileServer(lambda request: respond())
+    missing = case == "done-with-spaces"
+    try:
+        with pytest.warns(ernie_aiml.MissingUsageWarning) if missing else contextlib.nullcontext():
+            text = await run(mode, build(mode, server.base_url))
+    finally:
+        server.close()
+    assert "Hello." in text
+    assert "MORE" not in text
