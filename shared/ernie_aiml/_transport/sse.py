@@ -123,9 +123,8 @@ class SSEDecoder:
         if not self._started:
             self._started = True
             text = text.removeprefix(_BOM)
-        if len(text) + self._data_size <= self._max:  # no line or event here can pass it
-            return self._short_lines(text.split("\n"))
-        return self._lines(text.split("\n"))
+        # counted line by line only where a line or event of this read could pass the limit
+        return self._lines(text.split("\n"), len(text) + self._data_size > self._max)
 
     def flush(self) -> list[ServerSentEvent]:
         """At end of stream: the last line and an event left without its blank line."""
@@ -142,17 +141,20 @@ class SSEDecoder:
         lines.append("")
         return self._lines(lines)
 
-    def _lines(self, lines: list[str]) -> list[ServerSentEvent]:
+    def _lines(self, lines: list[str], counted: bool = True) -> list[ServerSentEvent]:
+        """The events `lines` complete. `counted=False`: the lines cannot pass the limit
+        together with the event they go on (the usual read), so none is counted one by one."""
         events: list[ServerSentEvent] = []
         data = self._data
         for line in lines:
-            if len(line) > self._max:
+            if counted and len(line) > self._max:
                 raise self._too_large("line")
             if line.startswith("data:"):
                 data.append(line[6:] if line[5:6] == " " else line[5:])
-                self._data_size += len(line)
-                if self._data_size > self._max:
-                    raise self._too_large("event")
+                if counted:
+                    self._data_size += len(line)
+                    if self._data_size > self._max:
+                        raise self._too_large("event")
             elif not line:
                 if data:
                     events.append(self._dispatch("\n".join(data)))
@@ -162,26 +164,7 @@ class SSEDecoder:
                 self._retry = None
             elif line[0] != ":":
                 self._field(line)
-        return events
-
-    def _short_lines(self, lines: list[str]) -> list[ServerSentEvent]:
-        """`_lines` for lines that cannot pass the limit together with the event they go
-        on (the usual read): the same decisions with no counting per line."""
-        events: list[ServerSentEvent] = []
-        data = self._data
-        for line in lines:
-            if line.startswith("data:"):
-                data.append(line[6:] if line[5:6] == " " else line[5:])
-            elif not line:
-                if data:
-                    events.append(self._dispatch("\n".join(data)))
-                    data.clear()
-                    self._data_size = 0
-                self._event = None
-                self._retry = None
-            elif line[0] != ":":
-                self._field(line)
-        if data:  # an event goes on in the next read: what `_lines` would have counted of it
+        if data and not counted:  # an event goes on in the next read: count what it has
             last = len(lines) - lines[::-1].index("") if "" in lines else 0
             self._data_size += sum(len(line) for line in lines[last:] if line.startswith("data:"))
         return events
