@@ -76,23 +76,23 @@ def chunk_rows() -> list[Row]:
 
 
 def _transport_chunk_rows(data: str) -> list[Row]:
-    """The core's per-event step (`ernie_aiml._transport.stream_state`): JSON, then `Delta`."""
+    """The core's per-read step (`ernie_aiml._transport.stream_state`): one read that is one
+    event, to its `Delta` (fast path, masking check, JSON, `parse_delta`)."""
     try:
-        from ernie_aiml._transport.sse import ServerSentEvent
+        from types import SimpleNamespace
+
         from ernie_aiml._transport.stream_state import StreamState, _loads
 
-        state = StreamState(None, {}, False)  # type: ignore[arg-type]  # no connection
-        event = ServerSentEvent(data=data)
+        call = SimpleNamespace(key="sk-" + "a" * 32)  # what the state reads of its call
+        state = StreamState(call, {}, False)  # type: ignore[arg-type]  # no connection
+        state.feed(b": hello\n")  # past the first line (the one-event path starts after it)
+        raw = f"data: {data}\n\n".encode()
     except Exception as exc:
-        return [("core", "StreamState.next_delta", f"n/a ({exc!r})")]
-
-    def one_event() -> Any:
-        state._events = iter((event,))
-        return state.next_delta()
+        return [("core", "StreamState.feed", f"n/a ({exc!r})")]
 
     return [
         ("core", "stream_state._loads(content chunk), the C scanner", lambda: _loads(data)),
-        ("core", "StreamState.next_delta (one content event fed)", one_event),
+        ("core", "StreamState.feed (one read, one content event)", lambda: state.feed(raw)),
     ]
 
 

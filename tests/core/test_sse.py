@@ -1,7 +1,10 @@
-"""The incremental SSE decoder: line ends, comments, fields, split reads, flush at EOF."""
+"""The incremental SSE decoder: line ends, comments, fields, split reads, flush at EOF, the
+one-event fast path and the line and event size limits."""
 
 from __future__ import annotations
 
+import pytest
+from ernie_aiml import ResponseTooLargeError
 from ernie_aiml._transport.sse import ServerSentEvent, SSEDecoder
 from hypothesis import given
 from hypothesis import strategies as st
@@ -176,3 +179,93 @@ def test_one_event_read_after_a_partial_line_or_data_is_joined() -> None:
 def test_one_read_with_two_events_or_a_first_read_with_a_bom() -> None:
     assert decode(b"data: a\n\ndata: b\n\n") == [ev("a"), ev("b")]
     assert decode("\ufeffdata: a\n\n".encode(), b"data: \xc3\xa9\n\n") == [ev("a"), ev("é")]
+
+
+# ------------------------------------------------------------------ the one-event fast path
+
+
+def test_feed_one_decodes_a_read_that_is_one_unnamed_event() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b": hello\n") == []  # past the first line (a BOM may lead it)
+    assert decoder.feed_one('data: {"k": "é"}\n\n'.encode()) == '{"k": "é"}'
+    assert decoder.feed_one(b"data: \n\n") == ""  # an empty event: skipped by the stream
+
+
+def test_feed_one_leaves_every_other_read_to_feed() -> None:
+    """Nothing is consumed when it says None: `feed` then decodes the read in full."""
+    for read in (
+        b"data: a\ndata: b\n\n",  # two lines
+        b"data: a\n\ndata: b\n\n",  # two events
+        b"data: a\r\n\r\n",  # CR line ends
+        b"data: a\n",  # no blank line
+        b"event: error\n",
+        b"data:a\n\n",  # no space: `_lines` strips nothing
+    ):
+        decoder = SSEDecoder()
+        decoder.feed(b": hello\n")
+        assert decoder.feed_one(read) is None, read
+    named = SSEDecoder()
+    assert named.feed(b"event: error\n") == []
+    assert named.feed_one(b"data: {}\n\n") is None  # the name belongs to this event
+    assert named.feed(b"data: {}\n\n") == [ev("{}", "error")]
+    first = SSEDecoder()
+    assert first.feed_one(b"data: a\n\n") is None  # the first read may start with a BOM
+    held = SSEDecoder()
+    assert held.feed(b"data: a\n") == []
+    assert held.in_event and held.held == b""
+    assert held.feed_one(b"data: b\n\n") is None
+    assert held.feed(b"data: b\n\n") == [ev("a\nb")]
+    partial = SSEDecoder(max_event_bytes=100)
+    assert partial.feed(b"data: a\n\ndata: b") == [ev("a")]
+    assert partial.held == b"data: b" and not partial.in_event
+
+
+# ------------------------------------------------------------------ the size limits
+
+
+def _too_large(decoder: SSEDecoder, *reads: bytes) -> str:
+    with pytest.raises(ResponseTooLargeError, match="limit event_bytes") as info:
+        for read in reads:
+            decoder.feed(read)
+        decoder.flush()
+    return str(info.value)
+
+
+def test_a_one_event_read_past_the_limit_is_refused() -> None:
+    decoder = SSEDecoder(max_event_bytes=50)
+    decoder.feed(b": hello\n")
+    read = b"data: " + b"x" * 60 + b"\n\n"
+    assert decoder.feed_one(read) is None  # too long for the fast path: `feed` says why
+    assert "an SSE line longer than 50 bytes" in _too_large(decoder, read)
+    assert SSEDecoder(max_event_bytes=50).feed(b": hello\ndata: " + b"x" * 44 + b"\n\n") == [
+        ev("x" * 44)  # the line is 50 characters: at the limit, not past it
+    ]
+
+
+def test_an_event_of_lines_over_several_reads_is_counted_across_them() -> None:
+    """Each read's lines fit (no line is checked alone), the event they make does not."""
+    line = b"data: " + b"y" * 40 + b"\n"  # 46 characters counted per data line
+    assert "an SSE event longer than 100 bytes" in _too_large(
+        SSEDecoder(max_event_bytes=100), line, line, line
+    )
+    assert "an SSE event longer than 100 bytes" in _too_large(
+        SSEDecoder(max_event_bytes=100), b"data: a\n\n" + line + line, line
+    )
+    # 2 lines: 92 characters, under the limit in any split
+    two = line + line + b"\n"
+    for cut in range(len(two) + 1):
+        assert decode_max(100, two[:cut], two[cut:]) == [ev("y" * 40 + "\n" + "y" * 40)]
+
+
+def test_a_line_that_never_ends_is_refused_across_reads() -> None:
+    assert "an SSE line longer than 100 bytes" in _too_large(
+        SSEDecoder(max_event_bytes=100), *[b"data: " + b"z" * 30] * 4
+    )
+
+
+def decode_max(limit: int, *reads: bytes) -> list[ServerSentEvent]:
+    decoder = SSEDecoder(max_event_bytes=limit)
+    events: list[ServerSentEvent] = []
+    for read in reads:
+        events.extend(decoder.feed(read))
+    return events + decoder.flush()

@@ -7,7 +7,9 @@ kind of body (`Limits.answer_bytes`, `error_bytes` or `stream_bytes`) and checks
 total deadline at every read. Everything downstream (`read()`, `iter_raw()`, the SSE decoder)
 reads through it unchanged; the `content-encoding` header is dropped since the bytes are
 decoded here. A body compressed in a way we did not ask for (`Accept-Encoding: gzip, deflate`)
-is refused rather than handed to a decoder without a limit.
+is refused rather than handed to a decoder without a limit. The SSE stream takes the count
+of a plain (not encoded) body over (`take_counter`): its `StreamState` counts each read and
+checks the deadline where it decodes it, so those reads pass through no wrapper of ours.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def guard(response: httpx.Response, deadline: Deadline | None, stream: bool) -> 
     else:
         name = "answer_bytes"
     encoding = headers.get("content-encoding")
-    counter = _Counter(name, getattr(limits(), name), deadline, encoding)
+    counter = BodyCounter(name, getattr(limits(), name), deadline, encoding)
     if encoding is not None:
         del headers["content-encoding"]  # decoded here, not again by httpx
     body = response.stream
@@ -47,6 +49,18 @@ def guard(response: httpx.Response, deadline: Deadline | None, stream: bool) -> 
         response.stream = _Guarded(body, counter)
     elif isinstance(body, httpx.AsyncByteStream):
         response.stream = _AsyncGuarded(body, counter)
+
+
+def take_counter(response: httpx.Response) -> BodyCounter | None:
+    """For a reader that counts its reads itself (the SSE stream's `StreamState`): the counter
+    of `response`'s guarded body, which then reads unwrapped (one generator layer less per
+    read). None, and the body stays guarded, when it is decoded here (gzip, deflate) or was
+    never guarded."""
+    body = response.stream
+    if isinstance(body, _Guarded | _AsyncGuarded) and body._counter.plain:
+        response.stream = body._inner
+        return body._counter
+    return None
 
 
 def send(
@@ -176,7 +190,7 @@ def _codings(header: str | None) -> list[str]:
     return [c for c in codings if c and c != "identity"][::-1]
 
 
-class _Counter:
+class BodyCounter:
     """Decodes and counts one body's bytes; raises once the limit or the deadline passed."""
 
     __slots__ = ("deadline", "decoders", "limit", "name", "refusal", "seen")
@@ -292,15 +306,15 @@ class _Inflater:
 
 
 class _Guarded(httpx.SyncByteStream):
-    """A sync body read through a `_Counter`."""
+    """A sync body read through a `BodyCounter`."""
 
-    def __init__(self, inner: httpx.SyncByteStream, counter: _Counter) -> None:
+    def __init__(self, inner: httpx.SyncByteStream, counter: BodyCounter) -> None:
         self._inner = inner
         self._counter = counter
 
     def __iter__(self) -> Iterator[bytes]:
         counter = self._counter
-        if counter.plain:  # the usual case: `_Counter.check` inlined, once per read
+        if counter.plain:  # the usual case: `BodyCounter.check` inlined, once per read
             deadline, limit, now = counter.deadline, counter.limit, time.monotonic
             at = deadline.at if deadline is not None else _INF
             for raw in self._inner:
@@ -320,9 +334,9 @@ class _Guarded(httpx.SyncByteStream):
 
 
 class _AsyncGuarded(httpx.AsyncByteStream):
-    """An async body read through a `_Counter`."""
+    """An async body read through a `BodyCounter`."""
 
-    def __init__(self, inner: httpx.AsyncByteStream, counter: _Counter) -> None:
+    def __init__(self, inner: httpx.AsyncByteStream, counter: BodyCounter) -> None:
         self._inner = inner
         self._counter = counter
 

@@ -44,6 +44,12 @@ class Masker:
             "\\" in text and (_ESCAPE in text or (self.slash and "\\/" in text))
         )
 
+    def needed_bytes(self, data: bytes) -> bool:
+        """`needed` for raw bytes (one check of a whole read; the key is ASCII)."""
+        return self._key_bytes in data or (
+            b"\\" in data and (b"\\u00" in data or (self.slash and b"\\/" in data))
+        )
+
     def text(self, text: str) -> str:
         """`text` with the key masked, raw or JSON-escaped."""
         if self.key in text:

@@ -59,18 +59,41 @@ class SSEDecoder:
         self._last_id: str | None = None
         self._retry: int | None = None
 
+    @property
+    def held(self) -> bytes:
+        """The unfinished line kept from earlier reads (it goes on in the next read)."""
+        return b"".join(self._buffer)
+
+    @property
+    def in_event(self) -> bool:
+        """Whether data lines of an event not yet dispatched are kept from earlier reads."""
+        return bool(self._data)
+
     def feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """Decode one read; returns the events it completed (often none or one)."""
+        retry = self._retry
+        data = self.feed_one(chunk)
+        if data is not None:
+            return [ServerSentEvent(None, data, self._last_id, retry)]
+        return self._feed(chunk)
+
+    def feed_one(self, chunk: bytes) -> str | None:
+        """The data of a read that is exactly one unnamed one-line `data: ...` event (what
+        AIML sends per read), decoded without building the event; None (nothing consumed)
+        for any other read, which then goes to `feed`. The per-chunk hot path of a stream."""
         if (
             chunk[:6] == b"data: "
             and chunk[-2:] == b"\n\n"
+            and chunk.find(b"\n", 6) == len(chunk) - 2  # no other line in it (a memchr)
+            and b"\r" not in chunk
+            and len(chunk) <= self._max  # else `_feed` says which limit it passed
             and self._started
             and not (self._buffer or self._pending_cr or self._data)
+            and self._event is None  # a named event (`event: error`) goes through `feed`
         ):
-            data = chunk[6:-2]
-            if b"\n" not in data and b"\r" not in data:
-                return [self._dispatch(data.decode("utf-8", errors="replace"))]
-        return self._feed(chunk)
+            self._retry = None  # the event's fields are reset as `_dispatch` does
+            return chunk[6:-2].decode("utf-8", "replace")
+        return None
 
     def _feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """`feed` for any read; `feed` itself takes the common one-event read directly."""
@@ -100,7 +123,8 @@ class SSEDecoder:
         if not self._started:
             self._started = True
             text = text.removeprefix(_BOM)
-        return self._lines(text.split("\n"))
+        # counted line by line only where a line or event of this read could pass the limit
+        return self._lines(text.split("\n"), len(text) + self._data_size > self._max)
 
     def flush(self) -> list[ServerSentEvent]:
         """At end of stream: the last line and an event left without its blank line."""
@@ -117,17 +141,20 @@ class SSEDecoder:
         lines.append("")
         return self._lines(lines)
 
-    def _lines(self, lines: list[str]) -> list[ServerSentEvent]:
+    def _lines(self, lines: list[str], counted: bool = True) -> list[ServerSentEvent]:
+        """The events `lines` complete. `counted=False`: the lines cannot pass the limit
+        together with the event they go on (the usual read), so none is counted one by one."""
         events: list[ServerSentEvent] = []
         data = self._data
         for line in lines:
-            if len(line) > self._max:
+            if counted and len(line) > self._max:
                 raise self._too_large("line")
             if line.startswith("data:"):
                 data.append(line[6:] if line[5:6] == " " else line[5:])
-                self._data_size += len(line)
-                if self._data_size > self._max:
-                    raise self._too_large("event")
+                if counted:
+                    self._data_size += len(line)
+                    if self._data_size > self._max:
+                        raise self._too_large("event")
             elif not line:
                 if data:
                     events.append(self._dispatch("\n".join(data)))
@@ -137,6 +164,9 @@ class SSEDecoder:
                 self._retry = None
             elif line[0] != ":":
                 self._field(line)
+        if data and not counted:  # an event goes on in the next read: count what it has
+            last = len(lines) - lines[::-1].index("") if "" in lines else 0
+            self._data_size += sum(len(line) for line in lines[last:] if line.startswith("data:"))
         return events
 
     def _too_large(self, what: str) -> ResponseTooLargeError:

@@ -15,7 +15,7 @@ decoder's events and the Delta; a traced call's span sees each delta.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -26,6 +26,7 @@ from .._types import AnswerSummary, Delta
 from .._wire.response import parse_completion, parse_delta
 from .attempts import Attempts
 from .fallback import asend_with_tool_fallback, send_with_tool_fallback
+from .guard import take_counter
 from .http import JSON_TYPE, Call, json_body, transport_error
 from .sender import Sender
 from .stream_state import StreamState
@@ -42,8 +43,8 @@ class _BaseStream:
         self.tool_choice_fallback: str | None = None
         self._response: httpx.Response | None = None
         self._state: StreamState | None = None
-        #: `self._state.next_delta` while connected (None: connect or reconnect first).
-        self._next: Callable[[], Delta | None] | None = None
+        #: `self._state` while it is read (None: connect or reconnect first, or closed).
+        self._live: StreamState | None = None
         self._attempt = 0
         self._closed = False
         self._recorded = False
@@ -87,12 +88,14 @@ class _BaseStream:
             state.see = observer.see
         if _is_json(response):
             return True
-        self._next = state.next_delta
+        state.counter = take_counter(response)  # the state counts the reads: no wrapper
+        self._live = state
         return False
 
-    def _answered(self, response: httpx.Response) -> None:
+    def _answered(self, response: httpx.Response) -> Delta:
         """A JSON body where a stream was asked for (already read): its error raised, or its
-        answer as the one Delta a stream would have carried (then recorded as a stream's)."""
+        answer as the one Delta a stream would have carried (then recorded as a stream's);
+        the stream is over after it."""
         state = self._state
         assert state is not None
         body = json_body(response, self._call)
@@ -111,8 +114,8 @@ class _BaseStream:
         delta.inference_id = completion.inference_id
         state.answer(delta, completion.usage)
         self._record()
-        pending = [delta]
-        self._next = lambda: pending.pop() if pending else None
+        self._live = state
+        return delta
 
     def _read_failed(self, exc: httpx.TransportError) -> float:
         """A read error (the response is closed): the wait before reconnecting, or raise the
@@ -127,7 +130,7 @@ class _BaseStream:
         if self._call.observer is not None:  # the retry, as a span event; a shared 429 window
             delay = self._call.observer.retry(None, self._attempt, delay)
         self._attempt += 1
-        self._response = self._state = self._next = None
+        self._response = self._state = self._live = None
         return delay
 
     def _record(self) -> None:
@@ -140,7 +143,7 @@ class _BaseStream:
     def _released(self) -> None:
         """The connection is closed: the stream is over, its usage recorded, its span ended."""
         self._closed = True
-        self._next = None
+        self._live = None
         self._record()
         attempts = self._attempts
         if attempts.started and attempts.observer is not None:
@@ -150,7 +153,7 @@ class _BaseStream:
         """Iteration raised (the connection is closed): counted and traced as far as the
         server reported."""
         self._closed = True
-        self._next = None
+        self._live = None
         self._record()
         self._attempts.failed(exc)
 
@@ -215,17 +218,18 @@ class ChatStream(_BaseStream):
     def __next__(self) -> Delta:
         try:
             while True:
-                next_delta = self._next
-                if next_delta is None:  # not connected, or closed
+                state = self._live
+                if state is None:  # not connected, or closed
                     if self._closed:
                         raise StopIteration
-                    self._connect_stream()
+                    delta = self._connect_stream()
+                    if delta is not None:  # a JSON answer: its one Delta
+                        return delta
                     continue
-                delta = next_delta()
-                if delta is not None:
-                    return delta
-                state = self._state
-                assert state is not None
+                if state.pending:  # more events of the last read
+                    delta = state.next_delta()
+                    if delta is not None:
+                        return delta
                 if state.over:
                     self.close()
                     raise StopIteration
@@ -235,7 +239,9 @@ class ChatStream(_BaseStream):
                     self._close_response()
                     self._sender.retry_policy.sleep(self._read_failed(exc))
                     continue
-                state.feed(raw)
+                delta = state.feed(raw)
+                if delta is not None:
+                    return delta
         except StopIteration:
             raise
         except BaseException as exc:
@@ -243,15 +249,15 @@ class ChatStream(_BaseStream):
             self._failed(exc)
             raise
 
-    def _connect_stream(self) -> None:
-        """Connect (or reconnect) and start reading: the raw byte iterator, or a JSON answer."""
+    def _connect_stream(self) -> Delta | None:
+        """Connect (or reconnect) and start reading the raw bytes; a JSON answer's Delta."""
         response = self.open()._response
         assert response is not None
         if self._begin(response):
             self._json_body(response)
-            self._answered(response)
-        else:
-            self._chunks = response.iter_raw() if _is_raw(response) else response.iter_bytes()
+            return self._answered(response)
+        self._chunks = response.iter_raw() if _is_raw(response) else response.iter_bytes()
+        return None
 
     def _json_body(self, response: httpx.Response) -> None:
         """Read a JSON answer's body; a network failure is the stream's read error."""
@@ -329,17 +335,18 @@ class AsyncChatStream(_BaseStream):
     async def __anext__(self) -> Delta:
         try:
             while True:
-                next_delta = self._next
-                if next_delta is None:  # not connected, or closed
+                state = self._live
+                if state is None:  # not connected, or closed
                     if self._closed:
                         raise StopAsyncIteration
-                    await self._connect_stream()
+                    delta = await self._connect_stream()
+                    if delta is not None:  # a JSON answer: its one Delta
+                        return delta
                     continue
-                delta = next_delta()
-                if delta is not None:
-                    return delta
-                state = self._state
-                assert state is not None
+                if state.pending:  # more events of the last read
+                    delta = state.next_delta()
+                    if delta is not None:
+                        return delta
                 if state.over:
                     await self.aclose()
                     raise StopAsyncIteration
@@ -351,7 +358,9 @@ class AsyncChatStream(_BaseStream):
                     await self._close_response()
                     await self._sender.retry_policy.async_sleep(self._read_failed(exc))
                     continue
-                state.feed(raw)
+                delta = state.feed(raw)
+                if delta is not None:
+                    return delta
         except StopAsyncIteration:
             raise
         except BaseException as exc:
@@ -359,15 +368,15 @@ class AsyncChatStream(_BaseStream):
             self._failed(exc)
             raise
 
-    async def _connect_stream(self) -> None:
-        """Connect (or reconnect) and start reading: the raw byte iterator, or a JSON answer."""
+    async def _connect_stream(self) -> Delta | None:
+        """Connect (or reconnect) and start reading the raw bytes; a JSON answer's Delta."""
         response = (await self.open())._response
         assert response is not None
         if self._begin(response):
             await self._json_body(response)
-            self._answered(response)
-        else:
-            self._chunks = response.aiter_raw() if _is_raw(response) else response.aiter_bytes()
+            return self._answered(response)
+        self._chunks = response.aiter_raw() if _is_raw(response) else response.aiter_bytes()
+        return None
 
     async def _json_body(self, response: httpx.Response) -> None:
         """Read a JSON answer's body; a network failure is the stream's read error."""

@@ -3,7 +3,8 @@
 As h11 and httpcore split protocol from I/O, `StreamState` holds everything a stream decides
 (the SSE decoder, each event's `Delta`, when the answer has ended, its usage, cost and ids,
 the errors it can end with) and the sync and async shells in `stream.py` only move bytes.
-`next_delta` is the per-chunk hot path: one `json.loads`, one `parse_delta`, no other work.
+`feed` is the per-chunk hot path: one call per read; a read that is one event (what AIML
+sends) is one `json.loads` and one `parse_delta`, no event object and no other work.
 
 The end rule: the stream is over at `data: [DONE]`, or once the finish reason and (when the
 request asked for it with `stream_options.include_usage`) the usage have arrived; nothing
@@ -24,6 +25,7 @@ from .._errors.classes import AIMLError, ResponseParseError, StreamInterruptedEr
 from .._types import AnswerSummary, Delta, Usage
 from .._wire.accumulate import ToolCallIndexes
 from .._wire.response import error_event, parse_delta
+from .guard import BodyCounter
 from .http import SNIPPET, Call, timeout_kind
 from .mask import masker
 from .sse import ServerSentEvent, SSEDecoder
@@ -37,15 +39,18 @@ _NO_EVENTS: Iterator[ServerSentEvent] = iter(())
 class StreamState:
     """One stream connection's bookkeeping and decisions; the shells feed it what they read.
 
-    `feed(raw)` hands it each read (None at EOF); `next_delta()` returns the next `Delta`, or
-    None when it needs more bytes or the stream is `over` (then the shell stops reading).
+    `feed(raw)` hands it each read (None at EOF) and returns the read's first `Delta`;
+    while `pending`, `next_delta()` returns the next one. None from either: read more, or,
+    once `over`, stop reading.
     """
 
     __slots__ = (
         "_decoder",
         "_eof",
         "_events",
+        "_scan",
         "call",
+        "counter",
         "credits_used",
         "done",
         "ended",
@@ -54,6 +59,7 @@ class StreamState:
         "inference_id",
         "mask",
         "over",
+        "pending",
         "request_id",
         "see",
         "usage",
@@ -82,6 +88,13 @@ class StreamState:
         self._decoder = SSEDecoder()
         self._events: Iterator[ServerSentEvent] = _NO_EVENTS
         self._eof = False
+        #: The events of the last read may hold the key (`Masker.needed_bytes` of the read).
+        self._scan = False
+        #: Events of the last read wait for `next_delta`.
+        self.pending = False
+        #: Counts the reads against `Limits.stream_bytes` and checks the call's deadline, where
+        #: the shell took this over from the body's guard (`guard.take_counter`).
+        self.counter: BodyCounter | None = None
         self.mask = masker(call.key)  # an echoed key never reaches a Delta, error or span
         self.indexes: ToolCallIndexes | None = None  # made at the first tool-call fragment
 
@@ -110,14 +123,42 @@ class StreamState:
 
     # ------------------------------------------------------------------ bytes in
 
-    def feed(self, raw: bytes | None) -> None:
-        """One read of the body; None at its end (then what the decoder still holds, and the
-        end checks)."""
-        if raw is not None:
-            self._events = iter(self._decoder.feed(raw))
-        else:
+    def feed(self, raw: bytes | None) -> Delta | None:
+        """One read of the body (None at its end); returns its first Delta, or None when it
+        completed none or the stream is `over`. Further Deltas of the same read wait for
+        `next_delta` (`pending` says so).
+
+        The per-chunk hot path, one call per read: the read counted against the limit and
+        the deadline checked (`counter`), and a read that is one `data:` event (what AIML
+        sends) goes straight to its Delta, with no event object in between.
+        """
+        if raw is None:
             self._events = iter(self._decoder.flush())
-            self._eof = True
+            self._eof = self.pending = True
+            return self.next_delta()
+        counter = self.counter
+        if counter is not None:
+            counter.check(raw)
+        decoder = self._decoder
+        data = decoder.feed_one(raw)
+        if data is not None:
+            mask = self.mask
+            # `Masker.needed`, inlined: this runs per event and almost never finds anything
+            if mask is not None and (
+                mask.key in data
+                or ("\\" in data and ("\\u00" in data or (mask.slash and "\\/" in data)))
+            ):
+                data = mask.text(data)
+            return self._delta(data) if data else None
+        mask = self.mask
+        if mask is not None:  # once per read: mask the events it completes only if needed
+            held = decoder.held  # a key may go on from the unfinished line into this read
+            self._scan = mask.needed_bytes(held + raw if held else raw) or (
+                self._scan and decoder.in_event  # an event with data lines that needed it
+            )
+        self._events = iter(decoder.feed(raw))
+        self.pending = True
+        return self.next_delta()
 
     def answer(self, delta: Delta, completion_usage: Usage | None) -> None:
         """A JSON body where a stream was asked for: `delta` is the whole answer."""
@@ -132,59 +173,67 @@ class StreamState:
     # ------------------------------------------------------------------ deltas out
 
     def next_delta(self) -> Delta | None:
-        """The next Delta of what was fed; None: feed more, or (`over`) stop reading.
-
-        The per-chunk hot path, one call per Delta: an empty event is skipped, `[DONE]` ends
-        the stream, anything else is one `json.loads` and one `parse_delta`.
-        """
+        """The next Delta of what was fed; None: feed more (`pending` is then False), or
+        (`over`) stop reading."""
         for event in self._events:
             data = event.data
             if not data:
                 continue
-            mask = self.mask
-            # `Masker.needed`, inlined: this runs per event and almost never finds anything
-            if mask is not None and (
-                mask.key in data
-                or ("\\" in data and ("\\u00" in data or (mask.slash and "\\/" in data)))
-            ):
-                data = mask.text(data)
-            if event.event == "error":
+            if self._scan:
+                data = self.mask.text(data)  # type: ignore[union-attr]  # scan: a mask
+            if event.event is not None and event.event == "error":
                 raise error_event(data, self.inference_id)
-            if data == "[DONE]":
-                self._done()
-                return None
-            chunk = self._decode(data)
-            try:
-                delta = parse_delta(chunk)
-            except AIMLError as exc:
-                error = self._scrubbed(exc, data)
-            else:
-                if delta.tool_call_chunks:
-                    indexes = self.indexes
-                    if indexes is None:
-                        indexes = self.indexes = ToolCallIndexes()
-                    indexes.fix(delta.tool_call_chunks)
-                if delta.finish_reason is not None or delta.usage is not None:
-                    self._ending(delta, chunk)
-                if delta.credits_used is not None:
-                    self.credits_used = delta.credits_used
-                if delta.usd_spent is not None:
-                    self.usd_spent = delta.usd_spent
-                self.yielded = True
-                see = self.see
-                if see is not None:
-                    see(delta)
+            delta = self._delta(data)
+            if delta is not None or self.over:  # `[DONE]` is None and over
                 return delta
-            # Raised outside the handler so that the unscrubbed original is not its __context__.
-            raise error
+        self.pending = False
         if self._eof and not self.over:
             self.end()
         return None
+
+    def _delta(self, data: str) -> Delta | None:
+        """The Delta of one event's (non-empty, masked) data; None at `[DONE]`.
+
+        One `json.loads`, one `parse_delta`, the end rule.
+        """
+        if data == "[DONE]":
+            self._done()
+            return None
+        try:  # `_decode`, inlined: one call less per chunk
+            chunk = _loads(data)
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond reason
+            raise self._parse_error("not valid JSON", data) from exc
+        if type(chunk) is not dict:
+            raise self._parse_error("not a JSON object", data)
+        try:
+            delta = parse_delta(chunk)
+        except AIMLError as exc:
+            error = self._scrubbed(exc, data)
+        else:
+            if delta.tool_call_chunks:
+                indexes = self.indexes
+                if indexes is None:
+                    indexes = self.indexes = ToolCallIndexes()
+                indexes.fix(delta.tool_call_chunks)
+            if delta.finish_reason is not None or delta.usage is not None:
+                self._ending(delta, chunk)
+            if delta.credits_used is not None:
+                self.credits_used = delta.credits_used
+            if delta.usd_spent is not None:
+                self.usd_spent = delta.usd_spent
+            self.yielded = True
+            see = self.see
+            if see is not None:
+                see(delta)
+            return delta
+        # Raised outside the handler so that the unscrubbed original is not its __context__.
+        raise error
 
     def _done(self) -> None:
         """`data: [DONE]`: the stream is over; what follows it is dropped."""
         self.done = self.over = True
         self._events = _NO_EVENTS
+        self.pending = False
         self._check_usage()
 
     def _ending(self, delta: Delta, chunk: dict[str, Any]) -> None:
@@ -199,15 +248,7 @@ class StreamState:
         if self.finish_reason is not None and (self.usage is not None or not self.wants_usage):
             self.over = True
             self._events = _NO_EVENTS  # what the same read holds after the end is dropped
-
-    def _decode(self, data: str) -> dict[str, Any]:
-        try:
-            chunk = _loads(data)
-        except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond reason
-            raise self._parse_error("not valid JSON", data) from exc
-        if type(chunk) is not dict:
-            raise self._parse_error("not a JSON object", data)
-        return chunk
+            self.pending = False
 
     def _parse_error(self, what: str, data: str) -> ResponseParseError:
         snippet = self.call.scrub(data[:SNIPPET])

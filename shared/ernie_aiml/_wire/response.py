@@ -442,9 +442,10 @@ def _delta(chunk: Mapping[str, Any]) -> Delta:
             reasoning = out.reasoning = (
                 delta.get("reasoning_content") or delta.get("reasoning") or None
             )
-            if type(content) not in _TEXT_OR_NONE:
+            # per chunk: two identity tests are cheaper than `type(...) in _TEXT_OR_NONE`
+            if content is not None and type(content) is not str:
                 raise _odd_text("delta.content", content)
-            if type(reasoning) not in _TEXT_OR_NONE:
+            if reasoning is not None and type(reasoning) is not str:
                 raise _odd_text("delta.reasoning_content", reasoning)
             out.role = delta.get("role")
             entries = delta.get("tool_calls")
