@@ -162,27 +162,27 @@ def test_a_call_without_id_is_sent_as_call_index_never_empty() -> None:
     [
         (
             {"prompt_tokens": "12", "completion_tokens": 3, "total_tokens": 15},
-            "usage.prompt_tokens must be an integer >= 0 (got str '12')",
+            "usage.prompt_tokens must be an integer >= 0 and <= 2**53 (got str '12')",
         ),
         (
             {"prompt_tokens": 1, "completion_tokens": 2.5, "total_tokens": 3},
-            "usage.completion_tokens must be an integer >= 0 (got float 2.5)",
+            "usage.completion_tokens must be an integer >= 0 and <= 2**53 (got float 2.5)",
         ),
         (
             {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": True},
-            "usage.total_tokens must be an integer >= 0 (got bool True)",
+            "usage.total_tokens must be an integer >= 0 and <= 2**53 (got bool True)",
         ),
         (
             {"completion_tokens_details": {"reasoning_tokens": [1]}},
-            "usage.completion_tokens_details.reasoning_tokens must be an integer >= 0 (got list [1])",
+            "usage.completion_tokens_details.reasoning_tokens must be an integer >= 0 and <= 2**53 (got list [1])",
         ),
         (
             {"prompt_tokens_details": {"cached_tokens": "0"}},
-            "usage.prompt_tokens_details.cached_tokens must be an integer >= 0 (got str '0')",
+            "usage.prompt_tokens_details.cached_tokens must be an integer >= 0 and <= 2**53 (got str '0')",
         ),
         (
             {"prompt_cache_hit_tokens": {}},
-            "usage.prompt_cache_hit_tokens must be an integer >= 0 (got dict {})",
+            "usage.prompt_cache_hit_tokens must be an integer >= 0 and <= 2**53 (got dict {})",
         ),
     ],
 )
@@ -203,7 +203,7 @@ def test_malformed_usage_in_a_completion_never_reaches_the_tally() -> None:
     script = Script(httpx.Response(200, json=body))
     with track_usage() as tally, pytest.raises(ResponseParseError) as info:
         make_client(script).chat(BODY)
-    assert info.value.message == "usage.prompt_tokens must be an integer >= 0 (got str '12')"
+    assert info.value.message == "usage.prompt_tokens must be an integer >= 0 and <= 2**53 (got str '12')"
     assert (tally.calls, tally.failed_calls, tally.prompt_tokens) == (1, 1, 0)  # a failed call
 
 

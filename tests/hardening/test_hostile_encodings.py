@@ -120,8 +120,8 @@ def empty_blocks(total: int) -> bytes:
     """A valid gzip member of about `total` bytes of empty deflate blocks: it inflates to
     nothing, however long it is."""
     z = zlib.compressobj(1, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-    start = z.compress(b"") + z.flush(zlib.Z_FULL_FLUSH)
-    block = z.flush(zlib.Z_FULL_FLUSH)  # the same empty block, each time
+    start = z.compress(b"") + z.flush(zlib.Z_FULL_FLUSH)  # byte-aligned after a full flush
+    block = b"\x00\x00\x00\xff\xff"  # an empty stored block: not final, length 0
     return start + block * (total // len(block)) + z.flush()
 
 

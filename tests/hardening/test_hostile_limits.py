@@ -307,3 +307,37 @@ def test_deadline_is_checked(bad: Any) -> None:
 
 def test_default_deadline_is_two_hours() -> None:
     assert ernie_aiml.AIMLClient(api_key="k").deadline == 7200
+
+
+def cut_after_the_head(request: Any) -> Iterator[bytes]:
+    """An event stream's head with a body length it never sends: a read error, no output."""
+    yield head(200, "text/event-stream", content_length=1000)
+
+
+@pytest.mark.parametrize("mode", ["core-stream", "core-astream"])
+@pytest.mark.parametrize(("initial_delay", "requests"), [(30.0, 1), (0.01, 3)])
+async def test_a_reconnect_wait_past_the_deadline_is_not_taken(
+    mode: str, initial_delay: float, requests: int
+) -> None:
+    """A stream cut before any output reconnects after a backoff; a backoff (30 s) that
+    would outlast `deadline=5` is not waited: the cut stream's error is the answer."""
+    server = HostileServer(cut_after_the_head)
+    waits: list[float] = []
+
+    async def asleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    policy = ernie_aiml.RetryPolicy(
+        max_retries=2, initial_delay=initial_delay, jitter=0, sleep=waits.append, async_sleep=asleep
+    )
+    client = ernie_aiml.AIMLClient(
+        api_key="sk-test-key-000000", base_url=server.base_url, retry_policy=policy, deadline=5
+    )
+    try:
+        with pytest.raises(ernie_aiml.StreamInterruptedError):
+            await run(mode, client)
+        assert len(server.requests) == requests
+        assert all(wait < 5 for wait in waits)
+    finally:
+        client.close()
+        server.close()

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 
-from .._errors.classes import APITimeoutError, ResponseTooLargeError
+from .._errors.classes import APITimeoutError, ResponseParseError, ResponseTooLargeError
 from .._limits import limits
 
 #: What we accept: the two encodings decoded here in bounded pieces.
@@ -191,9 +191,12 @@ def _codings(header: str | None) -> list[str]:
 
 
 class BodyCounter:
-    """Decodes and counts one body's bytes; raises once the limit or the deadline passed."""
+    """Decodes and counts one body's bytes; raises once the limit or the deadline passed.
 
-    __slots__ = ("deadline", "decoders", "limit", "name", "refusal", "seen")
+    A compressed body counts its compressed bytes and each layer's output against the limit
+    (a layer that inflates to little cannot hide a huge one below it)."""
+
+    __slots__ = ("deadline", "decoders", "limit", "name", "raw", "refusal", "seen")
 
     def __init__(
         self, name: str, limit: int, deadline: Deadline | None, encoding: str | None
@@ -202,22 +205,15 @@ class BodyCounter:
         self.limit = limit
         self.deadline = deadline
         self.seen = 0
-        self.refusal: ResponseTooLargeError | None = None
+        self.raw = 0  # compressed bytes read (a decoded body only)
+        self.refusal: ResponseParseError | None = None
         self.decoders: list[_Inflater] = []
         if encoding is None:  # the usual case
             return
         codings = _codings(encoding)
-        odd = [c for c in codings if c not in _INFLATERS]
-        #: An encoding not asked for: refused at the first read, never decoded unbounded.
-        self.refusal = (
-            ResponseTooLargeError(
-                f"the answer is compressed with {odd[0]!r}, which was not asked for "
-                f"(Accept-Encoding: {ACCEPT_ENCODING}); it is not decoded without a size limit"
-            )
-            if odd
-            else None
-        )
-        self.decoders = [] if odd else [_Inflater(coding) for coding in codings]
+        self.refusal = _refusal(codings)
+        if self.refusal is None:
+            self.decoders = [_Inflater(coding) for coding in codings]
 
     @property
     def plain(self) -> bool:
@@ -243,14 +239,18 @@ class BodyCounter:
             self.count(raw)
             yield raw
             return
+        self.raw += len(raw)
+        if self.raw > self.limit:
+            raise self._too_large("compressed ")
         yield from self._decode(raw, 0)
 
     def _decode(self, data: bytes, level: int) -> Iterator[bytes]:
+        """`data` through the decoders from `level` on (at most `MAX_CODINGS` deep)."""
         if level == len(self.decoders):
-            self.count(data)
             yield data
             return
         for piece in self.decoders[level].feed(data):
+            self.count(piece)
             yield from self._decode(piece, level + 1)
 
     def tail(self) -> Iterator[bytes]:
@@ -258,39 +258,72 @@ class BodyCounter:
         for level, decoder in enumerate(self.decoders):
             rest = decoder.flush()
             if rest:
+                self.count(rest)
                 yield from self._decode(rest, level + 1)
 
     def count(self, data: bytes) -> None:
         self.seen += len(data)
         if self.seen > self.limit:
-            raise ResponseTooLargeError(
-                f"the server sent more than {self.limit} decoded bytes (limit {self.name}; "
-                f"raise it with ernie_aiml.configure_limits({self.name}=...)); nothing more "
-                "is read"
-            )
+            raise self._too_large("decoded ")
+
+    def _too_large(self, what: str) -> ResponseTooLargeError:
+        return ResponseTooLargeError(
+            f"the server sent more than {self.limit} {what}bytes (limit {self.name}; "
+            f"raise it with ernie_aiml.configure_limits({self.name}=...)); nothing more "
+            "is read"
+        )
 
 
 _INF = float("inf")
 _INFLATERS = frozenset({"gzip", "x-gzip", "deflate"})
+#: Most content codings undone one over another (one is the norm); more are refused.
+MAX_CODINGS = 2
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _refusal(codings: list[str]) -> ResponseParseError | None:
+    """Why a body with these codings is not decoded at all, if it is not."""
+    odd = [c for c in codings if c not in _INFLATERS]
+    if odd:  # never handed to a decoder without a size limit
+        return ResponseTooLargeError(
+            f"the answer is compressed with {odd[0]!r}, which was not asked for "
+            f"(Accept-Encoding: {ACCEPT_ENCODING}); it is not decoded without a size limit"
+        )
+    if len(codings) > MAX_CODINGS:
+        return ResponseParseError(
+            f"the answer has {len(codings)} stacked content codings; at most {MAX_CODINGS} "
+            "are decoded"
+        )
+    return None
 
 
 class _Inflater:
-    """gzip or deflate, undone at most `_PIECE` bytes at a time."""
+    """gzip or deflate, undone at most `_PIECE` bytes at a time.
+
+    What follows the end of a gzip member is another member (RFC 1952 allows several) or
+    refused: zlib would keep it in `unused_data`, growing without a limit."""
 
     __slots__ = ("_coding", "_first", "_z")
 
     def __init__(self, coding: str) -> None:
         self._coding = coding
-        wbits = zlib.MAX_WBITS | 16 if coding != "deflate" else zlib.MAX_WBITS
-        self._z = zlib.decompressobj(wbits)
+        self._z = self._start()
         self._first = True
+
+    def _start(self) -> zlib._Decompress:
+        wbits = zlib.MAX_WBITS | 16 if self._coding != "deflate" else zlib.MAX_WBITS
+        return zlib.decompressobj(wbits)
 
     def feed(self, data: bytes) -> Iterator[bytes]:
         try:
             while data:
-                out = self._z.decompress(data, _PIECE)
+                z = self._z
+                if z.eof:
+                    self._next_member(data)
+                    continue
+                out = z.decompress(data, _PIECE)
                 self._first = False
-                data = self._z.unconsumed_tail
+                data = z.unconsumed_tail or z.unused_data
                 if out:
                     yield out
         except zlib.error as exc:
@@ -299,7 +332,17 @@ class _Inflater:
                 self._first = False
                 yield from self.feed(data)
                 return
-            raise httpx.DecodingError(f"{self._coding} data is corrupt: {exc}") from None
+            raise ResponseParseError(
+                f"the answer's {self._coding} data is corrupt: {exc}"
+            ) from None
+
+    def _next_member(self, data: bytes) -> None:
+        """Bytes after the end of the compressed data: a new gzip member, or refused."""
+        if self._coding == "deflate" or not _GZIP_MAGIC.startswith(data[:2]):
+            raise ResponseParseError(
+                f"the answer has bytes after the end of its {self._coding} data; they are not read"
+            )
+        self._z = self._start()
 
     def flush(self) -> bytes:
         return self._z.flush(_PIECE)

@@ -23,7 +23,6 @@ from .._errors.classes import (
     APITimeoutError,
     ParameterError,
     ResponseParseError,
-    ResponseTooLargeError,
 )
 from .._errors.from_status import error_from_response
 from .._observe.hooks import CallObserver
@@ -235,11 +234,11 @@ def status_error(response: httpx.Response, body: bytes, call: Call) -> APIStatus
 
 
 def read_and_close(response: httpx.Response) -> bytes:
-    """The body of an error answer (empty if the connection broke or it passed
-    `Limits.error_bytes`) and release it."""
+    """The body of an error answer (empty if the connection broke, it passed
+    `Limits.error_bytes` or its compression is corrupt) and release it."""
     try:
         return response.read()
-    except (httpx.TransportError, ResponseTooLargeError):
+    except (httpx.TransportError, ResponseParseError):
         return b""
     finally:
         response.close()
@@ -249,7 +248,7 @@ async def aread_and_close(response: httpx.Response) -> bytes:
     """Async `read_and_close`."""
     try:
         return await response.aread()
-    except (httpx.TransportError, ResponseTooLargeError):
+    except (httpx.TransportError, ResponseParseError):
         return b""
     finally:
         await response.aclose()

@@ -27,10 +27,11 @@ _ESCAPE = "\\u00"
 class Masker:
     """Masks one key in text, bytes and headers (made once per key, cached)."""
 
-    __slots__ = ("_escaped", "_escaped_bytes", "_key_bytes", "key", "slash")
+    __slots__ = ("_escaped", "_escaped_bytes", "_key_bytes", "first", "key", "slash")
 
     def __init__(self, key: str) -> None:
         self.key = key
+        self.first = key[0]  # a streamed piece without it cannot begin a cut key
         self._key_bytes = key.encode("ascii", errors="replace")
         self.slash = "/" in key  # only then can `\/` spell part of it
         pattern = "".join(_char_pattern(char) for char in key)
@@ -50,6 +51,23 @@ class Masker:
             b"\\" in data and (b"\\u00" in data or (self.slash and b"\\/" in data))
         )
 
+    def settle(self, held: str, text: str) -> tuple[str, str]:
+        """A streamed piece after what was `held` back: what can be shown now, the key
+        masked, and the tail that could still begin the key (held until the next piece of
+        the same field says whether it does; a key cut across deltas is masked too)."""
+        if held:
+            text = held + text
+        key = self.key
+        if key in text:
+            text = text.replace(key, MASK)
+        first = key[0]
+        at = text.find(first, max(len(text) - len(key) + 1, 0))
+        while at != -1:
+            if key.startswith(text[at:]):
+                return text[:at], text[at:]
+            at = text.find(first, at + 1)
+        return text, ""
+
     def text(self, text: str) -> str:
         """`text` with the key masked, raw or JSON-escaped."""
         if self.key in text:
@@ -67,12 +85,14 @@ class Masker:
         return data
 
     def headers(self, response: httpx.Response) -> None:
-        """Mask the key in `response`'s header values, in place (nothing to do: no copy)."""
+        """Mask the key in `response`'s header names and values, in place (nothing to do:
+        no copy)."""
         raw = response.headers.raw
         key = self._key_bytes
-        if key in b"\n".join([value for _, value in raw]):  # one search: cheapest per call
+        if key in b"\n".join([b"%s:%s" % pair for pair in raw]):  # one search per call
+            mask = MASK.encode()
             response.headers = httpx.Headers(
-                [(name, value.replace(key, MASK.encode())) for name, value in raw]
+                [(name.replace(key, mask), value.replace(key, mask)) for name, value in raw]
             )
 
 
@@ -80,9 +100,11 @@ def _char_pattern(char: str) -> str:
     """One key character, raw or as a JSON `\\u00XX` escape (hex digits in either case)."""
     code = f"{ord(char):04x}"
     hexes = "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in code)
-    forms = [re.escape(char), f"\\\\+u{hexes}"]  # `\\+`: escaped once or more
+    # escaped up to four times over (1, 2, 4 or 8 backslashes); a bounded count, since
+    # `\\+` backtracks over a run of backslashes (quadratic in a hostile body)
+    forms = [re.escape(char), f"\\\\{{1,8}}u{hexes}"]
     if char == "/":
-        forms.append(r"\\+/")
+        forms.append(r"\\{1,8}/")
     return f"(?:{'|'.join(forms)})"
 
 

@@ -129,6 +129,9 @@ class _BaseStream:
         delay = self._sender.retry_policy.delay(self._attempt, None)
         if self._call.observer is not None:  # the retry, as a span event; a shared 429 window
             delay = self._call.observer.retry(None, self._attempt, delay)
+        deadline = self._call.deadline
+        if deadline is not None and delay >= deadline.remaining():  # as `Sender._failed`
+            raise state.read_error(exc) from exc
         self._attempt += 1
         self._response = self._state = self._live = None
         return delay

@@ -55,6 +55,8 @@ class StreamState:
         "done",
         "ended",
         "finish_reason",
+        "held_content",
+        "held_reasoning",
         "indexes",
         "inference_id",
         "mask",
@@ -96,6 +98,10 @@ class StreamState:
         #: the shell took this over from the body's guard (`guard.take_counter`).
         self.counter: BodyCounter | None = None
         self.mask = masker(call.key)  # an echoed key never reaches a Delta, error or span
+        #: The tail of the content and reasoning so far that could begin the key, held back
+        #: until the next piece settles it (`Masker.settle`) or the answer ends.
+        self.held_content = ""
+        self.held_reasoning = ""
         self.indexes: ToolCallIndexes | None = None  # made at the first tool-call fragment
 
     @property
@@ -189,7 +195,20 @@ class StreamState:
         self.pending = False
         if self._eof and not self.over:
             self.end()
+            return self._released()
         return None
+
+    def _released(self) -> Delta | None:
+        """What was held back, as a last Delta, once the answer ended without an ending
+        chunk to carry it (`[DONE]` or EOF); None when nothing was."""
+        if not (self.held_content or self.held_reasoning):
+            return None
+        delta = Delta(self.held_content or None, self.held_reasoning or None)
+        self.held_content = self.held_reasoning = ""
+        self.yielded = True
+        if self.see is not None:
+            self.see(delta)
+        return delta
 
     def _delta(self, data: str) -> Delta | None:
         """The Delta of one event's (non-empty, masked) data; None at `[DONE]`.
@@ -198,10 +217,13 @@ class StreamState:
         """
         if data == "[DONE]":
             self._done()
-            return None
+            return self._released()
         try:  # `_decode`, inlined: one call less per chunk
             chunk = _loads(data)
         except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond reason
+            if data.strip() == "[DONE]":  # spaced by a sloppy proxy: the end all the same
+                self._done()
+                return self._released()
             raise self._parse_error("not valid JSON", data) from exc
         if type(chunk) is not dict:
             raise self._parse_error("not a JSON object", data)
@@ -215,6 +237,16 @@ class StreamState:
                 if indexes is None:
                     indexes = self.indexes = ToolCallIndexes()
                 indexes.fix(delta.tool_call_chunks)
+            mask = self.mask
+            if mask is not None:  # a key cut across deltas: `Masker.settle`, when it may be
+                content = delta.content
+                if content is not None and (self.held_content or mask.first in content):
+                    delta.content, self.held_content = mask.settle(self.held_content, content)
+                reasoning = delta.reasoning
+                if reasoning is not None and (self.held_reasoning or mask.first in reasoning):
+                    delta.reasoning, self.held_reasoning = mask.settle(
+                        self.held_reasoning, reasoning
+                    )
             if delta.finish_reason is not None or delta.usage is not None:
                 self._ending(delta, chunk)
             if delta.credits_used is not None:
@@ -240,6 +272,12 @@ class StreamState:
         """A chunk with the finish reason or the usage: the stream may now be over."""
         delta.inference_id = self.inference_id
         self.ended = True
+        if self.held_content or self.held_reasoning:  # the answer is whole: nothing to wait for
+            if self.held_content:
+                delta.content = (delta.content or "") + self.held_content
+            if self.held_reasoning:
+                delta.reasoning = (delta.reasoning or "") + self.held_reasoning
+            self.held_content = self.held_reasoning = ""
         if delta.finish_reason is not None:
             self.finish_reason = delta.finish_reason
         if delta.usage is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import reprlib
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -132,21 +133,22 @@ def _usage(obj: Mapping[str, Any] | None) -> Usage | None:
         or type(completion) is not int
         or type(total) is not int
         or (prompt | completion | total) < 0  # any negative: a lying server's count
+        or (prompt | completion | total) > _MAX_TOKENS  # beyond any float (a budget's sums)
     ):
         prompt = _count(obj, "prompt_tokens", prompt)
         completion = _count(obj, "completion_tokens", completion)
         total = _count(obj, "total_tokens", total)
     completion_details = obj.get("completion_tokens_details")
     reasoning = completion_details.get("reasoning_tokens") if completion_details else None
-    if reasoning is not None and (type(reasoning) is not int or reasoning < 0):
+    if reasoning is not None and (type(reasoning) is not int or not 0 <= reasoning <= _MAX_TOKENS):
         _count(obj, "completion_tokens_details.reasoning_tokens", reasoning)
     prompt_details = obj.get("prompt_tokens_details")
     cached = prompt_details.get("cached_tokens") if prompt_details else None
     if cached is None:
         cached = obj.get("prompt_cache_hit_tokens")
-        if cached is not None and (type(cached) is not int or cached < 0):
+        if cached is not None and (type(cached) is not int or not 0 <= cached <= _MAX_TOKENS):
             _count(obj, "prompt_cache_hit_tokens", cached)
-    elif type(cached) is not int or cached < 0:
+    elif type(cached) is not int or not 0 <= cached <= _MAX_TOKENS:
         _count(obj, "prompt_tokens_details.cached_tokens", cached)
     # positional: prompt, completion, total, reasoning, cached (cheaper than keywords)
     return Usage(prompt or 0, completion or 0, total or 0, reasoning, cached)
@@ -155,10 +157,11 @@ def _usage(obj: Mapping[str, Any] | None) -> Usage | None:
 def _count(usage: Mapping[str, Any], name: str, value: Any) -> int | None:
     """A token count as sent: an int >= 0 or null; anything else is a parse error (a
     negative count would lower a budget's running total)."""
-    if value is None or (type(value) is int and value >= 0):
+    if value is None or (type(value) is int and 0 <= value <= _MAX_TOKENS):
         return value
     raise ResponseParseError(
-        f"usage.{name} must be an integer >= 0 (got {type(value).__name__} {value!r})",
+        f"usage.{name} must be an integer >= 0 and <= 2**53 (got {type(value).__name__} "
+        f"{_shown(value)})",
         body=usage,
     )
 
@@ -174,22 +177,34 @@ def _meta_cost(obj: Mapping[str, Any]) -> tuple[Any, Any]:
         return None, None
     credits = usage.get("credits_used")
     usd = usage.get("usd_spent")
-    # `not 0 <= x < inf` also catches NaN, which makes every budget comparison false
-    if credits is not None and (type(credits) not in _NUMBER_TYPES or not 0 <= credits < _INF):
+    # `not 0 <= x <= _MAX` also catches NaN, which makes every budget comparison false, and
+    # an integer beyond any float (a budget's message would fail to format it)
+    if credits is not None and (type(credits) not in _NUMBER_TYPES or not 0 <= credits <= _MAX):
         _amount("meta.usage.credits_used", credits, usage)
-    if usd is not None and (type(usd) not in _NUMBER_TYPES or not 0 <= usd < _INF):
+    if usd is not None and (type(usd) not in _NUMBER_TYPES or not 0 <= usd <= _MAX):
         _amount("meta.usage.usd_spent", usd, usage)
     return credits, usd
 
 
 _NUMBER_TYPES = (int, float)
-_INF = float("inf")
+#: The largest finite float: a cost above it cannot be summed or shown as a number.
+_MAX = sys.float_info.max
+#: The largest token count kept exactly by a float (the tallies sum into floats too).
+_MAX_TOKENS = 2**53
+
+
+def _shown(value: Any) -> str:
+    """`value` for a message: a huge integer by its size, not its 400 digits."""
+    if type(value) is int and value.bit_length() > 64:
+        return f"of {len(str(value))} digits"
+    return repr(value)
 
 
 def _amount(name: str, value: Any, body: Any) -> None:
     """The error for a cost that is not a finite number >= 0 (a lying server's budget)."""
     raise ResponseParseError(
-        f"{name} must be a finite number >= 0 (got {type(value).__name__} {value!r})", body=body
+        f"{name} must be a finite number >= 0 (got {type(value).__name__} {_shown(value)})",
+        body=body,
     )
 
 
@@ -205,8 +220,8 @@ def _number(text: str | None, kind: type, name: str) -> Any:
             value = float(text)
         except ValueError:
             return None
-    if not 0 <= value < _INF:
-        _amount(f"the {name} header", text, None)
+    if not 0 <= value <= _MAX:
+        _amount(f"the {name} header", text[:40], None)
     return value
 
 
