@@ -203,7 +203,10 @@ def test_malformed_usage_in_a_completion_never_reaches_the_tally() -> None:
     script = Script(httpx.Response(200, json=body))
     with track_usage() as tally, pytest.raises(ResponseParseError) as info:
         make_client(script).chat(BODY)
-    assert info.value.message == "usage.prompt_tokens must be an integer >= 0 and <= 2**53 (got str '12')"
+    assert (
+        info.value.message
+        == "usage.prompt_tokens must be an integer >= 0 and <= 2**53 (got str '12')"
+    )
     assert (tally.calls, tally.failed_calls, tally.prompt_tokens) == (1, 1, 0)  # a failed call
 
 
