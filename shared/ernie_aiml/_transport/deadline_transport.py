@@ -62,18 +62,6 @@ def _httpx_error(exc: Exception) -> Exception:
     return exc
 
 
-@contextlib.contextmanager
-def _as_httpx() -> Iterator[None]:
-    """httpcore's errors raised inside become httpx's (others pass as they are)."""
-    try:
-        yield
-    except Exception as exc:
-        error = _httpx_error(exc)
-        if error is exc:
-            raise
-        raise error from exc
-
-
 def _core_request(request: httpx.Request) -> httpcore.Request:
     """`request` as httpcore's (what `httpx.HTTPTransport` hands its pool)."""
     return httpcore.Request(
@@ -139,9 +127,13 @@ class DeadlineTransport(httpx.BaseTransport):
         """Send `request` and wait for its headers, by the deadline if it has one."""
         deadline = request.extensions.get(DEADLINE_EXTENSION)
         token = _CURRENT.set(deadline)
-        try:
-            with _as_httpx():
-                response = self._pool.handle_request(_core_request(request))
+        try:  # httpcore's errors as httpx's (`_httpx_error`)
+            response = self._pool.handle_request(_core_request(request))
+        except Exception as exc:
+            error = _httpx_error(exc)
+            if error is exc:
+                raise
+            raise error from exc
         finally:
             _CURRENT.reset(token)
         return httpx.Response(
@@ -168,7 +160,7 @@ class _Body(httpx.SyncByteStream):
         deadline = self._deadline
         while True:
             token = _CURRENT.set(deadline)
-            try:  # `_as_httpx`, inline: once per read
+            try:  # httpcore's errors as httpx's, once per read
                 part = next(parts, None)
             except Exception as exc:
                 error = _httpx_error(exc)
@@ -204,8 +196,12 @@ class _Stream(httpcore.NetworkStream):
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         timeout, capped = _bounded(timeout)
-        with _cut_at(capped):
+        try:  # `_cut_at`, inline: once per request written
             self._inner.write(buffer, timeout)
+        except httpcore.WriteTimeout:
+            if capped is not None:
+                raise capped.error() from None
+            raise
 
     def close(self) -> None:
         self._inner.close()
@@ -279,9 +275,13 @@ class AsyncDeadlineTransport(httpx.AsyncBaseTransport):
         """Send `request` and wait for its headers, by the deadline if it has one."""
         deadline = request.extensions.get(DEADLINE_EXTENSION)
         token = _CURRENT.set(deadline)
-        try:
-            with _as_httpx():
-                response = await self._pool.handle_async_request(_core_request(request))
+        try:  # httpcore's errors as httpx's (`_httpx_error`)
+            response = await self._pool.handle_async_request(_core_request(request))
+        except Exception as exc:
+            error = _httpx_error(exc)
+            if error is exc:
+                raise
+            raise error from exc
         finally:
             _CURRENT.reset(token)
         return httpx.Response(
@@ -308,7 +308,7 @@ class _AsyncBody(httpx.AsyncByteStream):
         deadline = self._deadline
         while True:
             token = _CURRENT.set(deadline)
-            try:  # `_as_httpx`, inline: once per read
+            try:  # httpcore's errors as httpx's, once per read
                 part = await parts.__anext__()
             except StopAsyncIteration:
                 return
@@ -344,8 +344,12 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         timeout, capped = _bounded(timeout)
-        with _cut_at(capped):
+        try:  # `_cut_at`, inline: once per request written
             await self._inner.write(buffer, timeout)
+        except httpcore.WriteTimeout:
+            if capped is not None:
+                raise capped.error() from None
+            raise
 
     async def aclose(self) -> None:
         await self._inner.aclose()

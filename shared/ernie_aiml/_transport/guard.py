@@ -143,8 +143,10 @@ class Deadline:
 
 
 def _longest(timeout: httpx.Timeout) -> float:
-    fields = (timeout.connect, timeout.read, timeout.write, timeout.pool)
-    return max(float("inf") if f is None else f for f in fields)
+    connect, read, write, pool = timeout.connect, timeout.read, timeout.write, timeout.pool
+    if connect is None or read is None or write is None or pool is None:
+        return _INF  # None: no limit
+    return max(connect, read, write, pool)
 
 
 def _min(value: float | None, left: float) -> float:

@@ -27,11 +27,14 @@ _ESCAPE = "\\u00"
 class Masker:
     """Masks one key in text, bytes and headers (made once per key, cached)."""
 
-    __slots__ = ("_escaped", "_escaped_bytes", "_key_bytes", "first", "key", "slash")
+    __slots__ = ("_escaped", "_escaped_bytes", "_key_bytes", "first", "key", "prefixes", "slash")
 
     def __init__(self, key: str) -> None:
         self.key = key
-        self.first = key[0]  # a streamed piece without it cannot begin a cut key
+        #: A streamed piece can begin a key cut across deltas only if it ends with one of
+        #: these (the key's proper prefixes); it then holds `first`, the cheaper test.
+        self.first = key[0]
+        self.prefixes = tuple(key[:size] for size in range(1, len(key)))
         self._key_bytes = key.encode("ascii", errors="replace")
         self.slash = "/" in key  # only then can `\/` spell part of it
         pattern = "".join(_char_pattern(char) for char in key)

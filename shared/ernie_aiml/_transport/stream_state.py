@@ -240,10 +240,15 @@ class StreamState:
             mask = self.mask
             if mask is not None:  # a key cut across deltas: `Masker.settle`, when it may be
                 content = delta.content
-                if content is not None and (self.held_content or mask.first in content):
+                if content is not None and (
+                    self.held_content or (mask.first in content and content.endswith(mask.prefixes))
+                ):
                     delta.content, self.held_content = mask.settle(self.held_content, content)
                 reasoning = delta.reasoning
-                if reasoning is not None and (self.held_reasoning or mask.first in reasoning):
+                if reasoning is not None and (
+                    self.held_reasoning
+                    or (mask.first in reasoning and reasoning.endswith(mask.prefixes))
+                ):
                     delta.reasoning, self.held_reasoning = mask.settle(
                         self.held_reasoning, reasoning
                     )
