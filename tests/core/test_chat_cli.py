@@ -122,6 +122,10 @@ def test_printer_dims_reasoning_on_a_terminal() -> None:
     assert out.getvalue() == "\x1b[2mthinking: hmm\x1b[0m\nyes\n"
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_the_answer_not_the_loop(emulator: Any) -> None:
     slow = stream_events("x " * 400, reasoning="thinking " * 400, chunk_size=4)
     emulator.enqueue(SSEReply(slow, event_delay=0.05))
@@ -133,6 +137,9 @@ def test_ctrl_c_stops_the_answer_not_the_loop(emulator: Any) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
+        # a shell without job control starts background jobs with SIGINT ignored, and the
+        # child would inherit that: give it the terminal's default, as a user's shell does
+        preexec_fn=_sigint_default,
     )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(b"tell me a long story\n")

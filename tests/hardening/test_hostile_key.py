@@ -11,6 +11,7 @@ never gets it into an answer, an error (or its chain), metadata or a span.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -142,6 +143,21 @@ def echo_headers() -> dict[str, str]:
     return {"x_request_id": f"req-{KEY}", "x_inference_id": f"inf-{KEY}", "x_echo": KEY}
 
 
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Every logger at DEBUG (a notebook's `logging.basicConfig(level=logging.DEBUG)`):
+    httpcore then traces each response's headers, an echoed key among them."""
+    caplog.set_level(logging.DEBUG)
+    return caplog
+
+
+def assert_logs_clean(logs: pytest.LogCaptureFixture) -> None:
+    """No record holds the key, and httpcore's trace did show the echoing headers (masked)."""
+    assert_clean(logs.text)
+    traced = [r.getMessage() for r in logs.records if r.name == "httpcore.http11"]
+    assert any("(b'x-echo', b'***')" in line for line in traced), traced
+
+
 def assert_clean(text: str) -> None:
     assert KEY not in text
     assert ESCAPED not in text
@@ -159,7 +175,9 @@ def _echoing_stream() -> Iterator[bytes]:
 
 
 @pytest.mark.parametrize("mode", MODES)
-async def test_echoed_key_never_reaches_answers_metadata_or_spans(mode: str, otel: Any) -> None:
+async def test_echoed_key_never_reaches_answers_metadata_or_spans(
+    mode: str, otel: Any, debug_logs: pytest.LogCaptureFixture
+) -> None:
     server = HostileServer(either(_echoing_plain, _echoing_stream))
     try:
         text = await run(mode, build(mode, server.base_url))
@@ -170,6 +188,7 @@ async def test_echoed_key_never_reaches_answers_metadata_or_spans(mode: str, ote
     assert_clean(text)
     spans = [repr(dict(span.attributes or {})) + repr(span.events) for span in otel.spans]
     assert spans and all(KEY not in s for s in spans)
+    assert_logs_clean(debug_logs)
 
 
 ERRORS = {
@@ -189,7 +208,9 @@ ERRORS = {
 
 @pytest.mark.parametrize("case", list(ERRORS))
 @pytest.mark.parametrize("mode", MODES)
-async def test_echoed_key_never_reaches_errors(mode: str, case: str, otel: Any) -> None:
+async def test_echoed_key_never_reaches_errors(
+    mode: str, case: str, otel: Any, debug_logs: pytest.LogCaptureFixture
+) -> None:
     reply = ERRORS[case]
     server = HostileServer(lambda request: reply())
     try:
@@ -206,6 +227,9 @@ async def test_echoed_key_never_reaches_errors(mode: str, case: str, otel: Any) 
     assert_clean(text)
     spans = [repr(dict(span.attributes or {})) + repr(span.events) for span in otel.spans]
     assert all(KEY not in s for s in spans)
+    assert_clean(debug_logs.text)
+    if case != "escaped-not-json":  # the one reply without echoing headers
+        assert_logs_clean(debug_logs)
 
 
 @pytest.mark.parametrize("mode", STREAM_MODES)
@@ -327,3 +351,27 @@ def test_masking_a_hostile_run_of_backslashes_is_linear() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_log_mask_masks_formatted_records_and_passes_malformed_ones() -> None:
+    """`LogMask` on a record whose key arrives through `%` args (as a third-party library
+    may log a header), and on a record whose args do not match its format: the first is
+    masked in place, the second passed on untouched for its handler to report."""
+    from ernie_aiml._transport.mask import LOGGERS, masker
+
+    assert masker(KEY) is not None
+    log_filter = next(f for f in logging.getLogger("httpcore.http11").filters)
+    assert all(log_filter in logging.getLogger(name).filters for name in LOGGERS)
+
+    def record(msg: str, args: tuple[Any, ...]) -> logging.LogRecord:
+        return logging.LogRecord("httpcore.http11", logging.DEBUG, __file__, 1, msg, args, None)
+
+    echoed = record("headers=%r", ([(b"x-echo", KEY.encode())],))
+    assert log_filter.filter(echoed) is True
+    assert echoed.getMessage() == "headers=[(b'x-echo', b'***')]"
+    bad = record("two %s %s", ("one",))
+    assert log_filter.filter(bad) is True
+    assert (bad.msg, bad.args) == ("two %s %s", ("one",))
+    quiet = record("nothing to mask %s", ("here",))
+    assert log_filter.filter(quiet) is True
+    assert (quiet.msg, quiet.args) == ("nothing to mask %s", ("here",))

@@ -48,6 +48,7 @@ from .http import (
     secret_text,
     streaming,
 )
+from .mask import masker
 from .retry import RetryPolicy
 from .sender import Sender
 from .stream import AsyncChatStream, ChatStream
@@ -287,6 +288,7 @@ class AIMLClient:
             client_request_id = check_client_request_id(client_request_id)
         content = None if body is None else encode(body)
         key = self._key(require_key)
+        masker(key)  # known to the log mask before httpcore traces the response's headers
         url = self.base_url + path
         check_transport_security(url, allow_insecure_http=self.allow_insecure_http)
         headers = self._headers(accept, content is not None, key, client_request_id)

@@ -6,12 +6,19 @@ bodies, stream events, before they are parsed, so no decoded string, error, span
 `JSONDecodeError.doc` ever holds the key) and messages. A JSON body may spell the key with
 `\\u00XX` escapes (or `\\/`); those forms are masked too. The checks are two substring
 searches when nothing matches, so they sit on the per-chunk path.
+
+httpcore's DEBUG trace prints response headers as they came (where a hostile server may
+echo the key): `LogMask` masks every key in use in the records of httpx's and httpcore's
+loggers. It runs only for a record a logger emits, so it costs nothing while they are quiet.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
+import logging
 import re
+import threading
 
 import httpx
 
@@ -116,4 +123,57 @@ def masker(key: str | None) -> Masker | None:
     """The `Masker` of `key`; None when there is nothing worth masking (no or a short key)."""
     if not key or len(key) < MIN_SCRUB_LENGTH:
         return None
-    return Masker(key)
+    mask = Masker(key)
+    _IN_USE.append(mask)
+    if not _LOG_MASK.installed:
+        _LOG_MASK.install()
+    return mask
+
+
+#: The keys masked in the records of httpx's and httpcore's loggers: the newest 32 keys this
+#: process made a `Masker` for (as many as `masker` keeps).
+_IN_USE: collections.deque[Masker] = collections.deque(maxlen=32)
+#: The loggers httpx and httpcore write to; httpcore's DEBUG trace shows response headers.
+LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+
+
+class LogMask(logging.Filter):
+    """Masks every key in use in a record of httpx's or httpcore's loggers (its message is
+    rendered once, and replaced only when it held a key)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.installed = False
+        self._lock = threading.Lock()
+
+    def install(self) -> None:
+        """Attach to `LOGGERS` (once per process)."""
+        with self._lock:
+            if not self.installed:
+                for name in LOGGERS:
+                    logging.getLogger(name).addFilter(self)
+                self.installed = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Mask the record in place; it is always passed on."""
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: the handler reports it, as it would have
+            return True
+        masked = message
+        for mask in tuple(_IN_USE):
+            if mask.needed(masked):
+                masked = mask.text(masked)
+        if masked is not message:
+            record.msg, record.args = masked, ()
+        return True
+
+
+_LOG_MASK = LogMask()
