@@ -269,3 +269,87 @@ def decode_max(limit: int, *reads: bytes) -> list[ServerSentEvent]:
     for read in reads:
         events.extend(decoder.feed(read))
     return events + decoder.flush()
+
+
+# ------------------------------------------------------------------ the data-only fast path
+
+
+def fast_decode(*reads: bytes) -> list[tuple[str | None, str]]:
+    """What `StreamState` gets: each read through `feed_one`, else `feed_data`, else `feed`."""
+    decoder = SSEDecoder()
+    out: list[tuple[str | None, str]] = []
+    for read in reads:
+        one = decoder.feed_one(read)
+        many = decoder.feed_data(read) if one is None else [one]
+        if many is not None:
+            out.extend((None, data) for data in many)
+        else:
+            out.extend((e.event, e.data) for e in decoder.feed(read))
+    out.extend((e.event, e.data) for e in decoder.flush())
+    return out
+
+
+def test_feed_data_decodes_a_read_of_data_only_events_and_keeps_the_next_line() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed_data(b"data: a\n\ndata: \xc3\xa9\n\ndata: c") == ["a", "é"]
+    assert decoder.held == b"data: c" and not decoder.in_event
+    assert decoder.feed_data(b"d\n\ndata: \n\ndata: e\n\n") == ["cd", "", "e"]
+    assert decoder.held == b""
+    assert decoder.feed(b"event: x\ndata: f\n\n") == [ev("f", "x")]  # the decoder goes on
+    assert decoder.feed_data(b"data: g\n\nda") == ["g"]
+    assert decoder.flush() == []  # a line that never ended is no event
+
+
+def test_feed_data_leaves_every_other_read_to_feed() -> None:
+    """Nothing is consumed when it says None: `feed` then decodes the read in full."""
+    for read in (
+        b"data: a\n\n: ping\n\n",  # a comment
+        b"data: a\n\nevent: x\ndata: b\n\n",  # a named event
+        b"data: a\n\nid: 3\n\n",  # another field
+        b"data:a\n\ndata: b\n\n",  # no space: `_lines` strips nothing
+        b"data: a\n\ndata:b\n\n",
+        b"data: a\ndata: b\n\n",  # an event of two lines
+        b"data: a\n\n\ndata: b\n\n",  # a stray line end
+        b"data: a\r\n\r\n",  # CR line ends
+        b"data: a\n\ndata: b\n",  # a whole line after the last event
+        b"data: a",  # no event ends in it
+        "\ufeffdata: a\n\n".encode(),  # a BOM: the first line is decoded by `feed`
+    ):
+        decoder = SSEDecoder()
+        assert decoder.feed_data(read) is None, read
+        assert decoder.held == b"" and not decoder.in_event
+        expected = decode(read)
+        assert [(e.event, e.data) for e in decoder.feed(read) + decoder.flush()] == [
+            (e.event, e.data) for e in expected
+        ]
+    held = SSEDecoder()
+    assert held.feed(b": pi") == []
+    assert held.feed_data(b"ng\n\ndata: a\n\n") is None  # joined, it starts with a comment
+    assert held.held == b": pi"
+    assert held.feed(b"ng\n\ndata: a\n\n") == [ev("a")]
+    named = SSEDecoder()
+    assert named.feed(b"event: error\n") == []
+    assert named.feed_data(b"data: {}\n\ndata: x\n\n") is None  # the name belongs to `{}`
+    small = SSEDecoder(max_event_bytes=10)
+    assert small.feed_data(b"data: a\n\ndata: b\n\n") is None  # past the limit: `feed` says
+
+
+@given(lines=_stream_lines, end=st.sampled_from(["\n", "\r\n"]), data=st.data())
+def test_the_fast_paths_yield_what_feed_does_at_any_split(
+    lines: list[str], end: str, data: st.DataObject
+) -> None:
+    stream = _encode(lines, end)
+    reads = data.draw(_split(stream))
+    assert fast_decode(*reads) == [(e.event, e.data) for e in decode(stream)]
+
+
+_data_events = st.lists(st.builds(lambda v: f"data: {v}\n\n", _values), min_size=1, max_size=20)
+
+
+@given(events=_data_events, data=st.data())
+def test_data_only_streams_split_anywhere_yield_every_event(
+    events: list[str], data: st.DataObject
+) -> None:
+    stream = "".join(events).encode("utf-8")
+    reads = data.draw(_split(stream))
+    assert fast_decode(*reads) == [(None, e[6:-2]) for e in events]

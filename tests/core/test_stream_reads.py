@@ -159,6 +159,25 @@ async def test_one_read_of_many_events_yields_them_all_and_stops_at_the_end() ->
     assert contents([done_first], BODY) == ["Hello"]
 
 
+def test_reads_of_several_events_build_no_event_objects(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`SSEDecoder.feed_data`: a read of several `data:` events (a bulk read, a gateway's
+    buffer), cut anywhere, goes to Deltas with no event object in between."""
+    from ernie_aiml._transport import sse as sse_module
+
+    def refuse(*args: Any) -> None:
+        raise AssertionError("an event object was built")
+
+    monkeypatch.setattr(sse_module, "ServerSentEvent", refuse)
+    body = sse(FIRST, HELLO, WORLD, STOP, USAGE, done=False)
+    expected = ["", "Hello", " world", None, None]
+    assert contents([body]) == expected
+    for cut in range(1, len(body)):
+        if b"\n\n" in body[:cut] and b"\n" not in body[:cut].rpartition(b"\n\n")[2]:
+            assert contents([body[:cut], body[cut:]]) == expected, cut
+    with pytest.raises(AssertionError, match="event object"):  # any other read builds them
+        contents([b": ping\n\n" + body])
+
+
 def chunk_text(text: str) -> dict[str, Any]:
     return {"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]}
 

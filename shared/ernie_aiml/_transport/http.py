@@ -97,7 +97,9 @@ class Call:
         extensions = None
         if self.deadline is not None:  # no single wait may outlast the call's deadline
             base = client.timeout if timeout is httpx.USE_CLIENT_DEFAULT else timeout
-            timeout = self.deadline.cap(base)
+            capped = self.deadline.cap(base)
+            if capped is not base:  # else left as it was: httpx copies any timeout it is given
+                timeout = capped
             extensions = {DEADLINE_EXTENSION: self.deadline}
         return client.build_request(
             self.method,

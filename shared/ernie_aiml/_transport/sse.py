@@ -5,7 +5,8 @@ read and an LF that starts the next are one line end), `:` comments, multi-line 
 joined with newlines, `event`, `id` and `retry` fields. Only complete lines are decoded,
 so a UTF-8 character split across reads is never mangled. It sits on the streaming hot
 path: line ends are found with `bytes` methods, never a per-byte loop, and a read that is
-exactly one `data: ...` event (what AIML sends) skips line splitting altogether. An
+exactly one `data: ...` event (what AIML sends), or only such events (a bulk read),
+skips line splitting altogether. An
 unfinished line is kept as a list of reads (joined once its end arrives: linear, never
 quadratic), and a line or event longer than `Limits.event_bytes` is a
 `ResponseTooLargeError`, so a line that never ends cannot exhaust memory.
@@ -94,6 +95,30 @@ class SSEDecoder:
             self._retry = None  # the event's fields are reset as `_dispatch` does
             return chunk[6:-2].decode("utf-8", "replace")
         return None
+
+    def feed_data(self, chunk: bytes) -> list[str] | None:
+        """The data of the events a read completes when the read (after the unfinished line
+        kept from the reads before) is only unnamed one-line `data: ...` events, then at most
+        the start of the next line: what a read of several AIML events is. Decoded in one
+        piece and split once, with no line loop and no event objects; None (nothing consumed)
+        for any other read, which then goes to `feed`."""
+        if self._data or self._pending_cr or self._event is not None:
+            return None
+        buffer = self._buffer
+        data = b"".join((*buffer, chunk)) if buffer else chunk
+        end = data.rfind(b"\n\n")
+        if end < 0 or data[:6] != b"data: " or len(data) > self._max or b"\r" in data:
+            return None  # (over the limit: `feed` says which limit it passed)
+        rest = data[end + 2 :]
+        events = data[6:end]
+        # every line end is in an event's end and the next one's `data: `: no other line
+        if b"\n" in rest or events.count(b"\n") != 2 * events.count(b"\n\ndata: "):
+            return None
+        self._buffer = [rest] if rest else []
+        self._buffered = len(rest)
+        self._started = True  # (a first read led by a BOM does not start with `data: `)
+        self._retry = None  # the events' fields are reset as `_dispatch` does
+        return events.decode("utf-8", "replace").split("\n\ndata: ")
 
     def _feed(self, chunk: bytes) -> list[ServerSentEvent]:
         """`feed` for any read; `feed` itself takes the common one-event read directly."""

@@ -4,7 +4,8 @@ As h11 and httpcore split protocol from I/O, `StreamState` holds everything a st
 (the SSE decoder, each event's `Delta`, when the answer has ended, its usage, cost and ids,
 the errors it can end with) and the sync and async shells in `stream.py` only move bytes.
 `feed` is the per-chunk hot path: one call per read; a read that is one event (what AIML
-sends) is one `json.loads` and one `parse_delta`, no event object and no other work.
+sends) is one `json.loads` and one `parse_delta`, no event object and no other work; a
+read of several `data:` events is split once into their data (`SSEDecoder.feed_data`).
 
 The end rule: the stream is over at `data: [DONE]`, or once the finish reason and (when the
 request asked for it with `stream_options.include_usage`) the usage have arrived; nothing
@@ -32,8 +33,9 @@ from .sse import ServerSentEvent, SSEDecoder
 
 # the C scanner `json.loads` ends up in (set by `JSONDecoder.__init__`: typeshed omits it)
 _SCAN = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-#: The events of a read once the stream is over: none (an exhausted iterator, shared).
+#: The events of a read once the stream is over: none (exhausted iterators, shared).
 _NO_EVENTS: Iterator[ServerSentEvent] = iter(())
+_NO_DATA: Iterator[str] = iter(())
 
 
 class StreamState:
@@ -45,6 +47,7 @@ class StreamState:
     """
 
     __slots__ = (
+        "_data",
         "_decoder",
         "_eof",
         "_events",
@@ -89,6 +92,8 @@ class StreamState:
         self.see: Callable[[Delta], None] | None = None
         self._decoder = SSEDecoder()
         self._events: Iterator[ServerSentEvent] = _NO_EVENTS
+        #: The data of a read's events, where the decoder took them without event objects.
+        self._data: Iterator[str] = _NO_DATA
         self._eof = False
         #: The events of the last read may hold the key (`Masker.needed_bytes` of the read).
         self._scan = False
@@ -162,7 +167,11 @@ class StreamState:
             self._scan = mask.needed_bytes(held + raw if held else raw) or (
                 self._scan and decoder.in_event  # an event with data lines that needed it
             )
-        self._events = iter(decoder.feed(raw))
+        data_only = decoder.feed_data(raw)
+        if data_only is not None:
+            self._data = iter(data_only)
+        else:
+            self._events = iter(decoder.feed(raw))
         self.pending = True
         return self.next_delta()
 
@@ -181,6 +190,14 @@ class StreamState:
     def next_delta(self) -> Delta | None:
         """The next Delta of what was fed; None: feed more (`pending` is then False), or
         (`over`) stop reading."""
+        for data in self._data:
+            if not data:
+                continue
+            if self._scan:
+                data = self.mask.text(data)  # type: ignore[union-attr]  # scan: a mask
+            delta = self._delta(data)
+            if delta is not None or self.over:  # `[DONE]` is None and over
+                return delta
         for event in self._events:
             data = event.data
             if not data:
@@ -269,7 +286,7 @@ class StreamState:
     def _done(self) -> None:
         """`data: [DONE]`: the stream is over; what follows it is dropped."""
         self.done = self.over = True
-        self._events = _NO_EVENTS
+        self._events, self._data = _NO_EVENTS, _NO_DATA
         self.pending = False
         self._check_usage()
 
@@ -290,7 +307,10 @@ class StreamState:
             self.wire_usage = chunk.get("usage")
         if self.finish_reason is not None and (self.usage is not None or not self.wants_usage):
             self.over = True
-            self._events = _NO_EVENTS  # what the same read holds after the end is dropped
+            self._events, self._data = (
+                _NO_EVENTS,
+                _NO_DATA,
+            )  # what the same read holds after the end is dropped
             self.pending = False
 
     def _parse_error(self, what: str, data: str) -> ResponseParseError:
