@@ -3,6 +3,9 @@ one-event fast path and the line and event size limits."""
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import pytest
 from ernie_aiml import ResponseTooLargeError
 from ernie_aiml._transport.sse import ServerSentEvent, SSEDecoder
@@ -353,3 +356,28 @@ def test_data_only_streams_split_anywhere_yield_every_event(
     stream = "".join(events).encode("utf-8")
     reads = data.draw(_split(stream))
     assert fast_decode(*reads) == [(None, e[6:-2]) for e in events]
+
+
+def test_a_line_that_never_ends_is_not_copied_at_every_read() -> None:
+    """Its reads are kept as a list and joined once (linear): counted with a profile hook on
+    every `bytes.join`, both the fast paths and `feed` join nothing until the line ends."""
+    joins = 0
+
+    def count(frame: Any, event: str, arg: Any) -> None:
+        nonlocal joins
+        if event == "c_call" and getattr(arg, "__name__", "") == "join":
+            joins += 1
+
+    decoder = SSEDecoder()
+    decoder.feed(b"data: a\n\n")
+    reads = [b"data: "] + [b"x" * 1000] * 200
+    sys.setprofile(count)
+    try:
+        for read in reads:
+            assert decoder.feed_one(read) is None
+            assert decoder.feed_data(read) is None
+            assert decoder.feed(read) == []
+    finally:
+        sys.setprofile(None)
+    assert joins == 0
+    assert decoder.feed_data(b"x\n\n") == ["x" * 200_000 + "x"]

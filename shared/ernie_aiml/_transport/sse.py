@@ -102,12 +102,17 @@ class SSEDecoder:
         the start of the next line: what a read of several AIML events is. Decoded in one
         piece and split once, with no line loop and no event objects; None (nothing consumed)
         for any other read, which then goes to `feed`."""
-        if self._data or self._pending_cr or self._event is not None:
+        # the kept line has no line end, so an event's end is in this read: until one comes,
+        # nothing is joined (a line that never ends costs no copy per read)
+        end = chunk.rfind(b"\n\n")
+        if end < 0 or self._data or self._pending_cr or self._event is not None:
             return None
         buffer = self._buffer
-        data = b"".join((*buffer, chunk)) if buffer else chunk
-        end = data.rfind(b"\n\n")
-        if end < 0 or data[:6] != b"data: " or len(data) > self._max or b"\r" in data:
+        data = chunk
+        if buffer:
+            data = b"".join((*buffer, chunk))
+            end += len(data) - len(chunk)
+        if data[:6] != b"data: " or len(data) > self._max or b"\r" in data:
             return None  # (over the limit: `feed` says which limit it passed)
         rest = data[end + 2 :]
         events = data[6:end]
