@@ -122,8 +122,13 @@ def test_printer_dims_reasoning_on_a_terminal() -> None:
     assert out.getvalue() == "\x1b[2mthinking: hmm\x1b[0m\nyes\n"
 
 
-def _sigint_default() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+#: `python -m ernie_aiml_cli chat` with Python's own Ctrl-C handler: a shell without job
+#: control starts background jobs with SIGINT ignored, and the child would inherit that (a
+#: user's terminal gives it the default, as this does). No `preexec_fn`: a server thread runs.
+_CLI_WITH_CTRL_C = (
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "sys.argv = ['ernie-aiml', 'chat']; runpy.run_module('ernie_aiml_cli', run_name='__main__')"
+)
 
 
 def test_ctrl_c_stops_the_answer_not_the_loop(emulator: Any) -> None:
@@ -132,14 +137,11 @@ def test_ctrl_c_stops_the_answer_not_the_loop(emulator: Any) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIML", "AIMLAPI"))}
     env.update(AIML_API_KEY="test-key", AIML_API_BASE=emulator.base_url, NO_COLOR="1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ernie_aiml_cli", "chat"],
+        [sys.executable, "-c", _CLI_WITH_CTRL_C],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
-        # a shell without job control starts background jobs with SIGINT ignored, and the
-        # child would inherit that: give it the terminal's default, as a user's shell does
-        preexec_fn=_sigint_default,
     )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(b"tell me a long story\n")

@@ -222,6 +222,36 @@ def test_the_key_is_masked_at_any_split_of_the_reads(key: str) -> None:
         assert masked(key, [body[:cut], body[cut:]]) == EXPECTED, cut
 
 
+def test_a_long_unfinished_line_is_checked_for_the_key_by_its_tail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A line sent in small reads: each read is checked with the last `Masker.reach` bytes
+    kept before it, not with the whole line so far (copied at every read, that is quadratic
+    in the line), and the key is still masked wherever it lies: raw across a read boundary,
+    escaped, or at the very end."""
+    from ernie_aiml._transport.mask import Masker, masker
+
+    key = KEYS[1]
+    sizes: list[int] = []
+    real = Masker.needed_bytes
+
+    def spy(self: Masker, data: bytes) -> bool:
+        sizes.append(len(data))
+        return real(self, data)
+
+    monkeypatch.setattr(Masker, "needed_bytes", spy)
+    start = f"data: {json.dumps(chunk_text('{}'))}".index("{}")
+    run = 100_000 - (start + 100_000) % 1000 - 10  # the first key starts 10 bytes before a cut
+    text = "x" * run + key + "y" * 100_000 + escaped(key) + "z" * 50_000 + key
+    body = f"data: {json.dumps(chunk_text(text))}\n\n".encode() + sse(STOP)
+    reads = [body[i : i + 1000] for i in range(0, len(body), 1000)]
+    assert reads[(start + run) // 1000][-10:] == key.encode()[:10]
+    want = "x" * run + "***" + "y" * 100_000 + "***" + "z" * 50_000 + "***"
+    assert masked(key, reads) == [(None, want), ("chatcmpl-1", None)]
+    reach = masker(key).reach  # type: ignore[union-attr]
+    assert len(sizes) == len(reads) and max(sizes) <= 1000 + reach
+
+
 async def test_the_key_is_masked_in_async_reads_too() -> None:
     key = KEYS[1]
     body = echoing_body(key)

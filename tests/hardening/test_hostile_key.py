@@ -375,3 +375,25 @@ def test_log_mask_masks_formatted_records_and_passes_malformed_ones() -> None:
     quiet = record("nothing to mask %s", ("here",))
     assert log_filter.filter(quiet) is True
     assert (quiet.msg, quiet.args) == ("nothing to mask %s", ("here",))
+    # hpack prints the HTTP/2 headers it decodes (a caller's `httpx.Client(http2=True)`)
+    decoded = logging.LogRecord(
+        "hpack.hpack", logging.DEBUG, __file__, 1, "Decoded %s", ((b"x-echo", KEY.encode()),), None
+    )
+    assert log_filter.filter(decoded) is True
+    assert decoded.getMessage() == "Decoded (b'x-echo', b'***')"
+
+
+def test_a_key_in_use_stays_masked_in_logs_however_many_keys_come_after() -> None:
+    """A multi-tenant process: every call makes its key known again before it is sent, so
+    the key of a call in flight is masked in its log lines whatever keys came before."""
+    from ernie_aiml._transport.mask import masker
+
+    log_filter = next(f for f in logging.getLogger("httpcore.http11").filters)
+    for i in range(600):
+        masker(f"sk-tenant-{i:024d}")
+        if i % 7 == 0:
+            assert masker(KEY) is not None  # this tenant's calls keep coming
+    masker(KEY)
+    echoed = logging.LogRecord("httpcore.http11", logging.DEBUG, __file__, 1, KEY, (), None)
+    assert log_filter.filter(echoed) is True
+    assert echoed.getMessage() == "***"

@@ -8,14 +8,12 @@ bodies, stream events, before they are parsed, so no decoded string, error, span
 searches when nothing matches, so they sit on the per-chunk path.
 
 httpcore's DEBUG trace prints response headers as they came (where a hostile server may
-echo the key): `LogMask` masks every key in use in the records of httpx's and httpcore's
-loggers. It runs only for a record a logger emits, so it costs nothing while they are quiet.
+echo the key): `LogMask` masks every key in use in the records of httpx's, httpcore's and
+hpack's loggers. It runs only for a record a logger emits: nothing while they are quiet.
 """
 
 from __future__ import annotations
 
-import collections
-import functools
 import logging
 import re
 import threading
@@ -34,7 +32,16 @@ _ESCAPE = "\\u00"
 class Masker:
     """Masks one key in text, bytes and headers (made once per key, cached)."""
 
-    __slots__ = ("_escaped", "_escaped_bytes", "_key_bytes", "first", "key", "prefixes", "slash")
+    __slots__ = (
+        "_escaped",
+        "_escaped_bytes",
+        "_key_bytes",
+        "first",
+        "key",
+        "prefixes",
+        "reach",
+        "slash",
+    )
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -44,6 +51,9 @@ class Masker:
         self.prefixes = tuple(key[:size] for size in range(1, len(key)))
         self._key_bytes = key.encode("ascii", errors="replace")
         self.slash = "/" in key  # only then can `\/` spell part of it
+        #: The longest the key can be in a body: every character as 8 backslashes and
+        #: `u00XX` (`_char_pattern`).
+        self.reach = 13 * len(key)
         pattern = "".join(_char_pattern(char) for char in key)
         self._escaped = re.compile(pattern)
         self._escaped_bytes = re.compile(pattern.encode("ascii", errors="replace"))
@@ -118,22 +128,29 @@ def _char_pattern(char: str) -> str:
     return f"(?:{'|'.join(forms)})"
 
 
-@functools.lru_cache(maxsize=32)
 def masker(key: str | None) -> Masker | None:
-    """The `Masker` of `key`; None when there is nothing worth masking (no or a short key)."""
+    """The `Masker` of `key` (made once, kept); None when there is nothing worth masking (no
+    or a short key). Every key kept is masked in httpx's, httpcore's and hpack's records."""
+    mask = _MASKERS.get(key)  # type: ignore[arg-type]  # None: not there
+    if mask is not None:
+        return mask
     if not key or len(key) < MIN_SCRUB_LENGTH:
         return None
     mask = Masker(key)
-    _IN_USE.append(mask)
+    if len(_MASKERS) >= _KEPT:  # the oldest goes; made again (and kept) at its next call
+        _MASKERS.pop(next(iter(_MASKERS)), None)
+    _MASKERS[key] = mask
     if not _LOG_MASK.installed:
         _LOG_MASK.install()
     return mask
 
 
-#: The keys masked in the records of httpx's and httpcore's loggers: the newest 32 keys this
-#: process made a `Masker` for (as many as `masker` keeps).
-_IN_USE: collections.deque[Masker] = collections.deque(maxlen=32)
-#: The loggers httpx and httpcore write to; httpcore's DEBUG trace shows response headers.
+#: The `Masker` of every key in use, oldest first: what `masker` returns and `LogMask` masks.
+#: A process meets a handful of keys; a bound keeps one minting keys from growing it.
+_MASKERS: dict[str, Masker] = {}
+_KEPT = 256
+#: The loggers that print what a server sent: httpcore's DEBUG trace shows response headers
+#: as they came, hpack's its decoded HTTP/2 headers, httpx's INFO line the URL.
 LOGGERS = (
     "httpx",
     "httpcore.connection",
@@ -141,12 +158,13 @@ LOGGERS = (
     "httpcore.http2",
     "httpcore.proxy",
     "httpcore.socks",
+    "hpack.hpack",
 )
 
 
 class LogMask(logging.Filter):
-    """Masks every key in use in a record of httpx's or httpcore's loggers (its message is
-    rendered once, and replaced only when it held a key)."""
+    """Masks every key in use in a record of `LOGGERS` (its message is rendered once, and
+    replaced only when it held a key)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -168,7 +186,7 @@ class LogMask(logging.Filter):
         except Exception:  # a malformed record: the handler reports it, as it would have
             return True
         masked = message
-        for mask in tuple(_IN_USE):
+        for mask in tuple(_MASKERS.values()):
             if mask.needed(masked):
                 masked = mask.text(masked)
         if masked is not message:

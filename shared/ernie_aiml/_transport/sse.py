@@ -65,6 +65,22 @@ class SSEDecoder:
         """The unfinished line kept from earlier reads (it goes on in the next read)."""
         return b"".join(self._buffer)
 
+    def held_tail(self, size: int) -> bytes:
+        """The last `size` bytes of the unfinished line (all of it when shorter), copying no
+        more of it than that: a line that never ends is not copied at every read."""
+        buffer = self._buffer
+        if len(buffer) <= 1:
+            return buffer[0][-size:] if buffer else b""
+        parts: list[bytes] = []
+        total = 0
+        for piece in reversed(buffer):
+            parts.append(piece)
+            total += len(piece)
+            if total >= size:
+                break
+        parts.reverse()
+        return b"".join(parts)[-size:]
+
     @property
     def in_event(self) -> bool:
         """Whether data lines of an event not yet dispatched are kept from earlier reads."""

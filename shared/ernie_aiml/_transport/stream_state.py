@@ -163,9 +163,12 @@ class StreamState:
             return self._delta(data) if data else None
         mask = self.mask
         if mask is not None:  # once per read: mask the events it completes only if needed
-            held = decoder.held  # a key may go on from the unfinished line into this read
-            self._scan = mask.needed_bytes(held + raw if held else raw) or (
-                self._scan and decoder.in_event  # an event with data lines that needed it
+            # a key may go on from the unfinished line into this read: its last `reach` bytes
+            # are checked with the read (a key before them was found when they arrived)
+            tail = decoder.held_tail(mask.reach)
+            self._scan = mask.needed_bytes(tail + raw if tail else raw) or (
+                # data lines, or a line, that needed it and go on in this read
+                self._scan and (decoder.in_event or bool(tail))
             )
         data_only = decoder.feed_data(raw)
         if data_only is not None:
