@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 
 import httpx
 
@@ -131,17 +130,17 @@ def _char_pattern(char: str) -> str:
 def masker(key: str | None) -> Masker | None:
     """The `Masker` of `key` (made once, kept); None when there is nothing worth masking (no
     or a short key). Every key kept is masked in httpx's, httpcore's and hpack's records."""
-    mask = _MASKERS.get(key)  # type: ignore[arg-type]  # None: not there
+    if not key:
+        return None
+    mask = _MASKERS.get(key)
     if mask is not None:
         return mask
-    if not key or len(key) < MIN_SCRUB_LENGTH:
+    if len(key) < MIN_SCRUB_LENGTH:
         return None
     mask = Masker(key)
     if len(_MASKERS) >= _KEPT:  # the oldest goes; made again (and kept) at its next call
         _MASKERS.pop(next(iter(_MASKERS)), None)
     _MASKERS[key] = mask
-    if not _LOG_MASK.installed:
-        _LOG_MASK.install()
     return mask
 
 
@@ -164,20 +163,8 @@ LOGGERS = (
 
 class LogMask(logging.Filter):
     """Masks every key in use in a record of `LOGGERS` (its message is rendered once, and
-    replaced only when it held a key)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.installed = False
-        self._lock = threading.Lock()
-
-    def install(self) -> None:
-        """Attach to `LOGGERS` (once per process)."""
-        with self._lock:
-            if not self.installed:
-                for name in LOGGERS:
-                    logging.getLogger(name).addFilter(self)
-                self.installed = True
+    replaced only when it held a key). One is attached to each of them when this module is
+    imported; with no key kept yet it passes every record as it is."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Mask the record in place; it is always passed on."""
@@ -195,3 +182,5 @@ class LogMask(logging.Filter):
 
 
 _LOG_MASK = LogMask()
+for _name in LOGGERS:
+    logging.getLogger(_name).addFilter(_LOG_MASK)

@@ -289,9 +289,13 @@ class StreamState:
     def _done(self) -> None:
         """`data: [DONE]`: the stream is over; what follows it is dropped."""
         self.done = self.over = True
+        self._drop_rest()
+        self._check_usage()
+
+    def _drop_rest(self) -> None:
+        """The answer is over: what the same read holds after its end is dropped."""
         self._events, self._data = _NO_EVENTS, _NO_DATA
         self.pending = False
-        self._check_usage()
 
     def _ending(self, delta: Delta, chunk: dict[str, Any]) -> None:
         """A chunk with the finish reason or the usage: the stream may now be over."""
@@ -310,11 +314,7 @@ class StreamState:
             self.wire_usage = chunk.get("usage")
         if self.finish_reason is not None and (self.usage is not None or not self.wants_usage):
             self.over = True
-            self._events, self._data = (
-                _NO_EVENTS,
-                _NO_DATA,
-            )  # what the same read holds after the end is dropped
-            self.pending = False
+            self._drop_rest()
 
     def _parse_error(self, what: str, data: str) -> ResponseParseError:
         snippet = self.call.scrub(data[:SNIPPET])
